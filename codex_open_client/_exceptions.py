@@ -1,0 +1,306 @@
+"""Exceptions, and the mapping from HTTP answers and in-stream errors to them.
+
+::
+
+    CodexError
+    ├── APIError               status_code, code, body, request_id
+    │   ├── AuthError              401, 403
+    │   ├── InvalidRequestError    400 (and other 4xx)
+    │   │   └── ContextWindowError     context_length_exceeded
+    │   ├── RateLimitError         429, retry_after
+    │   ├── QuotaExceededError     usage_limit_reached / insufficient_quota / usage_not_included
+    │   └── ServerError            5xx, server_is_overloaded
+    ├── APIConnectionError     no response; cause
+    │   └── APITimeoutError
+    └── StreamError            the stream broke or ended early; carries the partial Response
+
+Messages never contain credentials: they are built from the status, the body and a few
+response headers only.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._models import Response
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AuthError",
+    "CodexError",
+    "ContextWindowError",
+    "InvalidRequestError",
+    "QuotaExceededError",
+    "RateLimitError",
+    "ServerError",
+    "StreamError",
+]
+
+
+class CodexError(Exception):
+    """Base class of every error this package raises."""
+
+
+class APIError(CodexError):
+    """The backend answered with an error, as an HTTP status or inside the stream."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        code: str | None = None,
+        body: object = None,
+        request_id: str | None = None,
+        response: Response | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        #: HTTP status, or None for an error reported inside a 200 stream.
+        self.status_code = status_code
+        #: Machine-readable error code, e.g. ``context_length_exceeded``.
+        self.code = code
+        #: The decoded JSON body (or the text, when it was not JSON).
+        self.body = body
+        #: ``x-request-id`` / ``x-oai-request-id``: quote it when reporting a problem.
+        self.request_id = request_id
+        #: The failed ``Response`` when the error came from ``response.failed``.
+        self.response = response
+
+
+class AuthError(APIError):
+    """401 or 403: the token is missing, expired or not allowed."""
+
+
+class InvalidRequestError(APIError):
+    """400 (or another 4xx): the backend refused the request."""
+
+
+class ContextWindowError(InvalidRequestError):
+    """The input does not fit the model's context window."""
+
+
+class RateLimitError(APIError):
+    """429: too many requests. ``retry_after`` is the wait the server asked for, in seconds."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class QuotaExceededError(APIError):
+    """The plan's usage limit is reached. ``resets_at`` is a unix time, when known."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        resets_at: int | None = None,
+        plan_type: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.resets_at = resets_at
+        self.plan_type = plan_type
+
+
+class ServerError(APIError):
+    """5xx, or the backend says it is overloaded."""
+
+
+class APIConnectionError(CodexError):
+    """No answer: the connection failed or broke before a response arrived."""
+
+    def __init__(self, message: str, *, cause: BaseException | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.cause = cause
+
+
+class APITimeoutError(APIConnectionError):
+    """Connecting, or waiting for the next piece of data, took longer than ``timeout``."""
+
+
+class StreamError(CodexError):
+    """The stream broke or ended without a final event; ``response`` holds what arrived."""
+
+    def __init__(self, message: str, *, response: Response | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.response = response
+
+
+# --------------------------------------------------------------------------- mapping
+
+_QUOTA_CODES = frozenset({"usage_limit_reached", "insufficient_quota", "usage_not_included"})
+_OVERLOADED_CODES = frozenset({"server_is_overloaded", "slow_down"})
+_INVALID_CODES = frozenset({"invalid_prompt", "cyber_policy", "invalid_request_error"})
+_TRY_AGAIN = re.compile(r"try again in\s*(\d+(?:\.\d+)?)\s*(ms|s|seconds?)\b", re.IGNORECASE)
+
+
+def parse_retry_after(headers: Mapping[str, str] | None, message: str = "") -> float | None:
+    """The delay the server asked for: ``retry-after-ms``, ``Retry-After``, or the message."""
+    if headers:
+        value = headers.get("retry-after-ms")
+        if value:
+            try:
+                return max(0.0, float(value) / 1000)
+            except ValueError:
+                pass
+        value = headers.get("retry-after")
+        if value:
+            try:
+                return max(0.0, float(value))
+            except ValueError:
+                try:
+                    when = parsedate_to_datetime(value)
+                except (TypeError, ValueError):
+                    pass
+                else:
+                    from datetime import datetime, timezone
+
+                    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+    match = _TRY_AGAIN.search(message)
+    if match:
+        amount = float(match.group(1))
+        return amount / 1000 if match.group(2).lower() == "ms" else amount
+    return None
+
+
+def _error_fields(body: object) -> tuple[str, str | None, dict[str, Any]]:
+    """Message, code and the error object of a body in either of the backend's shapes."""
+    if not isinstance(body, dict):
+        return "", None, {}
+    error = body.get("error")
+    if isinstance(error, dict):
+        code = error.get("code") or error.get("type")
+        return str(error.get("message") or ""), str(code) if code else None, error
+    if isinstance(error, str):
+        return error, None, {}
+    detail = body.get("detail")
+    if isinstance(detail, str):
+        return detail, None, {}
+    if isinstance(detail, list):  # FastAPI validation errors
+        parts = [str(d.get("msg", d)) if isinstance(d, dict) else str(d) for d in detail]
+        return "; ".join(parts), None, {}
+    if detail is not None:
+        return json.dumps(detail)[:300], None, {}
+    message = body.get("message")
+    code = body.get("code")
+    return (str(message) if message else ""), (str(code) if code else None), {}
+
+
+def _snippet(text: str, limit: int = 160) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def error_from_status(
+    status: int, content: bytes, headers: Mapping[str, str], url: str = ""
+) -> APIError:
+    """Build the exception for an HTTP error answer (status >= 400)."""
+    text = content.decode("utf-8", "replace")
+    body: object
+    try:
+        body = json.loads(text) if text.strip() else None
+    except ValueError:
+        body = text
+    request_id = headers.get("x-request-id") or headers.get("x-oai-request-id")
+    where = f" from {url}" if url else ""
+    if isinstance(body, dict):
+        detail, code, error = _error_fields(body)
+        message = f"HTTP {status}{where}: {detail or _snippet(text)}"
+    else:
+        code, error = None, {}
+        content_type = headers.get("content-type", "unknown content type")
+        hint = _status_hint(status)
+        shown = f": {_snippet(text)!r}" if text.strip() else " with an empty body"
+        message = f"HTTP {status}{where} ({content_type}){shown}. {hint}"
+    kwargs: dict[str, Any] = {
+        "status_code": status,
+        "code": code,
+        "body": body,
+        "request_id": request_id,
+    }
+    if code == "context_length_exceeded":
+        return ContextWindowError(message, **kwargs)
+    if code in _QUOTA_CODES:
+        return QuotaExceededError(
+            message,
+            resets_at=_int(error.get("resets_at")),
+            plan_type=error.get("plan_type"),
+            **kwargs,
+        )
+    if status in (401, 403):
+        return AuthError(message, **kwargs)
+    if status == 429:
+        return RateLimitError(
+            message, retry_after=parse_retry_after(headers, detail_of(body)), **kwargs
+        )
+    if status >= 500 or code in _OVERLOADED_CODES:
+        return ServerError(message, **kwargs)
+    if 400 <= status < 500:
+        return InvalidRequestError(message, **kwargs)
+    return APIError(message, **kwargs)
+
+
+def detail_of(body: object) -> str:
+    """The human message inside an error body, or ""."""
+    return _error_fields(body)[0]
+
+
+def _status_hint(status: int) -> str:
+    if status in (401, 403):
+        return (
+            "The answer is not the backend's JSON: a proxy, VPN or Cloudflare may be blocking "
+            "the request; check your network, or sign in again if the token is stale."
+        )
+    if status == 429:
+        return "Too many requests: wait and try again."
+    if status >= 500:
+        return "The backend or a proxy in front of it failed: try again later."
+    return "The answer is not the backend's JSON: check base_url and any proxy in between."
+
+
+def _int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return int(value)
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def error_from_stream(
+    error: Mapping[str, Any] | None, response: Response | None = None
+) -> APIError:
+    """Build the exception for ``response.failed`` or an ``error`` event, by ``error.code``."""
+    error = error or {}
+    raw_code = error.get("code") or error.get("type")
+    code = str(raw_code) if raw_code else None
+    message = str(error.get("message") or "") or "The response failed without a message."
+    kwargs: dict[str, Any] = {"code": code, "body": dict(error), "response": response}
+    if code == "context_length_exceeded":
+        return ContextWindowError(message, **kwargs)
+    if code in _QUOTA_CODES:
+        return QuotaExceededError(
+            message,
+            resets_at=_int(error.get("resets_at")),
+            plan_type=error.get("plan_type"),
+            **kwargs,
+        )
+    if code == "rate_limit_exceeded":
+        return RateLimitError(message, retry_after=parse_retry_after(None, message), **kwargs)
+    if code in _INVALID_CODES:
+        return InvalidRequestError(message, **kwargs)
+    # Overloaded, server_error, and any code we do not know: the CLI treats these as
+    # server-side failures, retryable while nothing has reached the caller.
+    return ServerError(message, **kwargs)

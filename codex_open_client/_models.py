@@ -1,0 +1,409 @@
+"""Wire models: request configuration, input items, output items and the ``Response``.
+
+Every model is a frozen attrs class whose ``type`` attribute holds its wire type string.
+Fields the backend may omit default to ``None``; unknown item types become ``UnknownItem``,
+which keeps the raw dict so nothing the server sent is lost.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Union
+
+from attrs import field, frozen
+
+__all__ = [
+    "ContentPart",
+    "CustomToolCallOutput",
+    "FunctionCallOutput",
+    "FunctionTool",
+    "IncompleteDetails",
+    "InputImage",
+    "InputItem",
+    "InputMessage",
+    "InputText",
+    "InputTokensDetails",
+    "OutputContent",
+    "OutputItem",
+    "OutputText",
+    "OutputTokensDetails",
+    "Reasoning",
+    "ReasoningSummary",
+    "ReasoningText",
+    "Response",
+    "ResponseCustomToolCall",
+    "ResponseError",
+    "ResponseFormatJsonObject",
+    "ResponseFormatJsonSchema",
+    "ResponseFormatText",
+    "ResponseFunctionToolCall",
+    "ResponseImageGenerationCall",
+    "ResponseOutputMessage",
+    "ResponseOutputRefusal",
+    "ResponseReasoningItem",
+    "ResponseWebSearchCall",
+    "TextConfig",
+    "Tool",
+    "UnknownContent",
+    "UnknownItem",
+    "Usage",
+]
+
+ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh"]
+REASONING_EFFORTS: tuple[str, ...] = ("none", "minimal", "low", "medium", "high", "xhigh")
+REASONING_SUMMARIES: tuple[str, ...] = ("auto", "concise", "detailed", "none")
+IMAGE_DETAILS: tuple[str, ...] = ("auto", "low", "high", "original")
+VERBOSITIES: tuple[str, ...] = ("low", "medium", "high")
+
+# --------------------------------------------------------------------------- configuration
+
+
+@frozen(kw_only=True)
+class Reasoning:
+    """Extended thinking: ``effort`` (none .. xhigh) and ``summary`` (auto, concise, detailed)."""
+
+    effort: ReasoningEffort | None = None
+    summary: Literal["auto", "concise", "detailed", "none"] | None = None
+
+
+@frozen(kw_only=True)
+class ResponseFormatText:
+    """Plain text output (the default)."""
+
+    type: Literal["text"] = "text"
+
+
+@frozen(kw_only=True)
+class ResponseFormatJsonObject:
+    """Free-form JSON output."""
+
+    type: Literal["json_object"] = "json_object"
+
+
+@frozen(kw_only=True)
+class ResponseFormatJsonSchema:
+    """JSON output constrained to ``schema`` (strict by default, as the backend expects)."""
+
+    name: str
+    schema: dict[str, Any]
+    description: str | None = None
+    strict: bool | None = True
+    type: Literal["json_schema"] = "json_schema"
+
+
+FormatConfig = Union[ResponseFormatText, ResponseFormatJsonObject, ResponseFormatJsonSchema]
+
+
+@frozen(kw_only=True)
+class TextConfig:
+    """Text output configuration: a response ``format`` and a ``verbosity``."""
+
+    format: FormatConfig | dict[str, Any] | None = None
+    verbosity: Literal["low", "medium", "high"] | None = None
+
+
+@frozen(kw_only=True)
+class FunctionTool:
+    """A function the model may call. ``parameters`` is a JSON schema.
+
+    ``strict`` defaults to True: the backend then demands ``"additionalProperties": false``
+    on every object of the schema and every property listed in ``required``.
+    """
+
+    name: str
+    description: str | None = None
+    parameters: dict[str, Any] = field(factory=dict)
+    strict: bool = True
+    type: Literal["function"] = "function"
+
+
+Tool = Union[FunctionTool, dict[str, Any]]
+
+# --------------------------------------------------------------------------- input
+
+
+@frozen(kw_only=True)
+class InputText:
+    """A text part of an input message."""
+
+    text: str
+    type: Literal["input_text"] = "input_text"
+
+
+@frozen(kw_only=True)
+class InputImage:
+    """An image part: an ``https:`` URL or a ``data:`` URL, with a ``detail`` level."""
+
+    image_url: str
+    detail: Literal["auto", "low", "high", "original"] = "auto"
+    type: Literal["input_image"] = "input_image"
+
+
+ContentPart = Union[InputText, InputImage]
+
+
+@frozen(kw_only=True)
+class InputMessage:
+    """A message to the model. ``content`` is a string or a list of parts.
+
+    Role ``system`` is sent as ``developer``: the backend refuses system messages.
+    """
+
+    role: Literal["user", "assistant", "system", "developer"]
+    content: str | list[ContentPart] | list[Any]
+    type: Literal["message"] = "message"
+
+
+@frozen(kw_only=True)
+class FunctionCallOutput:
+    """The result of a function call, sent back to the model."""
+
+    call_id: str
+    output: str | list[ContentPart]
+    type: Literal["function_call_output"] = "function_call_output"
+
+
+@frozen(kw_only=True)
+class CustomToolCallOutput:
+    """The result of a custom (freeform) tool call, sent back to the model."""
+
+    call_id: str
+    output: str | list[ContentPart]
+    name: str | None = None
+    type: Literal["custom_tool_call_output"] = "custom_tool_call_output"
+
+
+# --------------------------------------------------------------------------- output
+
+
+@frozen(kw_only=True)
+class OutputText:
+    """Text produced by the model."""
+
+    text: str
+    annotations: list[Any] = field(factory=list)
+    type: Literal["output_text"] = "output_text"
+
+
+@frozen(kw_only=True)
+class ResponseOutputRefusal:
+    """A refusal produced by the model instead of text."""
+
+    refusal: str
+    type: Literal["refusal"] = "refusal"
+
+
+@frozen(kw_only=True)
+class UnknownContent:
+    """A content part of a type this version does not know; ``raw`` keeps it whole."""
+
+    type: str
+    raw: dict[str, Any]
+
+
+OutputContent = Union[OutputText, ResponseOutputRefusal, UnknownContent]
+
+
+@frozen(kw_only=True)
+class ResponseOutputMessage:
+    """An assistant message in the output."""
+
+    id: str | None = None
+    content: list[OutputContent] = field(factory=list)
+    role: Literal["assistant"] = "assistant"
+    status: str | None = None
+    phase: str | None = None
+    type: Literal["message"] = "message"
+
+
+@frozen(kw_only=True)
+class ResponseFunctionToolCall:
+    """A function call requested by the model; ``arguments`` is a JSON string."""
+
+    call_id: str
+    name: str
+    arguments: str = ""
+    id: str | None = None
+    namespace: str | None = None
+    status: str | None = None
+    type: Literal["function_call"] = "function_call"
+
+
+@frozen(kw_only=True)
+class ResponseCustomToolCall:
+    """A call of a custom (freeform) tool; ``input`` is raw text."""
+
+    call_id: str
+    name: str
+    input: str = ""
+    id: str | None = None
+    status: str | None = None
+    type: Literal["custom_tool_call"] = "custom_tool_call"
+
+
+@frozen(kw_only=True)
+class ReasoningSummary:
+    """One section of a reasoning summary."""
+
+    text: str
+    type: Literal["summary_text"] = "summary_text"
+
+
+@frozen(kw_only=True)
+class ReasoningText:
+    """Raw reasoning text (only some models send it)."""
+
+    text: str
+    type: Literal["reasoning_text"] = "reasoning_text"
+
+
+@frozen(kw_only=True)
+class ResponseReasoningItem:
+    """The model's reasoning: summaries, and ``encrypted_content`` to replay it next turn."""
+
+    id: str | None = None
+    summary: list[ReasoningSummary] = field(factory=list)
+    content: list[ReasoningText] | None = None
+    encrypted_content: str | None = None
+    status: str | None = None
+    type: Literal["reasoning"] = "reasoning"
+
+
+@frozen(kw_only=True)
+class ResponseWebSearchCall:
+    """A web search the backend ran; ``action`` describes it (search, open_page, ...)."""
+
+    id: str | None = None
+    status: str | None = None
+    action: dict[str, Any] | None = None
+    type: Literal["web_search_call"] = "web_search_call"
+
+
+@frozen(kw_only=True)
+class ResponseImageGenerationCall:
+    """An image the backend generated; ``result`` is base64 image data."""
+
+    id: str | None = None
+    status: str | None = None
+    result: str | None = None
+    revised_prompt: str | None = None
+    type: Literal["image_generation_call"] = "image_generation_call"
+
+
+@frozen(kw_only=True)
+class UnknownItem:
+    """An item of a type this version does not know; sent back as input unchanged."""
+
+    type: str
+    raw: dict[str, Any]
+
+
+OutputItem = Union[
+    ResponseOutputMessage,
+    ResponseFunctionToolCall,
+    ResponseCustomToolCall,
+    ResponseReasoningItem,
+    ResponseWebSearchCall,
+    ResponseImageGenerationCall,
+    UnknownItem,
+]
+
+InputItem = Union[
+    InputMessage,
+    FunctionCallOutput,
+    CustomToolCallOutput,
+    ResponseOutputMessage,
+    ResponseFunctionToolCall,
+    ResponseCustomToolCall,
+    ResponseReasoningItem,
+    ResponseWebSearchCall,
+    ResponseImageGenerationCall,
+    UnknownItem,
+    dict[str, Any],
+]
+
+# --------------------------------------------------------------------------- response
+
+
+@frozen(kw_only=True)
+class InputTokensDetails:
+    """Breakdown of input tokens."""
+
+    cached_tokens: int = 0
+
+
+@frozen(kw_only=True)
+class OutputTokensDetails:
+    """Breakdown of output tokens."""
+
+    reasoning_tokens: int = 0
+
+
+@frozen(kw_only=True)
+class Usage:
+    """Token counts of one response."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+    input_tokens_details: InputTokensDetails = field(factory=InputTokensDetails)
+    output_tokens_details: OutputTokensDetails = field(factory=OutputTokensDetails)
+
+
+@frozen(kw_only=True)
+class ResponseError:
+    """Why a response failed: a machine ``code`` and a human ``message``."""
+
+    code: str | None = None
+    message: str = ""
+    type: str | None = None
+    plan_type: str | None = None
+    resets_at: int | None = None
+
+
+@frozen(kw_only=True)
+class IncompleteDetails:
+    """Why a response is incomplete (e.g. ``max_output_tokens``)."""
+
+    reason: str | None = None
+
+
+@frozen(kw_only=True)
+class Response:
+    """A model response. ``output_text`` and friends are computed from ``output``."""
+
+    id: str | None = None
+    model: str | None = None
+    output: list[OutputItem] = field(factory=list)
+    status: str | None = None
+    """``"completed"``, ``"failed"``, ``"incomplete"`` (or ``"in_progress"`` while streaming)."""
+    usage: Usage | None = None
+    error: ResponseError | None = None
+    incomplete_details: IncompleteDetails | None = None
+    created_at: float | None = None
+
+    @property
+    def output_text(self) -> str:
+        """The text of every output message, joined with ""."""
+        return "".join(
+            part.text
+            for item in self.output
+            if isinstance(item, ResponseOutputMessage)
+            for part in item.content
+            if isinstance(part, OutputText)
+        )
+
+    @property
+    def reasoning_summary(self) -> str | None:
+        """Every reasoning summary section, joined with "\\n"; None when there is none."""
+        texts = [
+            part.text
+            for item in self.output
+            if isinstance(item, ResponseReasoningItem)
+            for part in item.summary
+        ]
+        return "\n".join(texts) if texts else None
+
+    @property
+    def tool_calls(self) -> list[ResponseFunctionToolCall]:
+        """The function calls the model asked for, in order."""
+        return [item for item in self.output if isinstance(item, ResponseFunctionToolCall)]

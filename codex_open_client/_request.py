@@ -1,0 +1,475 @@
+"""Sans-IO request building: client settings + call arguments -> a checked ``Request``.
+
+Every argument is checked here, before anything is sent, and a bad one raises ``TypeError`` or
+``ValueError`` naming the argument and the fix.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+from attrs import field, frozen
+
+from ._models import (
+    IMAGE_DETAILS,
+    REASONING_EFFORTS,
+    REASONING_SUMMARIES,
+    VERBOSITIES,
+    CustomToolCallOutput,
+    FunctionCallOutput,
+    FunctionTool,
+    InputMessage,
+    Reasoning,
+    ResponseCustomToolCall,
+    ResponseFunctionToolCall,
+    ResponseImageGenerationCall,
+    ResponseOutputMessage,
+    ResponseReasoningItem,
+    ResponseWebSearchCall,
+    TextConfig,
+    UnknownItem,
+)
+from ._serde import unstructure
+from ._version import VERSION
+
+DEFAULT_BASE_URL = "https://chatgpt.com/backend-api/codex"
+DEFAULT_CHATGPT_BASE_URL = "https://chatgpt.com/backend-api"
+DEFAULT_TIMEOUT = 300.0  # the Codex CLI's stream idle timeout
+DEFAULT_MAX_RETRIES = 2
+DEFAULT_ORIGINATOR = "codex_cli_rs"
+
+TOOL_CHOICES = ("auto", "none", "required")
+SERVICE_TIERS = ("auto", "default", "flex", "priority")
+ROLES = ("user", "assistant", "system", "developer")
+# Parameters of the public Responses API that this backend answers with 400.
+BACKEND_UNSUPPORTED = frozenset(
+    {
+        "max_output_tokens",
+        "max_tokens",
+        "temperature",
+        "top_p",
+        "truncation",
+        "metadata",
+        "previous_response_id",
+        "safety_identifier",
+        "prompt_cache_retention",
+        "frequency_penalty",
+        "presence_penalty",
+        "user",
+        "background",
+        "store",
+        "conversation",
+    }
+)
+_INPUT_MODELS = (
+    InputMessage,
+    FunctionCallOutput,
+    CustomToolCallOutput,
+    ResponseOutputMessage,
+    ResponseFunctionToolCall,
+    ResponseCustomToolCall,
+    ResponseReasoningItem,
+    ResponseWebSearchCall,
+    ResponseImageGenerationCall,
+    UnknownItem,
+)
+
+
+def _user_agent() -> str:
+    system = f"{platform.system()} {platform.release()}".strip()
+    python = ".".join(map(str, sys.version_info[:3]))
+    return f"codex-open-client/{VERSION} ({system}; {platform.machine()}) Python/{python}"
+
+
+USER_AGENT = _user_agent()
+
+
+@frozen(kw_only=True)
+class ClientConfig:
+    """Settings shared by every request of one client. The token never shows in ``repr``."""
+
+    access_token: str | None = field(default=None, repr=False)
+    account_id: str | None = None
+    base_url: str = DEFAULT_BASE_URL
+    chatgpt_base_url: str = DEFAULT_CHATGPT_BASE_URL
+    timeout: float = DEFAULT_TIMEOUT
+    max_retries: int = DEFAULT_MAX_RETRIES
+    default_headers: Mapping[str, str] = field(factory=dict)
+    originator: str = DEFAULT_ORIGINATOR
+    session_id: str = field(factory=lambda: str(uuid.uuid4()))
+
+
+def make_config(
+    *,
+    access_token: str | None,
+    account_id: str | None,
+    base_url: str | None,
+    chatgpt_base_url: str | None,
+    timeout: float | None,
+    max_retries: int | None,
+    default_headers: Mapping[str, str] | None,
+    originator: str | None,
+    session_id: str | None,
+) -> ClientConfig:
+    """Check the client's constructor arguments and fill in the defaults."""
+    for name, value in (
+        ("access_token", access_token),
+        ("account_id", account_id),
+        ("originator", originator),
+        ("session_id", session_id),
+    ):
+        if value is not None and (not isinstance(value, str) or not value):
+            raise TypeError(
+                f"{name} must be a non-empty string or None, got {type(value).__name__}"
+            )
+    if default_headers is not None and not isinstance(default_headers, Mapping):
+        raise TypeError("default_headers must be a mapping of header names to strings")
+    return ClientConfig(
+        access_token=access_token,
+        account_id=account_id,
+        base_url=_check_url("base_url", base_url or DEFAULT_BASE_URL),
+        chatgpt_base_url=_check_url(
+            "chatgpt_base_url", chatgpt_base_url or DEFAULT_CHATGPT_BASE_URL
+        ),
+        timeout=check_timeout(DEFAULT_TIMEOUT if timeout is None else timeout),
+        max_retries=check_max_retries(DEFAULT_MAX_RETRIES if max_retries is None else max_retries),
+        default_headers=dict(default_headers or {}),
+        originator=originator or DEFAULT_ORIGINATOR,
+        session_id=session_id or str(uuid.uuid4()),
+    )
+
+
+def _check_url(name: str, url: str) -> str:
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise ValueError(f"{name} must be an http(s) URL such as {DEFAULT_BASE_URL!r}, got {url!r}")
+    return url.rstrip("/")
+
+
+def check_timeout(timeout: object) -> float:
+    """A timeout in seconds: a positive number."""
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    return float(timeout)
+
+
+def check_max_retries(max_retries: object) -> int:
+    """A retry budget: a whole number >= 0."""
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+        raise ValueError(f"max_retries must be a whole number >= 0, got {max_retries!r}")
+    return max_retries
+
+
+@frozen(kw_only=True)
+class Request:
+    """One HTTP request, ready to send. Headers stay out of ``repr`` (they hold the token)."""
+
+    method: str
+    url: str
+    headers: dict[str, str] = field(repr=False)
+    json: dict[str, Any] | None = field(default=None, repr=False)
+    timeout: float
+    max_retries: int
+
+
+def headers_for(config: ClientConfig, *, stream: bool) -> dict[str, str]:
+    """The headers the Codex CLI sends, then the caller's ``default_headers``."""
+    headers = {
+        "User-Agent": USER_AGENT,
+        "originator": config.originator,
+        "session_id": config.session_id,  # older CLIs
+        "session-id": config.session_id,  # CLI 0.169
+        "Accept": "text/event-stream" if stream else "application/json",
+    }
+    if config.access_token:
+        headers["Authorization"] = f"Bearer {config.access_token}"
+    if config.account_id:
+        headers["ChatGPT-Account-ID"] = config.account_id
+    if stream:
+        headers["Content-Type"] = "application/json"
+    headers.update(config.default_headers)
+    return headers
+
+
+def build_responses_request(
+    config: ClientConfig,
+    *,
+    model: object,
+    instructions: object,
+    input: object,
+    tools: object = None,
+    tool_choice: object = None,
+    parallel_tool_calls: object = None,
+    reasoning: object = None,
+    text: object = None,
+    service_tier: object = None,
+    include: object = None,
+    prompt_cache_key: object = None,
+    timeout: object = None,
+    max_retries: object = None,
+) -> Request:
+    """Check the arguments of ``responses.create`` and build its request."""
+    if not isinstance(model, str) or not model.strip():
+        raise ValueError(
+            f"model must be a non-empty model slug such as 'gpt-5.1-codex-mini', got {model!r}"
+        )
+    if not isinstance(instructions, str):
+        raise TypeError(
+            "instructions must be a string (the system prompt), "
+            f"got {type(instructions).__name__}; pass instructions='' for none"
+        )
+    body: dict[str, Any] = {"model": model}
+    if instructions:
+        body["instructions"] = instructions
+    body["input"] = build_input(input)
+    if tools is not None:
+        body["tools"] = build_tools(tools)
+    if tool_choice is not None:
+        body["tool_choice"] = build_tool_choice(tool_choice)
+    if parallel_tool_calls is not None:
+        if not isinstance(parallel_tool_calls, bool):
+            raise TypeError("parallel_tool_calls must be True, False or None")
+        body["parallel_tool_calls"] = parallel_tool_calls
+    if reasoning is not None:
+        body["reasoning"] = build_reasoning(reasoning)
+    if text is not None:
+        body["text"] = build_text(text)
+    if service_tier is not None:
+        if service_tier not in SERVICE_TIERS:
+            raise ValueError(f"service_tier must be one of {SERVICE_TIERS}, got {service_tier!r}")
+        body["service_tier"] = service_tier
+    if include is not None:
+        if not isinstance(include, (list, tuple)) or not all(isinstance(i, str) for i in include):
+            raise TypeError(
+                "include must be a list of strings, e.g. ['reasoning.encrypted_content']"
+            )
+        body["include"] = list(include)
+    elif reasoning is not None:
+        # Without it the reasoning cannot be replayed on the next turn (store is false).
+        body["include"] = ["reasoning.encrypted_content"]
+    if prompt_cache_key is not None and not isinstance(prompt_cache_key, str):
+        raise TypeError("prompt_cache_key must be a string or None")
+    # The CLI keys the prompt cache by its session; so do we, unless told otherwise.
+    body["prompt_cache_key"] = prompt_cache_key or config.session_id
+    body["store"] = False
+    body["stream"] = True
+    return Request(
+        method="POST",
+        url=f"{config.base_url}/responses",
+        headers=headers_for(config, stream=True),
+        json=body,
+        timeout=config.timeout if timeout is None else check_timeout(timeout),
+        max_retries=config.max_retries if max_retries is None else check_max_retries(max_retries),
+    )
+
+
+def build_input(value: object) -> list[dict[str, Any]]:
+    """``input`` as wire items: a string is one user message; lists mix models and dicts."""
+    if isinstance(value, str):
+        return [_message("user", value)]
+    if isinstance(value, (dict, bytes)) or not isinstance(value, Sequence):
+        raise TypeError(
+            "input must be a string or a list of input items (InputMessage, "
+            f"FunctionCallOutput, dicts, or output items of an earlier Response), got "
+            f"{type(value).__name__}"
+        )
+    items = []
+    for index, item in enumerate(value):
+        wire = _input_item(item, index)
+        if wire is not None:
+            items.append(wire)
+    return items
+
+
+def _message(role: str, content: str) -> dict[str, Any]:
+    part = "output_text" if role == "assistant" else "input_text"
+    return {"type": "message", "role": role, "content": [{"type": part, "text": content}]}
+
+
+def _input_item(item: object, index: int) -> dict[str, Any] | None:
+    if isinstance(item, UnknownItem):
+        return item.raw  # sent back exactly as the server gave it
+    if isinstance(item, _INPUT_MODELS):
+        wire: dict[str, Any] = unstructure(item)
+    elif isinstance(item, dict):
+        wire = dict(item)
+        if "type" not in wire:
+            if "role" not in wire:
+                raise ValueError(
+                    f"input[{index}] needs a 'type' key (or a 'role' key for a message), "
+                    f"got keys {sorted(wire)}"
+                )
+            wire = {"type": "message", **wire}
+    else:
+        raise TypeError(
+            f"input[{index}] must be an input item (InputMessage, FunctionCallOutput, a dict, "
+            f"or an output item of an earlier Response), got {type(item).__name__}"
+        )
+    kind = wire.get("type")
+    if kind == "message":
+        return _normalize_message(wire, index)
+    if kind == "reasoning" and not wire.get("encrypted_content"):
+        # With store=false the backend cannot look a reasoning item up by id: only items that
+        # carry their encrypted content can be replayed, so the others are left out.
+        return None
+    if kind in ("function_call_output", "custom_tool_call_output"):
+        output = wire.get("output")
+        if not isinstance(output, (str, list)):
+            raise TypeError(f"input[{index}].output must be a string or a list of content parts")
+    return wire
+
+
+def _normalize_message(wire: dict[str, Any], index: int) -> dict[str, Any]:
+    role = wire.get("role")
+    if role not in ROLES:
+        raise ValueError(f"input[{index}].role must be one of {ROLES}, got {role!r}")
+    if role == "system":
+        role = wire["role"] = "developer"  # the backend refuses system messages
+    content = wire.get("content")
+    if isinstance(content, str):
+        wire["content"] = _message(role, content)["content"]
+    elif isinstance(content, (list, tuple)):
+        parts = []
+        for part in content:
+            if isinstance(part, str):
+                part = _message(role, part)["content"][0]
+            elif not isinstance(part, dict):
+                part = unstructure(part)
+            if (
+                part.get("type") == "input_image"
+                and part.get("detail", "auto") not in IMAGE_DETAILS
+            ):
+                raise ValueError(
+                    f"input[{index}] image detail must be one of {IMAGE_DETAILS}, "
+                    f"got {part.get('detail')!r}"
+                )
+            parts.append(part)
+        wire["content"] = parts
+    else:
+        raise TypeError(
+            f"input[{index}].content must be a string or a list of content parts "
+            f"(InputText, InputImage), got {type(content).__name__}"
+        )
+    return wire
+
+
+def build_tools(tools: object) -> list[dict[str, Any]]:
+    """``tools`` as wire dicts; a strict function schema must forbid additional properties."""
+    if isinstance(tools, (str, dict)) or not isinstance(tools, Sequence):
+        raise TypeError("tools must be a list of FunctionTool objects or tool dicts")
+    wire_tools = []
+    for index, tool in enumerate(tools):
+        if isinstance(tool, FunctionTool):
+            wire = unstructure(tool)
+        elif isinstance(tool, dict):
+            wire = dict(tool)
+        else:
+            raise TypeError(
+                f"tools[{index}] must be a FunctionTool or a dict, got {type(tool).__name__}"
+            )
+        if not isinstance(wire.get("type"), str):
+            raise ValueError(f"tools[{index}] needs a 'type', e.g. 'function'")
+        if wire["type"] == "function":
+            if not isinstance(wire.get("name"), str) or not wire["name"]:
+                raise ValueError(f"tools[{index}] needs a non-empty 'name'")
+            if wire.get("strict"):
+                _check_strict_schema(wire.get("parameters"), f"tools[{index}] ({wire['name']})")
+        wire_tools.append(wire)
+    return wire_tools
+
+
+def _check_strict_schema(schema: object, where: str, path: str = "parameters") -> None:
+    if not isinstance(schema, dict):
+        raise TypeError(f"{where}: {path} must be a JSON schema dict")
+    is_object = schema.get("type") == "object" or "properties" in schema
+    if is_object and schema.get("additionalProperties") is not False:
+        raise ValueError(
+            f'{where}: {path} needs "additionalProperties": false because the tool is strict '
+            "(the default); add it, or pass strict=False"
+        )
+    for key in ("properties", "$defs", "definitions"):
+        children = schema.get(key)
+        if isinstance(children, dict):
+            for name, child in children.items():
+                if isinstance(child, dict):
+                    _check_strict_schema(child, where, f"{path}.{key}.{name}")
+    items = schema.get("items")
+    if isinstance(items, dict):
+        _check_strict_schema(items, where, f"{path}.items")
+    for key in ("anyOf", "oneOf", "allOf"):
+        options = schema.get(key)
+        if isinstance(options, list):
+            for position, child in enumerate(options):
+                if isinstance(child, dict):
+                    _check_strict_schema(child, where, f"{path}.{key}[{position}]")
+
+
+def build_tool_choice(choice: object) -> str | dict[str, Any]:
+    """``tool_choice``: auto, none, required, a function name dict, or a ``FunctionTool``."""
+    if isinstance(choice, str):
+        if choice not in TOOL_CHOICES:
+            raise ValueError(
+                f"tool_choice must be one of {TOOL_CHOICES} or "
+                f"{{'type': 'function', 'name': ...}}, got {choice!r}"
+            )
+        return choice
+    if isinstance(choice, FunctionTool):
+        return {"type": "function", "name": choice.name}
+    if isinstance(choice, dict) and isinstance(choice.get("type"), str):
+        return dict(choice)
+    raise ValueError(
+        f"tool_choice must be one of {TOOL_CHOICES} or {{'type': 'function', 'name': ...}}, "
+        f"got {choice!r}"
+    )
+
+
+def build_reasoning(reasoning: object) -> dict[str, Any]:
+    """``reasoning`` with its effort and summary checked."""
+    if isinstance(reasoning, Reasoning):
+        wire: dict[str, Any] = unstructure(reasoning)
+    elif isinstance(reasoning, dict):
+        wire = dict(reasoning)
+    else:
+        raise TypeError("reasoning must be a Reasoning(effort=..., summary=...) or a dict")
+    effort = wire.get("effort")
+    if effort is not None and effort not in REASONING_EFFORTS:
+        raise ValueError(f"reasoning effort must be one of {REASONING_EFFORTS}, got {effort!r}")
+    summary = wire.get("summary")
+    if summary is not None and summary not in REASONING_SUMMARIES:
+        raise ValueError(f"reasoning summary must be one of {REASONING_SUMMARIES}, got {summary!r}")
+    return wire
+
+
+def build_text(text: object) -> dict[str, Any]:
+    """``text`` (format and verbosity) as a wire dict."""
+    if isinstance(text, TextConfig):
+        wire: dict[str, Any] = unstructure(text)
+    elif isinstance(text, dict):
+        wire = dict(text)
+    else:
+        raise TypeError("text must be a TextConfig(format=..., verbosity=...) or a dict")
+    verbosity = wire.get("verbosity")
+    if verbosity is not None and verbosity not in VERBOSITIES:
+        raise ValueError(f"text verbosity must be one of {VERBOSITIES}, got {verbosity!r}")
+    fmt = wire.get("format")
+    if attrs.has(type(fmt)):
+        wire["format"] = unstructure(fmt)
+    return wire
+
+
+def unexpected_argument(method: str, names: Sequence[str], valid: Sequence[str]) -> TypeError:
+    """The error for keywords a method does not take, with the fix for known ones."""
+    name = sorted(names)[0]
+    if name in BACKEND_UNSUPPORTED:
+        return TypeError(
+            f"{method}() got an unexpected keyword argument {name!r}: the Codex backend rejects "
+            f"it (400 'Unsupported parameter'); remove it"
+        )
+    return TypeError(
+        f"{method}() got an unexpected keyword argument {name!r}; "
+        f"valid arguments are: {', '.join(valid)}"
+    )

@@ -1,0 +1,149 @@
+"""The package's one private cattrs converter: wire dicts <-> attrs models.
+
+Unions of items, content parts and events are tagged on ``"type"``. The dispatch is a plain
+dict lookup written here rather than ``cattrs.strategies.configure_tagged_union``: it is the
+hot path of every stream, and the fallback must keep the raw dict (``UnknownItem``,
+``UnknownEvent``), which the strategy's ``default=`` does not do.
+Outgoing models are unstructured with ``None`` values left out, as the backend expects.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_unstructure_fn
+
+from ._events import EVENT_CLASSES, ResponseStreamEvent, UnknownEvent
+from ._models import (
+    OutputContent,
+    OutputItem,
+    OutputText,
+    Response,
+    ResponseCustomToolCall,
+    ResponseFunctionToolCall,
+    ResponseImageGenerationCall,
+    ResponseOutputMessage,
+    ResponseOutputRefusal,
+    ResponseReasoningItem,
+    ResponseWebSearchCall,
+    UnknownContent,
+    UnknownItem,
+)
+
+logger = logging.getLogger("codex_open_client")
+
+_Hook = Callable[[Any, Any], Any]
+
+
+def _type_tag(cls: type[Any]) -> str:
+    default = attrs.fields_dict(cls)["type"].default
+    assert isinstance(default, str)
+    return default
+
+
+def make_converter() -> cattrs.Converter:
+    """Build a converter configured for the Codex wire format."""
+    # detailed_validation=False: faster hooks; a payload that does not fit its class is kept
+    # whole as an Unknown* value instead of raising, so the error detail is not needed.
+    converter = cattrs.Converter(detailed_validation=False)
+    # Free-form JSON (tool schemas, metadata, annotations) passes through without a copy.
+    converter.register_structure_hook_func(
+        lambda t: t in (dict[str, Any], list[Any]), lambda value, _: value
+    )
+    # Content parts first: the item hooks are generated against the content-part hook.
+    configure_tagged(converter, OutputContent, (OutputText, ResponseOutputRefusal), UnknownContent)
+    configure_tagged(
+        converter,
+        OutputItem,
+        (
+            ResponseOutputMessage,
+            ResponseFunctionToolCall,
+            ResponseCustomToolCall,
+            ResponseReasoningItem,
+            ResponseWebSearchCall,
+            ResponseImageGenerationCall,
+        ),
+        UnknownItem,
+    )
+    configure_unstructure(converter)
+    return converter
+
+
+def configure_tagged(
+    converter: cattrs.Converter,
+    union: Any,
+    members: tuple[type[Any], ...],
+    unknown: type[UnknownItem] | type[UnknownContent],
+) -> None:
+    """Structure ``union`` by its ``"type"`` tag; unknown or unfitting values keep the raw dict."""
+    hooks: dict[str, Callable[[Any, Any], Any]] = {}
+
+    def structure(value: Any, _: Any) -> Any:
+        tag = value.get("type") if isinstance(value, dict) else None
+        hook = hooks.get(tag) if isinstance(tag, str) else None
+        if hook is not None:
+            try:
+                return hook(value, None)
+            except Exception as exc:  # keep what the server sent rather than fail the stream
+                logger.debug("could not structure %r item (%r); kept raw", tag, exc)
+        if not isinstance(value, dict):
+            value = {"value": value}
+        return unknown(type=str(tag or ""), raw=value)
+
+    converter.register_structure_hook(union, structure)
+    for cls in members:
+        hooks[_type_tag(cls)] = converter.get_structure_hook(cls)
+
+
+def configure_unstructure(converter: cattrs.Converter) -> None:
+    """Unstructure attrs models to wire dicts: ``type`` first, ``None`` left out."""
+
+    def factory(cls: type[Any]) -> Callable[[Any], Any]:
+        if cls in (UnknownItem, UnknownContent, UnknownEvent):
+            return lambda obj: obj.raw
+        base = make_dict_unstructure_fn(cls, converter)
+
+        def unstructure(obj: Any) -> dict[str, Any]:
+            data = base(obj)
+            out: dict[str, Any] = {"type": data.pop("type")} if "type" in data else {}
+            out.update((key, value) for key, value in data.items() if value is not None)
+            return out
+
+        return unstructure
+
+    converter.register_unstructure_hook_factory(attrs.has, factory)
+
+
+converter = make_converter()
+
+_EVENT_HOOKS: dict[str, Callable[[Any, Any], Any]] = {
+    _type_tag(cls): converter.get_structure_hook(cls) for cls in EVENT_CLASSES
+}
+
+
+def structure_event(data: dict[str, Any]) -> ResponseStreamEvent:
+    """Turn one decoded SSE ``data`` object into its event class (``UnknownEvent`` if unknown)."""
+    event_type = data.get("type")
+    hook = _EVENT_HOOKS.get(event_type) if isinstance(event_type, str) else None
+    if hook is not None:
+        try:
+            event: ResponseStreamEvent = hook(data, None)
+        except Exception as exc:
+            logger.debug("could not structure %r event (%r); kept raw", event_type, exc)
+        else:
+            return event
+    return UnknownEvent(type=str(event_type or ""), raw=data)
+
+
+def structure_response(data: dict[str, Any]) -> Response:
+    """Turn a wire response object into a ``Response``."""
+    return converter.structure(data, Response)
+
+
+def unstructure(obj: Any) -> Any:
+    """Turn a model (or a list of models) into wire JSON values."""
+    return converter.unstructure(obj)

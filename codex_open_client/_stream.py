@@ -1,0 +1,253 @@
+"""``AsyncResponseStream``: bytes -> SSE -> JSON -> events -> accumulated ``Response``.
+
+Events are handed out as soon as the chunk that completes them arrives. A failure the
+backend reports inside the stream (``response.failed``, ``error``) or a stream that breaks is
+raised when iteration reaches it; while no event has reached the caller yet, a retryable
+failure is retried instead, as a fresh request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import deque
+from collections.abc import AsyncIterator, Mapping
+from types import TracebackType
+
+from ._accumulate import TERMINAL_EVENTS, Accumulator
+from ._events import (
+    ResponseErrorEvent,
+    ResponseFailedEvent,
+    ResponseOutputTextDeltaEvent,
+    ResponseStreamEvent,
+)
+from ._exceptions import (
+    APIConnectionError,
+    APITimeoutError,
+    CodexError,
+    StreamError,
+    error_from_stream as _error_from_stream,
+)
+from ._models import Response
+from ._request import Request
+from ._retry import is_retryable, retry_delay
+from ._serde import structure_event, unstructure
+from ._sse import SSEDecoder
+from ._transport import HTTPResponse, Transport
+
+__all__ = ["AsyncResponseStream"]
+
+logger = logging.getLogger("codex_open_client")
+
+
+class AsyncResponseStream:
+    """The events of one response, as they arrive. Iterate it with ``async for``.
+
+    Use it as ``async with`` (or call ``aclose()``) so the connection is released even when you
+    stop early; ``get_final_response()`` drains what is left and returns the ``Response``.
+    """
+
+    def __init__(self, transport: Transport, request: Request) -> None:
+        self._transport = transport
+        self._request = request
+        self._http: HTTPResponse | None = None
+        self._pending: deque[ResponseStreamEvent] = deque()
+        self._failure: CodexError | None = None
+        self._finished = False
+        self._delivered = False
+        self._retries = 0
+        self._reset()
+
+    def _reset(self) -> None:
+        self._decoder = SSEDecoder()
+        self._accumulator = Accumulator()
+        self._pending.clear()
+
+    # ----------------------------------------------------------------------- public
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The HTTP response headers (rate limits, request id); empty before the request."""
+        return self._http.headers if self._http is not None else {}
+
+    @property
+    def response(self) -> Response:
+        """The response as accumulated so far (final once the stream has ended)."""
+        return self._accumulator.response()
+
+    def __aiter__(self) -> AsyncResponseStream:
+        return self
+
+    async def __anext__(self) -> ResponseStreamEvent:
+        if not await self._wait_for_events(deliver=True):
+            raise StopAsyncIteration
+        return self._pending.popleft()
+
+    async def text_deltas(self) -> AsyncIterator[str]:
+        """Yield only the pieces of output text, as they arrive."""
+        async for event in self:
+            if type(event) is ResponseOutputTextDeltaEvent:
+                yield event.delta
+
+    async def get_final_response(self) -> Response:
+        """Read the rest of the stream and return the final ``Response``."""
+        # Draining hands nothing to the caller, so a retryable failure may still be retried.
+        while await self._wait_for_events(deliver=False):
+            self._pending.clear()
+        return self._accumulator.response()
+
+    async def aclose(self) -> None:
+        """Close the stream and release its connection. Idempotent."""
+        self._finished = True
+        self._pending.clear()
+        self._release()
+
+    async def __aenter__(self) -> AsyncResponseStream:
+        await self._open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        state = "finished" if self._finished else "open" if self._http else "not started"
+        return f"<AsyncResponseStream {self._request.method} {self._request.url} {state}>"
+
+    # ----------------------------------------------------------------------- internals
+
+    async def _next_batch(self) -> list[ResponseStreamEvent]:
+        """Every event parsed so far (at least one), or [] at the end.
+
+        The sync ``ResponseStream`` crosses threads once per call, so once per network
+        chunk rather than once per event.
+        """
+        if not await self._wait_for_events(deliver=True):
+            return []
+        batch = list(self._pending)
+        self._pending.clear()
+        return batch
+
+    async def _open(self) -> None:
+        """Send the request (retrying what is retryable) unless it is already sent."""
+        while self._http is None and not self._finished:
+            try:
+                self._http = await self._transport.send(self._request)
+            except CodexError as exc:
+                await self._backoff_or_raise(exc)
+
+    async def _wait_for_events(self, *, deliver: bool) -> bool:
+        """Make sure an event is pending; False when the stream has ended."""
+        try:
+            while not self._pending:
+                if self._failure is not None:
+                    failure, self._failure = self._failure, None
+                    self._finished = True
+                    raise failure
+                if self._finished:
+                    return False
+                if self._http is None:
+                    await self._open()
+                else:
+                    await self._read_more()
+        except BaseException:
+            # Cancellation, Ctrl-C, a failure: the connection must not stay checked out.
+            self._release()
+            raise
+        if deliver:
+            self._delivered = True
+        return True
+
+    async def _read_more(self) -> None:
+        """Read one network chunk and parse the events it completes."""
+        assert self._http is not None
+        try:
+            chunk = await self._http.read_chunk()
+        except APITimeoutError as exc:
+            return await self._fail(exc)
+        except APIConnectionError as exc:
+            partial = self._accumulator.response()
+            return await self._fail(
+                StreamError(f"The stream broke: {exc.message}", response=partial)
+            )
+        events = self._decoder.feed(chunk) if chunk else self._decoder.flush()
+        for sse in events:
+            data = sse.data
+            if not data:
+                continue
+            try:
+                payload = json.loads(data)
+            except ValueError:
+                logger.debug("skipped an SSE data line that is not JSON: %.120r", data)
+                continue
+            if type(payload) is not dict:
+                logger.debug("skipped an SSE data value that is not an object: %.120r", data)
+                continue
+            event = structure_event(payload)
+            self._accumulator.feed(event)
+            event_class = type(event)
+            if event_class is ResponseFailedEvent or event_class is ResponseErrorEvent:
+                return await self._fail(self._error_from(event))
+            self._pending.append(event)
+            if event_class in TERMINAL_EVENTS:
+                # Like the CLI, stop at the first terminal event.
+                self._finished = True
+                self._release()
+                return None
+        if not chunk:
+            partial = self._accumulator.response()
+            message = "The stream ended before a response.completed event"
+            return await self._fail(StreamError(message, response=partial))
+        return None
+
+    def _error_from(self, event: ResponseStreamEvent) -> CodexError:
+        if isinstance(event, ResponseFailedEvent):
+            response = self._accumulator.response()
+            error = unstructure(event.response.error) if event.response.error else None
+            return _error_from_stream(error, response)
+        assert isinstance(event, ResponseErrorEvent)
+        return _error_from_stream(
+            {"code": event.code, "message": event.message, "param": event.param},
+            self._accumulator.response(),
+        )
+
+    async def _fail(self, failure: CodexError) -> None:
+        """Retry if nothing reached the caller yet and the failure allows it; else keep it."""
+        self._release()
+        if not self._delivered:
+            try:
+                await self._backoff_or_raise(failure)
+            except CodexError:
+                pass
+            else:
+                self._reset()
+                return
+        self._failure = failure
+
+    async def _backoff_or_raise(self, exc: CodexError) -> None:
+        if not is_retryable(exc) or self._retries >= self._request.max_retries:
+            raise exc
+        delay = retry_delay(self._retries, exc)
+        if delay is None:
+            raise exc
+        self._retries += 1
+        logger.info(
+            "retrying %s %s in %.2fs (retry %d of %d): %s",
+            self._request.method,
+            self._request.url,
+            delay,
+            self._retries,
+            self._request.max_retries,
+            exc,
+        )
+        await asyncio.sleep(delay)
+
+    def _release(self) -> None:
+        http, self._http = self._http, None
+        if http is not None:
+            http.close()

@@ -1,0 +1,332 @@
+"""The sync facade: ``Client`` runs ``AsyncClient``'s coroutines on one private event loop.
+
+The loop lives in an anyio blocking portal on a daemon thread that the client owns, started on
+first use (constructing a client does no I/O and starts no thread). Every method is a thin call
+through that portal, so no request, retry or parsing logic exists twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import sys
+import threading
+import warnings
+import weakref
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+
+from ._client import AsyncClient, AsyncResponses
+from ._events import ResponseOutputTextDeltaEvent, ResponseStreamEvent
+from ._models import Response
+from ._request import make_config
+from ._stream import AsyncResponseStream
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from ._client import ResponseCreateParams
+
+__all__ = ["Client", "CodexClient", "ResponseStream", "Responses"]
+
+T = TypeVar("T")
+
+# How long a sync call interrupted by Ctrl-C waits for its task to close its connection.
+_CANCEL_GRACE = 5.0
+
+
+class _Portal:
+    """One event loop thread, owned by one ``Client``; safe across ``fork()``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._portal: BlockingPortal | None = None
+        self._context: contextlib.AbstractContextManager[BlockingPortal] | None = None
+        self._pid = 0
+
+    def get(self) -> BlockingPortal:
+        portal = self._portal
+        if portal is not None and self._pid == os.getpid():
+            return portal
+        with self._lock:
+            if self._portal is None or self._pid != os.getpid():
+                # After fork() the parent's loop thread does not exist here: forget it without
+                # touching it and start a new one.
+                context = start_blocking_portal("asyncio", name="codex-open-client")
+                self._portal = context.__enter__()
+                self._context = context
+                self._pid = os.getpid()
+            return self._portal
+
+    @property
+    def running(self) -> bool:
+        return self._portal is not None and self._pid == os.getpid()
+
+    def call(self, func: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """Run ``func(*args)`` on the loop and wait; Ctrl-C cancels it and waits for cleanup."""
+        finished = threading.Event()
+
+        async def run() -> T:
+            try:
+                return await func(*args)
+            finally:
+                finished.set()
+
+        future = self.get().start_task_soon(run)
+        try:
+            return future.result()
+        except BaseException:
+            if future.cancel():
+                finished.wait(_CANCEL_GRACE)
+            raise
+
+    def stop(self) -> None:
+        context, self._context, self._portal = self._context, None, None
+        if context is not None and self._pid == os.getpid():
+            context.__exit__(None, None, None)
+
+
+def _finalize(portal: _Portal, client: AsyncClient, name: str) -> None:
+    """Safety net for a ``Client`` that was never closed: stop its loop, never start one."""
+    if sys.is_finalizing() or not portal.running:
+        return
+    warnings.warn(
+        f"{name} was not closed; use `with Client(...) as client:` or call client.close()",
+        ResourceWarning,
+        stacklevel=1,
+    )
+    with contextlib.suppress(Exception):
+        portal.call(client.aclose)
+    portal.stop()
+
+
+class Client:
+    """Sync client for the ChatGPT Codex backend.
+
+    Takes the same keywords as ``AsyncClient`` and runs the very same code on a private event
+    loop thread. Use ``with Client(...) as client:`` or call ``client.close()``. It works in
+    scripts and notebooks; in async code prefer ``AsyncClient``.
+    """
+
+    def __init__(
+        self,
+        *,
+        access_token: str | None = None,
+        account_id: str | None = None,
+        base_url: str | None = None,
+        chatgpt_base_url: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        originator: str | None = None,
+        session_id: str | None = None,
+    ) -> None:
+        self._config = make_config(
+            access_token=access_token,
+            account_id=account_id,
+            base_url=base_url,
+            chatgpt_base_url=chatgpt_base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+            originator=originator,
+            session_id=session_id,
+        )
+        self._async = AsyncClient._from_config(self._config)
+        self._portal = _Portal()
+        self._pid = os.getpid()
+        self._closed = False
+        self._finalizer = weakref.finalize(
+            self, _finalize, self._portal, self._async, type(self).__name__
+        )
+        #: ``client.responses.create(...)`` and ``client.responses.stream(...)``.
+        self.responses = Responses(self)
+
+    @property
+    def base_url(self) -> str:
+        """The model API base URL."""
+        return self._config.base_url
+
+    @property
+    def session_id(self) -> str:
+        """The session id sent with every request."""
+        return self._config.session_id
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError(
+                f"This {type(self).__name__} is closed; create a new one "
+                f"(tip: `with {type(self).__name__}(...) as client:`)"
+            )
+
+    def _call(self, func: Callable[..., Awaitable[T]], *args: Any) -> T:
+        self._check_open()
+        if self._pid != os.getpid():
+            # A forked child must not share the parent's connections.
+            self._async = AsyncClient._from_config(self._config)
+            self._pid = os.getpid()
+        return self._portal.call(func, *args)
+
+    def close(self) -> None:
+        """Close the client, its connections and its loop thread. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self._finalizer.detach()
+        if self._portal.running:
+            try:
+                self._portal.call(self._async.aclose)
+            finally:
+                self._portal.stop()
+
+    def __enter__(self) -> Client:
+        if self._closed:
+            raise RuntimeError(f"This {type(self).__name__} is closed; create a new one")
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(base_url={self._config.base_url!r}, "
+            f"account_id={self._config.account_id!r})"
+        )
+
+
+CodexClient = Client
+
+
+class Responses:
+    """``client.responses``: create model responses, streamed or not."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    @property
+    def _async(self) -> AsyncResponses:
+        return self._client._async.responses
+
+    @overload
+    def create(
+        self, *, stream: Literal[False] = False, **params: Unpack[ResponseCreateParams]
+    ) -> Response: ...
+
+    @overload
+    def create(
+        self, *, stream: Literal[True], **params: Unpack[ResponseCreateParams]
+    ) -> ResponseStream: ...
+
+    @overload
+    def create(
+        self, *, stream: bool, **params: Unpack[ResponseCreateParams]
+    ) -> Response | ResponseStream: ...
+
+    def create(self, *, stream: bool = False, **params: Any) -> Response | ResponseStream:
+        """Create a response.
+
+        Returns the final ``Response``; with ``stream=True``, sends the request at once (an
+        HTTP error raises here) and returns a ``ResponseStream`` to iterate.
+        A ``response.failed`` raises the matching ``APIError``; ``response.incomplete``
+        returns normally with ``status == "incomplete"``.
+        """
+        result = self._client._call(functools.partial(self._async.create, stream=stream, **params))
+        if isinstance(result, AsyncResponseStream):
+            return ResponseStream(result, self._client)
+        return result
+
+    def stream(self, **params: Unpack[ResponseCreateParams]) -> ResponseStream:
+        """Create a streamed response, for ``with client.responses.stream(...) as stream:``.
+
+        The request is sent when the ``with`` block is entered.
+        """
+        self._client._check_open()
+        return ResponseStream(self._async.stream(**params), self._client)
+
+
+def _close_abandoned(portal: _Portal, stream: AsyncResponseStream) -> None:
+    """A ``ResponseStream`` dropped unclosed (e.g. after ``break``): release its connection."""
+    if portal.running and not sys.is_finalizing():
+        with contextlib.suppress(Exception):
+            portal.get().start_task_soon(stream.aclose)
+
+
+class ResponseStream:
+    """The events of one response, as they arrive. Iterate it with ``for``.
+
+    Use it as ``with`` (or call ``close()``) so the connection is released even when you stop
+    early; ``get_final_response()`` drains what is left and returns the ``Response``.
+    """
+
+    def __init__(self, stream: AsyncResponseStream, client: Client) -> None:
+        self._stream = stream
+        self._client = client
+        # Events arrive in batches: every event parsed so far, one thread crossing per batch.
+        self._batch: list[ResponseStreamEvent] = []
+        self._index = 0
+        self._finalizer = weakref.finalize(self, _close_abandoned, client._portal, stream)
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The HTTP response headers (rate limits, request id); empty before the request."""
+        return self._stream.headers
+
+    @property
+    def response(self) -> Response:
+        """The response as accumulated so far (final once the stream has ended)."""
+        return self._stream.response
+
+    def __iter__(self) -> Iterator[ResponseStreamEvent]:
+        return self
+
+    def __next__(self) -> ResponseStreamEvent:
+        if self._index >= len(self._batch):
+            self._batch = self._client._call(self._stream._next_batch)
+            self._index = 0
+            if not self._batch:
+                raise StopIteration
+        event = self._batch[self._index]
+        self._index += 1
+        return event
+
+    def text_deltas(self) -> Iterator[str]:
+        """Yield only the pieces of output text, as they arrive."""
+        for event in self:
+            if type(event) is ResponseOutputTextDeltaEvent:
+                yield event.delta
+
+    def get_final_response(self) -> Response:
+        """Read the rest of the stream and return the final ``Response``."""
+        self._batch, self._index = [], 0
+        return self._client._call(self._stream.get_final_response)
+
+    def close(self) -> None:
+        """Close the stream and release its connection. Idempotent."""
+        self._batch, self._index = [], 0
+        self._finalizer.detach()
+        if not self._client._closed:
+            self._client._call(self._stream.aclose)
+
+    def __enter__(self) -> ResponseStream:
+        self._client._call(self._stream._open)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return repr(self._stream).replace("AsyncResponseStream", "ResponseStream", 1)
