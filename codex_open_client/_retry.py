@@ -26,5 +26,5 @@ def retry_delay(retries_done: int, exc: BaseException) -> float | None:
     asked = exc.retry_after if isinstance(exc, RateLimitError) else None
     if asked is not None:
         return asked if asked <= MAX_SERVER_DELAY else None
-    backoff = min(MAX_DELAY, INITIAL_DELAY * 2**retries_done)
+    backoff = min(MAX_DELAY, INITIAL_DELAY * 2.0**retries_done)
     return backoff * random.uniform(0.75, 1.0)
