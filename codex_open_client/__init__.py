@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
+
 from ._client import AsyncClient, AsyncCodexClient, AsyncResponses
 from ._events import (
     CodexCredits,
@@ -186,9 +188,12 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-# Public classes show as codex_open_client.X in reprs, docs and tracebacks.
+# Public classes show as codex_open_client.X in reprs, docs and tracebacks. Their string
+# annotations are resolved first, while __module__ still names the module that defines them.
 for _name in __all__:
     _obj = globals().get(_name)
     if isinstance(_obj, type) and _obj.__module__.startswith(__name__ + "._"):
+        if attrs.has(_obj):
+            attrs.resolve_types(_obj)
         _obj.__module__ = __name__
 del _name, _obj

@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -159,6 +158,8 @@ def parse_retry_after(headers: Mapping[str, str] | None, message: str = "") -> f
             try:
                 return max(0.0, float(value))
             except ValueError:
+                from email.utils import parsedate_to_datetime
+
                 try:
                     when = parsedate_to_datetime(value)
                 except (TypeError, ValueError):

@@ -84,7 +84,7 @@ def configure_tagged(
 
     def structure(value: Any, _: Any) -> Any:
         tag = value.get("type") if isinstance(value, dict) else None
-        hook = hooks.get(tag) if isinstance(tag, str) else None
+        hook = (hooks.get(tag) or hook_for(tag)) if isinstance(tag, str) else None
         if hook is not None:
             try:
                 return hook(value, None)
@@ -95,8 +95,15 @@ def configure_tagged(
         return unknown(type=str(tag or ""), raw=value)
 
     converter.register_structure_hook(union, structure)
-    for cls in members:
-        hooks[_type_tag(cls)] = converter.get_structure_hook(cls)
+    classes = {_type_tag(cls): cls for cls in members}
+
+    def hook_for(tag: str) -> Callable[[Any, Any], Any] | None:
+        # Hooks are generated on first use, which keeps `import codex_open_client` fast.
+        cls = classes.get(tag)
+        if cls is None:
+            return None
+        hook = hooks[tag] = converter.get_structure_hook(cls)
+        return hook
 
 
 def configure_unstructure(converter: cattrs.Converter) -> None:
@@ -120,22 +127,31 @@ def configure_unstructure(converter: cattrs.Converter) -> None:
 
 converter = make_converter()
 
-_EVENT_HOOKS: dict[str, Callable[[Any, Any], Any]] = {
-    _type_tag(cls): converter.get_structure_hook(cls) for cls in EVENT_CLASSES
-}
+_EVENT_CLASSES = {_type_tag(cls): cls for cls in EVENT_CLASSES}
+_EVENT_HOOKS: dict[str, Callable[[Any, Any], Any]] = {}
+
+
+def _event_hook(event_type: str) -> Callable[[Any, Any], Any] | None:
+    # Generated on first use, which keeps `import codex_open_client` fast.
+    cls = _EVENT_CLASSES.get(event_type)
+    if cls is None:
+        return None
+    hook = _EVENT_HOOKS[event_type] = converter.get_structure_hook(cls)
+    return hook
 
 
 def structure_event(data: dict[str, Any]) -> ResponseStreamEvent:
     """Turn one decoded SSE ``data`` object into its event class (``UnknownEvent`` if unknown)."""
     event_type = data.get("type")
-    hook = _EVENT_HOOKS.get(event_type) if isinstance(event_type, str) else None
-    if hook is not None:
-        try:
-            event: ResponseStreamEvent = hook(data, None)
-        except Exception as exc:
-            logger.debug("could not structure %r event (%r); kept raw", event_type, exc)
-        else:
-            return event
+    if isinstance(event_type, str):
+        hook = _EVENT_HOOKS.get(event_type) or _event_hook(event_type)
+        if hook is not None:
+            try:
+                event: ResponseStreamEvent = hook(data, None)
+            except Exception as exc:
+                logger.debug("could not structure %r event (%r); kept raw", event_type, exc)
+            else:
+                return event
     return UnknownEvent(type=str(event_type or ""), raw=data)
 
 
