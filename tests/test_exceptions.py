@@ -1,0 +1,182 @@
+"""Mapping HTTP answers and in-stream errors to the exception tree."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import codex_open_client as c
+from codex_open_client._exceptions import error_from_status, error_from_stream, parse_retry_after
+
+
+def status_error(status: int, body: object, **headers: str) -> c.APIError:
+    content = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+    return error_from_status(status, content, headers, "http://x/responses")
+
+
+def test_tree() -> None:
+    """The class tree kept from the reference SDK."""
+    assert issubclass(c.APIError, c.CodexError)
+    for cls in (
+        c.AuthError,
+        c.InvalidRequestError,
+        c.RateLimitError,
+        c.QuotaExceededError,
+        c.ServerError,
+    ):
+        assert issubclass(cls, c.APIError)
+    assert issubclass(c.ContextWindowError, c.InvalidRequestError)
+    assert issubclass(c.APITimeoutError, c.APIConnectionError)
+    assert issubclass(c.APIConnectionError, c.CodexError)
+    assert issubclass(c.StreamError, c.CodexError)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "cls", "code"),
+    [
+        (400, {"detail": "Store must be set to false"}, c.InvalidRequestError, None),
+        (404, {"detail": "Not Found"}, c.InvalidRequestError, None),
+        (
+            400,
+            {"error": {"code": "context_length_exceeded", "message": "too long"}},
+            c.ContextWindowError,
+            "context_length_exceeded",
+        ),
+        (401, {"detail": "Unauthorized"}, c.AuthError, None),
+        (403, {"error": {"message": "nope"}}, c.AuthError, None),
+        (
+            429,
+            {"error": {"type": "rate_limit_exceeded", "message": "slow down"}},
+            c.RateLimitError,
+            "rate_limit_exceeded",
+        ),
+        (
+            429,
+            {
+                "error": {
+                    "type": "usage_limit_reached",
+                    "message": "The usage limit has been reached",
+                    "plan_type": "plus",
+                    "resets_at": 1775317531,
+                }
+            },
+            c.QuotaExceededError,
+            "usage_limit_reached",
+        ),
+        (
+            429,
+            {"error": {"type": "usage_not_included", "message": "x"}},
+            c.QuotaExceededError,
+            "usage_not_included",
+        ),
+        (500, {"error": {"message": "internal"}}, c.ServerError, None),
+        (
+            503,
+            {"error": {"code": "server_is_overloaded", "message": "busy"}},
+            c.ServerError,
+            "server_is_overloaded",
+        ),
+    ],
+)
+def test_status_mapping(status: int, body: object, cls: type[c.APIError], code: str | None) -> None:
+    """Status and body pick the class; code, status and body are kept."""
+    error = status_error(status, body, **{"x-request-id": "req_9"})
+    assert type(error) is cls
+    assert error.status_code == status
+    assert error.code == code
+    assert error.body == body
+    assert error.request_id == "req_9"
+    assert f"HTTP {status}" in str(error)
+
+
+def test_quota_fields() -> None:
+    """usage_limit_reached carries resets_at and plan_type."""
+    error = status_error(
+        429,
+        {"error": {"type": "usage_limit_reached", "plan_type": "plus", "resets_at": 1775317531}},
+    )
+    assert isinstance(error, c.QuotaExceededError)
+    assert error.resets_at == 1775317531
+    assert error.plan_type == "plus"
+
+
+def test_html_block_page_gives_one_line_with_hint() -> None:
+    """A Cloudflare HTML 403: one line with status, a short snippet and a hint."""
+    page = (
+        "<!DOCTYPE html>\n<html><head><title>Just a moment...</title></head>"
+        + "x" * 5000
+        + "</html>"
+    )
+    error = status_error(403, page, **{"content-type": "text/html"})
+    message = str(error)
+    assert isinstance(error, c.AuthError)
+    assert "\n" not in message
+    assert "HTTP 403" in message and "text/html" in message and "Cloudflare" in message
+    assert "Just a moment" in message
+    assert len(message) < 500
+    assert error.body == page
+
+
+def test_fastapi_validation_list() -> None:
+    """{"detail": [...]} validation lists become readable messages."""
+    error = status_error(422, {"detail": [{"msg": "field required"}, {"msg": "bad"}]})
+    assert "field required; bad" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("headers", "message", "expected"),
+    [
+        ({"retry-after-ms": "28"}, "", 0.028),
+        ({"retry-after": "3"}, "", 3.0),
+        ({}, "Rate limit reached. Please try again in 1.5s.", 1.5),
+        ({}, "try again in 28ms", 0.028),
+        ({}, "Try again in 35 seconds", 35.0),
+        ({}, "no hint", None),
+    ],
+)
+def test_retry_after(headers: dict[str, str], message: str, expected: float | None) -> None:
+    """Retry-After headers and "try again in" messages, in that order."""
+    delay = parse_retry_after(headers, message)
+    if expected is None:
+        assert delay is None
+    else:
+        assert delay == pytest.approx(expected)
+
+
+def test_429_retry_after_header() -> None:
+    """A 429's retry_after comes from the headers or the message."""
+    error = status_error(429, {"error": {"message": "try again in 2s"}})
+    assert isinstance(error, c.RateLimitError)
+    assert error.retry_after == 2.0
+    error = status_error(429, {"detail": "x"}, **{"retry-after": "7"})
+    assert isinstance(error, c.RateLimitError)
+    assert error.retry_after == 7.0
+
+
+@pytest.mark.parametrize(
+    ("code", "cls"),
+    [
+        ("context_length_exceeded", c.ContextWindowError),
+        ("insufficient_quota", c.QuotaExceededError),
+        ("usage_not_included", c.QuotaExceededError),
+        ("usage_limit_reached", c.QuotaExceededError),
+        ("rate_limit_exceeded", c.RateLimitError),
+        ("invalid_prompt", c.InvalidRequestError),
+        ("cyber_policy", c.InvalidRequestError),
+        ("server_is_overloaded", c.ServerError),
+        ("slow_down", c.ServerError),
+        ("server_error", c.ServerError),
+        ("something_new", c.ServerError),
+    ],
+)
+def test_stream_error_mapping(code: str, cls: type[c.APIError]) -> None:
+    """In-stream error codes map to the same classes, carrying the failed response."""
+    response = c.Response(id="resp_1", status="failed")
+    error = error_from_stream({"code": code, "message": "Please try again in 11.054s"}, response)
+    assert type(error) is cls
+    assert error.code == code
+    assert error.status_code is None
+    assert error.response is response
+    if isinstance(error, c.RateLimitError):
+        assert error.retry_after == pytest.approx(11.054)

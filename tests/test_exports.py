@@ -1,0 +1,71 @@
+"""The public surface: exports, aliases, signatures shared by the sync and async clients."""
+
+from __future__ import annotations
+
+import inspect
+import subprocess
+import sys
+
+import codex_open_client as c
+from codex_open_client._client import CREATE_PARAMS
+from codex_open_client._request import build_responses_request
+
+
+def test_all_is_sorted_complete_and_public() -> None:
+    """__all__ is sorted, every name exists, and public classes report the package module."""
+    assert c.__all__ == sorted(c.__all__)
+    for name in c.__all__:
+        assert hasattr(c, name), name
+    assert c.Client.__module__ == "codex_open_client"
+    assert repr(c.Usage()).startswith("Usage(")
+    public = {
+        n for n in vars(c) if not n.startswith("_") and n not in {"annotations", "attrs", "Any"}
+    }
+    assert public <= set(c.__all__), public - set(c.__all__)
+
+
+def test_aliases_and_version() -> None:
+    """CodexClient and AsyncCodexClient are aliases; __version__ is the package version."""
+    assert c.CodexClient is c.Client
+    assert c.AsyncCodexClient is c.AsyncClient
+    from importlib.metadata import version
+
+    assert c.__version__ == version("codex-open-client")
+
+
+def test_sync_and_async_constructors_match() -> None:
+    """Client and AsyncClient take the same keywords."""
+    sync = inspect.signature(c.Client.__init__).parameters
+    async_ = inspect.signature(c.AsyncClient.__init__).parameters
+    assert list(sync) == list(async_)
+    assert [p.default for p in sync.values()] == [p.default for p in async_.values()]
+
+
+def test_create_params_match_the_builder() -> None:
+    """The keyword list of create() is exactly what the request builder takes (plus stream)."""
+    builder = [p for p in inspect.signature(build_responses_request).parameters if p != "config"]
+    assert sorted(CREATE_PARAMS) == sorted([*builder, "stream"])
+
+
+def test_methods_match() -> None:
+    """The sync classes offer the same public methods as the async ones."""
+    pairs = [
+        (c.Client, c.AsyncClient),
+        (c.Responses, c.AsyncResponses),
+        (c.ResponseStream, c.AsyncResponseStream),
+    ]
+    for sync_cls, async_cls in pairs:
+        sync_names = {n for n in dir(sync_cls) if not n.startswith("_")}
+        async_names = {n for n in dir(async_cls) if not n.startswith("_")}
+        assert {
+            n.replace("close", "aclose") if n == "close" else n for n in sync_names
+        } == async_names
+
+
+def test_import_does_not_load_aiohttp_or_pydantic() -> None:
+    """Importing the package stays light: aiohttp is loaded on first request; no pydantic."""
+    code = (
+        "import sys, codex_open_client; print('aiohttp' in sys.modules, 'pydantic' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
