@@ -1,0 +1,92 @@
+"""Run the fake Codex backend in the foreground: ``python -m codex_open_client.testing``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from ._replies import DEFAULT_REPLY_TEXT, text_reply
+from ._server import FakeCodexServer
+
+__all__ = ["main"]
+
+
+def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m codex_open_client.testing",
+        description="Serve a fake ChatGPT Codex backend until Ctrl-C.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface (default: %(default)s)")
+    parser.add_argument(
+        "--port", type=int, default=8765, help="TCP port, 0 for a free one (default: %(default)s)"
+    )
+    parser.add_argument("--access-token", default="fake-access-token", help="accepted token")
+    parser.add_argument("--account-id", default="acct_fake", help="account id to advertise")
+    parser.add_argument(
+        "--reply-text", default=DEFAULT_REPLY_TEXT, help="text of every answer (default: greeting)"
+    )
+    return parser.parse_args(argv)
+
+
+def _curl_example(server: FakeCodexServer) -> str:
+    body = {
+        "model": "gpt-5.4",
+        "input": [{"role": "user", "content": [{"type": "input_text", "text": "hello"}]}],
+        "store": False,
+        "stream": True,
+    }
+    return " ".join(
+        [
+            "curl -N",
+            shlex.quote(f"{server.url}/responses"),
+            "-H",
+            shlex.quote(f"Authorization: Bearer {server.access_token}"),
+            "-H",
+            shlex.quote(f"ChatGPT-Account-ID: {server.account_id}"),
+            "-H 'Content-Type: application/json'",
+            "-d",
+            shlex.quote(json.dumps(body, separators=(",", ":"))),
+        ]
+    )
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Start the server, print how to reach it, serve until Ctrl-C (or SIGTERM), return 0."""
+    args = _parse_args(argv)
+    server = FakeCodexServer(
+        host=args.host, port=args.port, access_token=args.access_token, account_id=args.account_id
+    )
+    reply_text: str = args.reply_text
+    server.default_reply = lambda request: text_reply(reply_text)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        server.start()
+        print("Fake Codex backend is running.", flush=True)
+        print(f"  base_url:         {server.url}", flush=True)
+        print(f"  chatgpt_base_url: {server.chatgpt_base_url}", flush=True)
+        print(f"  access_token:     {server.access_token}", flush=True)
+        print(f"  account_id:       {server.account_id}", flush=True)
+        print("Try:", flush=True)
+        print(f"  {_curl_example(server)}", flush=True)
+        print("Press Ctrl-C to stop.", flush=True)
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    print("Stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,786 @@
+"""A fake ChatGPT Codex backend served by aiohttp on its own thread and event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Literal
+
+import attrs
+from aiohttp import web
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from ._models_catalog import catalog_etag, default_model_catalog
+from ._replies import (
+    Reply,
+    _Cut,
+    _End,
+    _Hold,
+    _Malformed,
+    _Pause,
+    _Raw,
+    rate_limit_headers,
+    rate_limit_snapshot,
+    text_reply,
+)
+
+__all__ = ["FakeCodexServer", "RecordedRequest", "ReplyFactory"]
+
+_CODEX_PREFIX = "/backend-api/codex"
+_RESPONSES_PATH = f"{_CODEX_PREFIX}/responses"
+_MODELS_PATH = f"{_CODEX_PREFIX}/models"
+_USAGE_PATH = "/backend-api/wham/usage"
+
+_UNSUPPORTED_PARAMETERS = (
+    "max_output_tokens",
+    "max_tokens",
+    "temperature",
+    "top_p",
+    "truncation",
+    "metadata",
+    "previous_response_id",
+    "safety_identifier",
+    "prompt_cache_retention",
+    "frequency_penalty",
+    "presence_penalty",
+    "user",
+    "background",
+    "conversation",
+)
+
+_FLUSH_BYTES = 32 * 1024
+_GATE_POLL_SECONDS = 0.005
+_SLEEP_SLICE_SECONDS = 0.02
+_STOP_TIMEOUT_SECONDS = 15.0
+_SHUTDOWN_TIMEOUT_SECONDS = 5.0
+_MAX_REQUEST_BYTES = 64 * 1024 * 1024
+# Marks a response whose Content-Type aiohttp would otherwise default; removed before sending.
+_OMIT_CONTENT_TYPE = "X-Fake-Codex-Omit-Content-Type"
+
+_encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+_Outcome = Literal["ok", "gone", "stopping"]
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class RecordedRequest:
+    """One HTTP request received by :class:`FakeCodexServer`, as it arrived.
+
+    Attributes:
+        method: HTTP method, e.g. ``"POST"``.
+        path: URL path without the query string, e.g. ``"/backend-api/codex/responses"``.
+        query: Query parameters (the last value wins for repeated names).
+        headers: Request headers, a case-insensitive read-only mapping
+            (``headers["authorization"] == headers["Authorization"]``).
+        json: The body parsed as JSON, or ``None`` if it is empty or not valid JSON.
+        body: The raw body bytes.
+    """
+
+    method: str
+    path: str
+    query: Mapping[str, str]
+    headers: CIMultiDictProxy[str]
+    json: Any
+    body: bytes
+
+
+ReplyFactory = Callable[[RecordedRequest], Reply]
+"""A callable that builds the reply for a request, e.g. to echo part of the input."""
+
+
+def _default_reply(request: RecordedRequest) -> Reply:
+    """Answer with the default greeting (new ids for every request)."""
+    return text_reply()
+
+
+def _parse_json(body: bytes) -> Any:
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:  # also UnicodeDecodeError
+        return None
+
+
+def _validate_body(body: Any) -> str | None:
+    """Return the FastAPI-style ``detail`` of the 400 the real backend would send, if any."""
+    if not isinstance(body, dict):
+        return "Invalid JSON body"
+    for name in _UNSUPPORTED_PARAMETERS:
+        if name in body:
+            return f"Unsupported parameter: {name}"
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        return "Model is required"
+    if body.get("store") is not False:
+        return "Store must be set to false"
+    if body.get("stream") is not True:
+        return "Stream must be set to true"
+    items = body.get("input")
+    if isinstance(items, list):
+        for item in items:
+            if isinstance(item, dict) and item.get("role") == "system":
+                return "System messages are not allowed"
+    elif items is not None and not isinstance(items, str):
+        return "Invalid type for 'input': expected a list of items or a string"
+    return None
+
+
+def _merge_headers(
+    defaults: Mapping[str, str], overrides: Mapping[str, str | None]
+) -> CIMultiDict[str]:
+    headers = CIMultiDict(defaults)
+    for name, value in overrides.items():
+        headers.popall(name, None)
+        if value is not None:
+            headers[name] = value
+    return headers
+
+
+def _apply_content_type(headers: CIMultiDict[str], content_type: str | None) -> None:
+    headers.popall("Content-Type", None)
+    if content_type is None:
+        headers[_OMIT_CONTENT_TYPE] = "1"
+    else:
+        headers["Content-Type"] = content_type
+
+
+async def _strip_content_type(request: web.Request, response: web.StreamResponse) -> None:
+    """``on_response_prepare`` hook: drop the Content-Type aiohttp adds by default."""
+    if _OMIT_CONTENT_TYPE in response.headers:
+        del response.headers[_OMIT_CONTENT_TYPE]
+        response.headers.popall("Content-Type", None)
+
+
+def _client_gone(request: web.BaseRequest) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
+def _close_connection(request: web.BaseRequest) -> None:
+    transport = request.transport
+    if transport is not None:
+        transport.close()
+
+
+def _shutdown_loop(loop: asyncio.AbstractEventLoop) -> None:
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    loop.run_until_complete(loop.shutdown_default_executor())
+
+
+class FakeCodexServer:
+    """A protocol-faithful fake of the ChatGPT Codex backend, for tests and demos.
+
+    The server is an ``aiohttp.web`` application on its own daemon thread with its own event
+    loop, so synchronous code, asynchronous code (on any other loop) and other processes can all
+    talk to it over real sockets::
+
+        with FakeCodexServer() as server:
+            server.queue(text_reply("Hi!"), http_error(500))
+            client = Client(base_url=server.url, access_token=server.access_token, ...)
+            ...
+            assert server.requests[0].json["model"] == "gpt-5.4"
+
+    It serves:
+
+    * ``POST {url}/responses``: checks ``Authorization: Bearer <access_token>`` (else ``401
+      {"detail": "Unauthorized"}``), answers a queued plain reply (:func:`http_error`...) as
+      is, validates the body like the real backend (``400 {"detail": "..."}`` when it is not a
+      JSON object, has an unsupported parameter such as ``temperature`` or
+      ``max_output_tokens``, has no ``model``, ``store`` is not ``false``, ``stream`` is not
+      ``true``, or an input message has the ``system`` role; ``instructions`` is optional),
+      then streams the next queued reply, or :attr:`default_reply`, as Server-Sent Events with
+      the real backend's ``x-codex-*`` rate-limit headers, ``x-request-id``,
+      ``x-oai-request-id``, ``openai-model`` and ``x-models-etag``.
+    * ``GET {url}/models``: the model catalog ``{"models": [...]}`` with an ``ETag``.
+    * ``GET {chatgpt_base_url}/wham/usage``: the rate-limit status of the account.
+
+    Any other path gets ``404 {"detail": "Not Found"}``. Every request, including rejected
+    ones, is recorded in :attr:`requests`.
+
+    Args:
+        host: Interface to listen on.
+        port: TCP port; ``0`` picks a free one (see :attr:`port`).
+        access_token: The only bearer token accepted. Settable later, e.g. to test a token
+            refresh: ``server.access_token = "new-token"``.
+        account_id: The ChatGPT account id clients should send (``ChatGPT-Account-ID``); it is
+            recorded, not checked.
+        model_catalog: The models served by ``/models``; defaults to
+            :func:`default_model_catalog`.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        access_token: str = "fake-access-token",
+        account_id: str = "acct_fake",
+        model_catalog: Sequence[Mapping[str, Any]] | None = None,
+    ) -> None:
+        self.host = host
+        self.access_token = access_token
+        self.account_id = account_id
+        self.model_catalog: list[Mapping[str, Any]] = (
+            list(model_catalog) if model_catalog is not None else list(default_model_catalog())
+        )
+        self.default_reply: Reply | ReplyFactory = _default_reply
+        """The answer used when the queue is empty: a :class:`Reply` (sent as is every time) or
+        a :data:`ReplyFactory` called for each request. The default factory streams
+        :data:`DEFAULT_REPLY_TEXT` with fresh ids."""
+        self._requested_port = port
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        self._queue: deque[Reply | ReplyFactory] = deque()
+        self._requests: list[RecordedRequest] = []
+        self._disconnects = 0
+        self._lifecycle = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+        self._start_error: BaseException | None = None
+        self._stopping = False
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> FakeCodexServer:
+        """Start serving on a background thread and return ``self``; no-op when running.
+
+        Raises:
+            OSError: The address cannot be bound (e.g. the port is in use).
+        """
+        with self._lifecycle:
+            if self._thread is not None:
+                return self
+            loop = asyncio.new_event_loop()
+            ready = threading.Event()
+            self._start_error = None
+            self._stopping = False
+            thread = threading.Thread(
+                target=self._serve, args=(loop, ready), name="FakeCodexServer", daemon=True
+            )
+            thread.start()
+            ready.wait()
+            if self._start_error is not None:
+                thread.join()
+                error, self._start_error = self._start_error, None
+                raise error
+            self._thread, self._loop = thread, loop
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, close all connections and join the thread; no-op when not running.
+
+        Streams still in progress (for instance waiting on a :meth:`Reply.hold` gate) are cut.
+        The server can be started again afterwards (on a new port if ``port=0``).
+        """
+        with self._lifecycle:
+            thread, loop = self._thread, self._loop
+            if thread is None or loop is None:
+                return
+            if threading.current_thread() is thread:
+                raise RuntimeError("FakeCodexServer.stop() cannot be called from its own loop")
+            try:
+                future = asyncio.run_coroutine_threadsafe(self._astop(), loop)
+                future.result(timeout=_STOP_TIMEOUT_SECONDS)
+            finally:
+                loop.call_soon_threadsafe(loop.stop)
+                thread.join(timeout=_STOP_TIMEOUT_SECONDS)
+                self._thread = self._loop = None
+                self._port = None
+
+    @property
+    def running(self) -> bool:
+        """Whether the server is currently serving."""
+        return self._thread is not None
+
+    def __enter__(self) -> FakeCodexServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> FakeCodexServer:
+        # start()/stop() block only briefly, but run them off the caller's loop anyway so its
+        # own connections to this server keep being served while we wait.
+        await asyncio.get_running_loop().run_in_executor(None, self.start)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self.stop)
+
+    def _serve(self, loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            try:
+                loop.run_until_complete(self._astart())
+            except BaseException as exc:
+                self._start_error = exc
+                return
+            finally:
+                ready.set()
+            loop.run_forever()
+        finally:
+            try:
+                _shutdown_loop(loop)
+            finally:
+                asyncio.set_event_loop(None)
+                loop.close()
+
+    async def _astart(self) -> None:
+        app = web.Application(client_max_size=_MAX_REQUEST_BYTES)
+        app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        app.on_response_prepare.append(_strip_content_type)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=_SHUTDOWN_TIMEOUT_SECONDS)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, self.host, self._requested_port)
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        self._port = int(runner.addresses[0][1])
+
+    async def _astop(self) -> None:
+        self._stopping = True
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    # -- addresses ---------------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        """The TCP port the server listens on (raises ``RuntimeError`` when not running)."""
+        port = self._port
+        if port is None:
+            raise RuntimeError("FakeCodexServer is not running: call start() or use `with`")
+        return port
+
+    @property
+    def _origin(self) -> str:
+        host = self.host
+        if host in ("", "0.0.0.0"):
+            host = "127.0.0.1"
+        elif host == "::":
+            host = "::1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The client's base URL: ``http://127.0.0.1:{port}/backend-api/codex``."""
+        return f"{self._origin}{_CODEX_PREFIX}"
+
+    @property
+    def chatgpt_base_url(self) -> str:
+        """The ChatGPT backend base URL: ``http://127.0.0.1:{port}/backend-api``."""
+        return f"{self._origin}/backend-api"
+
+    def __repr__(self) -> str:
+        where = self.url if self.running else "stopped"
+        return f"<FakeCodexServer {where} queued={len(self._queue)}>"
+
+    # -- scripting and inspection ------------------------------------------------------------
+
+    def queue(self, *replies: Reply | ReplyFactory) -> None:
+        """Append answers for the next ``POST /responses`` requests, served first in, first out.
+
+        A reply is consumed by the request it answers. Requests rejected with 401 (bad token)
+        or 400 (invalid body) do not consume the streamed reply at the head of the queue;
+        plain replies (:func:`http_error`...) are answered right after the token check. A
+        :data:`ReplyFactory` in the queue is called once, with the first request that reaches
+        it. When the queue is empty, :attr:`default_reply` answers.
+        """
+        for item in replies:
+            if not isinstance(item, Reply) and not callable(item):
+                raise TypeError(f"expected a Reply or a callable, got {item!r}")
+        with self._lock:
+            self._queue.extend(replies)
+
+    @property
+    def queued(self) -> int:
+        """How many queued replies are still waiting for a request."""
+        with self._lock:
+            return len(self._queue)
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """A snapshot of every request received so far, in arrival order."""
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def disconnects(self) -> int:
+        """How many streamed responses were abandoned by their client before they finished.
+
+        The server notices a client going away when a write fails or, while it waits (a pause,
+        a :meth:`Reply.hold` gate, :attr:`Reply.pace`), when the connection closes. A client
+        that closes a short stream which the server already wrote completely into the socket
+        is not counted: use a gate or a pause to make the test deterministic.
+        """
+        with self._lock:
+            return self._disconnects
+
+    def clear(self) -> None:
+        """Forget the queued replies, the recorded requests and the disconnect count."""
+        with self._lock:
+            self._queue.clear()
+            self._requests.clear()
+            self._disconnects = 0
+
+    def wait_for_requests(self, count: int = 1, *, timeout: float = 5.0) -> list[RecordedRequest]:
+        """Block until at least ``count`` requests were recorded and return them all.
+
+        Raises:
+            TimeoutError: Fewer requests arrived within ``timeout`` seconds.
+        """
+        with self._changed:
+            if not self._changed.wait_for(lambda: len(self._requests) >= count, timeout):
+                raise TimeoutError(f"{len(self._requests)} of {count} requests after {timeout}s")
+            return list(self._requests)
+
+    def wait_for_disconnects(self, count: int = 1, *, timeout: float = 5.0) -> int:
+        """Block until :attr:`disconnects` reaches ``count`` and return it.
+
+        Raises:
+            TimeoutError: Fewer disconnects were seen within ``timeout`` seconds.
+        """
+        with self._changed:
+            if not self._changed.wait_for(lambda: self._disconnects >= count, timeout):
+                raise TimeoutError(f"{self._disconnects} of {count} disconnects after {timeout}s")
+            return self._disconnects
+
+    def _record(self, record: RecordedRequest) -> None:
+        with self._changed:
+            self._requests.append(record)
+            self._changed.notify_all()
+
+    def _note_disconnect(self) -> None:
+        with self._changed:
+            self._disconnects += 1
+            self._changed.notify_all()
+
+    # -- HTTP --------------------------------------------------------------------------------
+
+    @staticmethod
+    def _ids() -> dict[str, str]:
+        request_id = str(uuid.uuid4())
+        return {
+            "x-request-id": request_id,
+            "x-oai-request-id": request_id,
+            "cf-ray": f"{secrets.token_hex(8)}-SJC",
+        }
+
+    def _json(
+        self, status: int, payload: Any, headers: Mapping[str, str] | None = None
+    ) -> web.Response:
+        merged = {**self._ids(), **(headers or {})}
+        return web.Response(
+            status=status,
+            body=_encode_json(payload).encode(),
+            content_type="application/json",
+            headers=merged,
+        )
+
+    def _check_auth(self, record: RecordedRequest) -> web.Response | None:
+        scheme, _, token = record.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or token.strip() != self.access_token:
+            return self._json(401, {"detail": "Unauthorized"})
+        return None
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        record = RecordedRequest(
+            method=request.method,
+            path=request.path,
+            query=dict(request.query),
+            headers=CIMultiDictProxy(CIMultiDict(request.headers)),
+            json=_parse_json(body),
+            body=body,
+        )
+        self._record(record)
+        routes = {
+            _RESPONSES_PATH: ("POST", self._handle_responses),
+            _MODELS_PATH: ("GET", self._handle_models),
+            _USAGE_PATH: ("GET", self._handle_usage),
+        }
+        route = routes.get(request.path)
+        if route is None:
+            return self._json(404, {"detail": "Not Found"})
+        method, handler = route
+        if request.method != method:
+            return self._json(405, {"detail": "Method Not Allowed"}, {"Allow": method})
+        return await handler(request, record)
+
+    async def _handle_models(self, request: web.Request, record: RecordedRequest) -> web.Response:
+        denied = self._check_auth(record)
+        if denied is not None:
+            return denied
+        models = list(self.model_catalog)
+        return self._json(200, {"models": models}, {"ETag": catalog_etag(models)})
+
+    async def _handle_usage(self, request: web.Request, record: RecordedRequest) -> web.Response:
+        denied = self._check_auth(record)
+        if denied is not None:
+            return denied
+        now = int(time.time())
+        snap = rate_limit_snapshot(now)
+
+        def window(limit: Mapping[str, Any]) -> dict[str, Any]:
+            return {
+                "used_percent": round(limit["used_percent"]),
+                "limit_window_seconds": limit["window_minutes"] * 60,
+                "reset_after_seconds": limit["reset_at"] - now,
+                "reset_at": limit["reset_at"],
+            }
+
+        payload = {
+            "plan_type": snap["plan_type"],
+            "rate_limit": {
+                "allowed": True,
+                "limit_reached": False,
+                "primary_window": window(snap["primary"]),
+                "secondary_window": window(snap["secondary"]),
+            },
+            "credits": snap["credits"],
+            "additional_rate_limits": [],
+            "rate_limit_reached_type": None,
+        }
+        return self._json(200, payload)
+
+    def _next_reply(self, record: RecordedRequest) -> tuple[Reply, bool]:
+        """Return the reply for ``record`` and whether it is the head of the queue."""
+        with self._lock:
+            if self._queue:
+                head = self._queue[0]
+                if not isinstance(head, Reply):
+                    try:
+                        head = _call_factory(head, record)
+                    except _FactoryError:
+                        self._queue.popleft()
+                        raise
+                    self._queue[0] = head
+                return head, True
+            default = self.default_reply
+        if isinstance(default, Reply):
+            return default, False
+        return _call_factory(default, record), False
+
+    def _consume(self, reply: Reply) -> None:
+        with self._lock:
+            if self._queue and self._queue[0] is reply:
+                self._queue.popleft()
+
+    async def _handle_responses(
+        self, request: web.Request, record: RecordedRequest
+    ) -> web.StreamResponse:
+        denied = self._check_auth(record)
+        if denied is not None:
+            return denied
+        try:
+            reply, queued = self._next_reply(record)
+        except _FactoryError as exc:
+            return self._json(500, {"detail": str(exc)})
+        if not reply.is_stream:
+            if queued:
+                self._consume(reply)
+            return await self._send_plain(request, reply)
+        problem = _validate_body(record.json)
+        if problem is not None:
+            return self._json(400, {"detail": problem})
+        if queued:
+            self._consume(reply)
+        model: str = record.json["model"]
+        return await self._send_stream(request, reply, reply.model or model)
+
+    async def _send_plain(self, request: web.Request, reply: Reply) -> web.StreamResponse:
+        if reply.delay:
+            await self._wait(request, seconds=reply.delay)
+        headers = _merge_headers(self._ids(), reply.headers)
+        _apply_content_type(headers, reply.content_type)
+        return web.Response(status=reply.status, body=reply.body, headers=headers)
+
+    def _stream_headers(self, reply: Reply, model: str) -> CIMultiDict[str]:
+        defaults = {
+            **rate_limit_headers(),
+            **self._ids(),
+            "openai-model": model,
+            "x-models-etag": catalog_etag(self.model_catalog),
+            "Cache-Control": "no-cache",
+        }
+        headers = _merge_headers(defaults, reply.headers)
+        _apply_content_type(headers, reply.content_type)
+        return headers
+
+    async def _wait(
+        self,
+        request: web.BaseRequest,
+        *,
+        seconds: float | None = None,
+        gate: threading.Event | None = None,
+    ) -> _Outcome:
+        """Wait without blocking the loop, watching the client and the server's shutdown."""
+        loop = asyncio.get_running_loop()
+        deadline = None if seconds is None else loop.time() + seconds
+        while True:
+            if self._stopping:
+                return "stopping"
+            if _client_gone(request):
+                return "gone"
+            if gate is not None and gate.is_set():
+                return "ok"
+            if deadline is None:
+                await asyncio.sleep(_GATE_POLL_SECONDS)
+                continue
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return "ok"
+            await asyncio.sleep(min(remaining, _SLEEP_SLICE_SECONDS))
+
+    async def _send_stream(
+        self, request: web.Request, reply: Reply, model: str
+    ) -> web.StreamResponse:
+        if reply.delay:
+            outcome = await self._wait(request, seconds=reply.delay)
+            if outcome != "ok":
+                if outcome == "gone":
+                    self._note_disconnect()
+                _close_connection(request)
+                return web.Response()
+        response = web.StreamResponse(
+            status=reply.status, headers=self._stream_headers(reply, model)
+        )
+        try:
+            await response.prepare(request)
+            outcome = await self._write_steps(request, response, reply, model)
+        except ConnectionError:
+            outcome = "gone"
+        if outcome == "gone":
+            self._note_disconnect()
+        elif outcome == "stopping":
+            _close_connection(request)
+        return response
+
+    async def _write_steps(
+        self,
+        request: web.Request,
+        response: web.StreamResponse,
+        reply: Reply,
+        model: str,
+    ) -> _Outcome:
+        nl = reply.line_ending
+        pace = reply.pace
+        echo_model = reply.model is None
+        write = response.write
+        encode = _encode_json
+        buffer = bytearray()
+        sequence = 0
+
+        async def flush() -> None:
+            nonlocal buffer
+            if buffer:
+                # Hand over the filled buffer and start a new one: the transport may keep a
+                # reference to the bytes it has not sent yet.
+                data, buffer = buffer, bytearray()
+                await write(data)
+
+        for step in reply.steps:
+            if isinstance(step, dict):
+                if pace and sequence:
+                    await flush()
+                    outcome = await self._wait(request, seconds=pace)
+                    if outcome != "ok":
+                        return outcome
+                event_type = step["type"]
+                payload = {"type": event_type, "sequence_number": sequence, **step}
+                if echo_model and "response" in step:
+                    obj = step["response"]
+                    if isinstance(obj, dict) and obj.get("model") is None:
+                        payload["response"] = {**obj, "model": model}
+                buffer += f"event: {event_type}{nl}data: {encode(payload)}{nl}{nl}".encode()
+                sequence += 1
+                if len(buffer) >= _FLUSH_BYTES:
+                    await flush()
+                    if self._stopping:
+                        return "stopping"
+            elif isinstance(step, _Raw):
+                buffer += step.data
+            elif isinstance(step, _Malformed):
+                buffer += f"data: {{not json{nl}{nl}".encode()
+            elif isinstance(step, _Pause):
+                await flush()
+                outcome = await self._wait(request, seconds=step.seconds)
+                if outcome != "ok":
+                    return outcome
+            elif isinstance(step, _Hold):
+                await flush()
+                outcome = await self._wait(request, gate=step.gate)
+                if outcome != "ok":
+                    return outcome
+            elif isinstance(step, _Cut):
+                await flush()
+                await self._cut(request)
+                return "ok"
+            elif isinstance(step, _End):
+                break
+        await flush()
+        await response.write_eof()
+        return "ok"
+
+    async def _cut(self, request: web.Request) -> None:
+        """Close the connection mid-body, once what was written has left the process."""
+        transport = request.transport
+        if transport is None:
+            return
+        # Poll: asyncio offers no event for "write buffer empty".
+        while (  # noqa: ASYNC110
+            not transport.is_closing()
+            and transport.get_write_buffer_size() > 0
+            and not self._stopping
+        ):
+            await asyncio.sleep(0.001)
+        transport.close()
+
+
+class _FactoryError(Exception):
+    """A reply factory raised or returned something that is not a Reply."""
+
+
+def _call_factory(factory: ReplyFactory, record: RecordedRequest) -> Reply:
+    try:
+        result = factory(record)
+    except Exception as exc:
+        raise _FactoryError(
+            f"FakeCodexServer: the reply factory {factory!r} raised {exc!r}"
+        ) from exc
+    if not isinstance(result, Reply):
+        raise _FactoryError(
+            f"FakeCodexServer: the reply factory {factory!r} returned {result!r}, not a Reply"
+        )
+    return result
