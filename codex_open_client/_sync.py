@@ -35,6 +35,10 @@ __all__ = ["Client", "CodexClient", "ResponseStream", "Responses"]
 
 T = TypeVar("T")
 
+# Objects inherited across fork() from the parent process, kept so that they are never
+# finalized in the child (their cleanup would talk to the parent's event loop thread).
+_INHERITED: list[object] = []
+
 # How long a sync call interrupted by Ctrl-C waits for its task to close its connection.
 _CANCEL_GRACE = 5.0
 
@@ -54,8 +58,11 @@ class _Portal:
             return portal
         with self._lock:
             if self._portal is None or self._pid != os.getpid():
-                # After fork() the parent's loop thread does not exist here: forget it without
-                # touching it and start a new one.
+                if self._context is not None:
+                    # After fork() the parent's loop thread does not exist here. Its context
+                    # must never be exited (or garbage collected, which exits it): that would
+                    # wait forever for the missing thread. Keep it, untouched, and start anew.
+                    _INHERITED.append(self._context)
                 context = start_blocking_portal("asyncio", name="codex-open-client")
                 self._portal = context.__enter__()
                 self._context = context
@@ -163,12 +170,19 @@ class Client:
                 f"(tip: `with {type(self).__name__}(...) as client:`)"
             )
 
-    def _call(self, func: Callable[..., Awaitable[T]], *args: Any) -> T:
-        self._check_open()
+    @property
+    def _aclient(self) -> AsyncClient:
+        """The async client that does the work, new in a forked child."""
         if self._pid != os.getpid():
-            # A forked child must not share the parent's connections.
+            # A forked child must not share the parent's connections: keep the inherited
+            # client untouched (see _INHERITED) and use a new one.
+            _INHERITED.append(self._async)
             self._async = AsyncClient._from_config(self._config)
             self._pid = os.getpid()
+        return self._async
+
+    def _call(self, func: Callable[..., Awaitable[T]], *args: Any) -> T:
+        self._check_open()
         return self._portal.call(func, *args)
 
     def close(self) -> None:
@@ -179,7 +193,7 @@ class Client:
         self._finalizer.detach()
         if self._portal.running:
             try:
-                self._portal.call(self._async.aclose)
+                self._portal.call(self._aclient.aclose)
             finally:
                 self._portal.stop()
 
@@ -214,7 +228,7 @@ class Responses:
 
     @property
     def _async(self) -> AsyncResponses:
-        return self._client._async.responses
+        return self._client._aclient.responses
 
     @overload
     def create(

@@ -68,7 +68,3 @@ __all__ = [
     "usage_limit_reached",
     "web_search_call",
 ]
-
-for _name in ("FakeCodexServer", "OutputPart", "RecordedRequest", "Reply"):
-    globals()[_name].__module__ = __name__
-del _name

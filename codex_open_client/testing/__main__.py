@@ -68,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     reply_text: str = args.reply_text
     server.default_reply = lambda request: text_reply(reply_text)
+    # Also when started in the background by a shell that ignores SIGINT for its jobs.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         server.start()

@@ -137,7 +137,7 @@ def _check_seconds(seconds: float) -> float:
 # Reply
 
 
-@attrs.frozen(kw_only=True, eq=False)
+@attrs.frozen(kw_only=True, eq=False, repr=False)
 class Reply:
     """One scripted answer of the fake backend to a ``POST /responses`` request.
 
@@ -180,6 +180,11 @@ class Reply:
     pace: float = 0.0
     delay: float = 0.0
 
+    def __repr__(self) -> str:
+        if self.body is not None:
+            return f"<Reply {self.status} body={len(self.body)} bytes>"
+        return f"<Reply {self.status} stream events={len(self.events)} steps={len(self.steps)}>"
+
     @classmethod
     def from_events(
         cls,
@@ -194,8 +199,8 @@ class Reply:
 
         Each event must be a JSON object with a string ``"type"``, which also becomes the SSE
         ``event:`` name. Any ``"sequence_number"`` is dropped: the server numbers events as it
-        writes them. Response objects (``event["response"]``) whose ``"model"`` is ``None`` get
-        the model of the request.
+        writes them. Response objects (``event["response"]``) with ``"model": None`` get the
+        model of the request (unless ``model`` is given).
         """
         steps: list[Step] = []
         for event in events:

@@ -59,7 +59,7 @@ _FLUSH_BYTES = 32 * 1024
 _GATE_POLL_SECONDS = 0.005
 _SLEEP_SLICE_SECONDS = 0.02
 _STOP_TIMEOUT_SECONDS = 15.0
-_SHUTDOWN_TIMEOUT_SECONDS = 5.0
+_SHUTDOWN_TIMEOUT_SECONDS = 2.0
 _MAX_REQUEST_BYTES = 64 * 1024 * 1024
 # Marks a response whose Content-Type aiohttp would otherwise default; removed before sending.
 _OMIT_CONTENT_TYPE = "X-Fake-Codex-Omit-Content-Type"
@@ -76,7 +76,7 @@ class RecordedRequest:
     Attributes:
         method: HTTP method, e.g. ``"POST"``.
         path: URL path without the query string, e.g. ``"/backend-api/codex/responses"``.
-        query: Query parameters (the last value wins for repeated names).
+        query: Query parameters (the first value wins for repeated names).
         headers: Request headers, a case-insensitive read-only mapping
             (``headers["authorization"] == headers["Authorization"]``).
         json: The body parsed as JSON, or ``None`` if it is empty or not valid JSON.
@@ -233,9 +233,12 @@ class FakeCodexServer:
         self.host = host
         self.access_token = access_token
         self.account_id = account_id
-        self.model_catalog: list[Mapping[str, Any]] = (
-            list(model_catalog) if model_catalog is not None else list(default_model_catalog())
+        self.model_catalog: list[dict[str, Any]] = (
+            [dict(model) for model in model_catalog]
+            if model_catalog is not None
+            else default_model_catalog()
         )
+        """The models served by ``GET /models`` (settable)."""
         self.default_reply: Reply | ReplyFactory = _default_reply
         """The answer used when the queue is empty: a :class:`Reply` (sent as is every time) or
         a :data:`ReplyFactory` called for each request. The default factory streams
@@ -632,7 +635,6 @@ class FakeCodexServer:
             **self._ids(),
             "openai-model": model,
             "x-models-etag": catalog_etag(self.model_catalog),
-            "Cache-Control": "no-cache",
         }
         headers = _merge_headers(defaults, reply.headers)
         _apply_content_type(headers, reply.content_type)
@@ -721,7 +723,7 @@ class FakeCodexServer:
                 payload = {"type": event_type, "sequence_number": sequence, **step}
                 if echo_model and "response" in step:
                     obj = step["response"]
-                    if isinstance(obj, dict) and obj.get("model") is None:
+                    if isinstance(obj, dict) and "model" in obj and obj["model"] is None:
                         payload["response"] = {**obj, "model": model}
                 buffer += f"event: {event_type}{nl}data: {encode(payload)}{nl}{nl}".encode()
                 sequence += 1

@@ -1,0 +1,265 @@
+"""Shared pieces of the benchmark scripts: a local SSE server thread, stream rendering, tables.
+
+Not a benchmark itself. The scripts import it as a sibling module (``python
+tests/benchmarks/bench_x.py`` puts this directory first on ``sys.path``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import threading
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from aiohttp import web
+
+#: Where the SDK (and openai, given the same base URL) posts: ``{BASE_PATH}/responses``.
+BASE_PATH = "/backend-api/codex"
+MODEL = "gpt-5.1-codex-mini"
+RESPONSE_ID = "resp_1"
+ITEM_ID = "msg_1"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# Short, varied pieces, like the tokens a model streams.
+_WORDS = ("The", " quick", " brown", " fox", " jumps", " over", " the", " lazy", " dog", ".\n")
+
+
+def frame(payload: dict[str, Any]) -> bytes:
+    """One SSE frame, as the backend writes it: ``event: <type>`` then ``data: <json>``."""
+    data = json.dumps(payload, separators=(",", ":"))
+    return f"event: {payload['type']}\ndata: {data}\n\n".encode()
+
+
+def _response(status: str, output_tokens: int | None) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "id": RESPONSE_ID,
+        "object": "response",
+        "created_at": 1700000000,
+        "status": status,
+        "model": MODEL,
+        # The real backend sends an empty output even in response.completed.
+        "output": [],
+    }
+    if output_tokens is not None:
+        response["usage"] = {
+            "input_tokens": 10,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": output_tokens,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": 10 + output_tokens,
+        }
+    return response
+
+
+def delta_texts(count: int) -> list[str]:
+    """``count`` text deltas."""
+    return [_WORDS[i % len(_WORDS)] for i in range(count)]
+
+
+def render_frames(deltas: Sequence[str]) -> list[bytes]:
+    """Every frame of a realistic one-message text response made of ``deltas``.
+
+    ``response.created``, ``response.in_progress``, ``response.output_item.added``,
+    ``response.content_part.added``, the deltas, ``response.output_text.done``,
+    ``response.content_part.done``, ``response.output_item.done`` (the full message) and
+    ``response.completed`` (with ``output: []``, like the real backend).
+    """
+    text = "".join(deltas)
+    seq = iter(range(1 << 62))
+    part_done = {"type": "output_text", "text": text, "annotations": []}
+    message = {
+        "id": ITEM_ID,
+        "type": "message",
+        "status": "completed",
+        "role": "assistant",
+        "content": [part_done],
+    }
+    where = {"item_id": ITEM_ID, "output_index": 0, "content_index": 0}
+    frames = [
+        frame(
+            {
+                "type": "response.created",
+                "sequence_number": next(seq),
+                "response": _response("in_progress", None),
+            }
+        ),
+        frame(
+            {
+                "type": "response.in_progress",
+                "sequence_number": next(seq),
+                "response": _response("in_progress", None),
+            }
+        ),
+        frame(
+            {
+                "type": "response.output_item.added",
+                "sequence_number": next(seq),
+                "output_index": 0,
+                "item": {**message, "status": "in_progress", "content": []},
+            }
+        ),
+        frame(
+            {
+                "type": "response.content_part.added",
+                "sequence_number": next(seq),
+                **where,
+                "part": {"type": "output_text", "text": "", "annotations": []},
+            }
+        ),
+    ]
+    frames += [
+        frame(
+            {
+                "type": "response.output_text.delta",
+                "sequence_number": next(seq),
+                **where,
+                "delta": delta,
+                "logprobs": [],
+            }
+        )
+        for delta in deltas
+    ]
+    frames += [
+        frame(
+            {
+                "type": "response.output_text.done",
+                "sequence_number": next(seq),
+                **where,
+                "text": text,
+                "logprobs": [],
+            }
+        ),
+        frame(
+            {
+                "type": "response.content_part.done",
+                "sequence_number": next(seq),
+                **where,
+                "part": part_done,
+            }
+        ),
+        frame(
+            {
+                "type": "response.output_item.done",
+                "sequence_number": next(seq),
+                "output_index": 0,
+                "item": message,
+            }
+        ),
+        frame(
+            {
+                "type": "response.completed",
+                "sequence_number": next(seq),
+                "response": _response("completed", len(deltas)),
+            }
+        ),
+    ]
+    return frames
+
+
+async def start_sse(request: web.Request) -> web.StreamResponse:
+    """Read the request body and send the headers of an ``text/event-stream`` answer."""
+    await request.read()
+    response = web.StreamResponse(
+        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+    )
+    await response.prepare(request)
+    return response
+
+
+class ServerThread:
+    """An ``aiohttp.web`` server on 127.0.0.1 (random port) running its own loop in a thread.
+
+    Use as a context manager: the server is up inside the block and stopped cleanly after it.
+    """
+
+    def __init__(self, handler: Handler) -> None:
+        self._handler = handler
+        self._loop = asyncio.new_event_loop()
+        self._runner: web.AppRunner | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="bench-server", daemon=True)
+        self.port = 0
+
+    @property
+    def base_url(self) -> str:
+        """The base URL to give the clients."""
+        return f"http://127.0.0.1:{self.port}{BASE_PATH}"
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self._start())
+        except BaseException as exc:
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        self._loop.run_forever()
+
+    async def _start(self) -> None:
+        app = web.Application()
+        for path in (f"{BASE_PATH}/responses", "/v1/responses"):
+            app.router.add_post(path, self._handler)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        address = self._runner.addresses[0]
+        self.port = int(address[1])
+
+    def __enter__(self) -> ServerThread:
+        self._thread.start()
+        self._ready.wait()
+        if self._error is not None:
+            self._thread.join()
+            self._loop.close()
+            raise RuntimeError(f"the benchmark server did not start: {self._error!r}")
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._runner is not None:
+            future = asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop)
+            future.result(timeout=30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=30)
+        self._loop.run_until_complete(self._loop.shutdown_asyncgens())
+        self._loop.close()
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: str = "") -> None:
+    """Print a plain-text table; ``align`` has one ``l`` or ``r`` per column (default: the
+    first column left, the others right)."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
+    align = align or "l" + "r" * (len(widths) - 1)
+
+    def line(cells: Sequence[str]) -> str:
+        out = [
+            str(cell).rjust(width) if how == "r" else str(cell).ljust(width)
+            for cell, width, how in zip(cells, widths, align, strict=True)
+        ]
+        return "  ".join(out).rstrip()
+
+    print(line(headers))
+    print("  ".join("-" * width for width in widths))
+    for row in rows:
+        print(line(row))
+
+
+def report_checks(checks: Sequence[tuple[str, bool]], enforce: bool) -> int:
+    """Print the target verdicts; the exit status: 1 if ``enforce`` and a target was missed."""
+    missed = [name for name, ok in checks if not ok]
+    if not checks:
+        print("\nNo target was measured.")
+        return 0
+    if not missed:
+        print("\nAll targets met.")
+        return 0
+    print(f"\nMissed {len(missed)} target(s): " + "; ".join(missed), file=sys.stderr)
+    if enforce:
+        return 1
+    print("(not enforced: pass --check to fail on a missed target)")
+    return 0
