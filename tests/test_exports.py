@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import inspect
-import types
 import subprocess
 import sys
+import types
 
 import codex_open_client as c
 from codex_open_client._client import CREATE_PARAMS
@@ -20,7 +20,11 @@ def test_all_is_sorted_complete_and_public() -> None:
     assert c.Client.__module__ == "codex_open_client"
     assert repr(c.Usage()).startswith("Usage(")
     public = {
-        n for n in vars(c) if not n.startswith("_") and n not in {"annotations", "attrs", "Any"}
+        name
+        for name, value in vars(c).items()
+        if not name.startswith("_")
+        and not isinstance(value, types.ModuleType)
+        and name not in {"annotations", "Any"}
     }
     assert public <= set(c.__all__), public - set(c.__all__)
 
