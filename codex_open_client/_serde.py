@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal, get_origin
 
 import attrs
 import cattrs
-from cattrs.gen import make_dict_unstructure_fn
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from ._events import EVENT_CLASSES, ResponseStreamEvent, UnknownEvent
 from ._models import (
@@ -70,7 +70,39 @@ def make_converter() -> cattrs.Converter:
         UnknownItem,
     )
     configure_unstructure(converter)
+    converter.register_structure_hook_factory(attrs.has, lambda cls: _structure_fn(converter, cls))
     return converter
+
+
+def _scalar_hook(kind: type[Any], optional: bool) -> Callable[[Any, Any], Any]:
+    """A checked pass-through for JSON scalars: much cheaper than cattrs' generic handlers."""
+
+    def hook(value: Any, _: Any) -> Any:
+        if value.__class__ is kind or (optional and value is None):
+            return value
+        if kind is float and value.__class__ is int:
+            return float(value)
+        raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
+
+    return hook
+
+
+_SCALAR_HOOKS: dict[Any, Callable[[Any, Any], Any]] = {
+    **{kind: _scalar_hook(kind, optional=False) for kind in (str, int, float, bool)},
+    **{kind | None: _scalar_hook(kind, optional=True) for kind in (str, int, float, bool)},
+}
+
+
+def _structure_fn(converter: cattrs.Converter, cls: type[Any]) -> Callable[[Any, Any], Any]:
+    attrs.resolve_types(cls)
+    # The type tag was already used to pick the class, so it is not read again.
+    overrides: dict[str, Any] = {}
+    for attribute in attrs.fields(cls):
+        if get_origin(attribute.type) is Literal:
+            overrides[attribute.name] = override(omit=True)
+        elif attribute.type in _SCALAR_HOOKS:
+            overrides[attribute.name] = override(struct_hook=_SCALAR_HOOKS[attribute.type])
+    return make_dict_structure_fn(cls, converter, **overrides)
 
 
 def configure_tagged(
