@@ -8,7 +8,6 @@ failure is retried instead, as a fresh request.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections import deque
@@ -245,6 +244,8 @@ class AsyncResponseStream:
             self._request.max_retries,
             exc,
         )
+        import asyncio  # here, not at the top: keeps `import codex_open_client` fast
+
         await asyncio.sleep(delay)
 
     def _release(self) -> None:

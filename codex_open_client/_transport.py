@@ -5,7 +5,6 @@ aiohttp is imported lazily, on the first request, so that importing the package 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
@@ -16,6 +15,8 @@ from ._exceptions import APIConnectionError, APITimeoutError, error_from_status
 from ._request import Request
 
 if TYPE_CHECKING:
+    import asyncio
+
     import aiohttp
 
 logger = logging.getLogger("codex_open_client")
@@ -27,11 +28,13 @@ _MAX_ERROR_BODY = 1 << 20
 @contextlib.contextmanager
 def map_aiohttp(what: str) -> Iterator[None]:
     """Translate aiohttp and socket errors into this package's exceptions."""
+    import asyncio
+
     import aiohttp
 
     try:
         yield
-    except (asyncio.TimeoutError, TimeoutError) as exc:
+    except (asyncio.TimeoutError, TimeoutError) as exc:  # distinct before Python 3.11
         raise APITimeoutError(f"Timed out {what}", cause=exc) from exc
     except (aiohttp.ClientError, OSError) as exc:
         detail = str(exc) or type(exc).__name__
@@ -66,6 +69,8 @@ class Transport:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def _session_for_this_loop(self) -> aiohttp.ClientSession:
+        import asyncio
+
         import aiohttp
 
         loop = asyncio.get_running_loop()
