@@ -231,7 +231,8 @@ def test_wrong_token_is_auth_error_without_the_token(
         with pytest.raises(c.AuthError) as info:
             client.create()
         assert info.value.status_code == 401
-        text = f"{info.value} {info.value!r} {info.value.body!r} {client.sync if mode == 'sync' else client.aclient!r}"
+        owner = client.sync if mode == "sync" else client.aclient
+        text = f"{info.value} {info.value!r} {info.value.body!r} {owner!r}"
         assert "sk-very-secret-token" not in text
 
 
@@ -399,7 +400,7 @@ def test_multi_turn_replays_items_like_the_cli(api: Api, server: FakeCodexServer
 
 def test_bad_arguments_raise_before_any_request(api: Api, server: FakeCodexServer) -> None:
     """Wrong arguments raise TypeError/ValueError naming them; nothing is sent."""
-    with pytest.raises(TypeError, match="temperature.*Unsupported parameter"):
+    with pytest.raises(TypeError, match=r"temperature.*Unsupported parameter"):
         api.create(temperature=0.2)
     with pytest.raises(TypeError, match="'colour'; valid arguments are"):
         api.create(colour="red")

@@ -179,3 +179,22 @@ def test_async_create_stream_true_raises_http_errors_from_create(server: FakeCod
             assert len(server.requests) == 1
 
     asyncio.run(main())
+
+
+def test_demo_command_streams_an_answer_offline() -> None:
+    """`python -m codex_open_client demo` streams from the embedded fake and prints usage."""
+    import subprocess
+    import sys
+
+    from codex_open_client.__main__ import DEMO_ANSWER
+
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-m", "codex_open_client", "demo", "--delay", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert DEMO_ANSWER in result.stdout
+    assert "usage: " in result.stdout and " total" in result.stdout
+    assert result.stderr == ""
