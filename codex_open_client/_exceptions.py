@@ -230,15 +230,9 @@ def error_from_status(
         "body": body,
         "request_id": request_id,
     }
-    if code == "context_length_exceeded":
-        return ContextWindowError(message, **kwargs)
-    if code in _QUOTA_CODES:
-        return QuotaExceededError(
-            message,
-            resets_at=_int(error.get("resets_at")),
-            plan_type=error.get("plan_type"),
-            **kwargs,
-        )
+    by_code = _error_for_code(code, message, error, kwargs)
+    if by_code is not None:
+        return by_code
     if status in (401, 403):
         return AuthError(message, **kwargs)
     if status == 429:
@@ -280,6 +274,18 @@ def _int(value: object) -> int | None:
     return None
 
 
+def _error_for_code(
+    code: str | None, message: str, error: Mapping[str, Any], kwargs: dict[str, Any]
+) -> APIError | None:
+    """The classes picked by the error code alone, whatever the HTTP status."""
+    if code == "context_length_exceeded":
+        return ContextWindowError(message, **kwargs)
+    if code in _QUOTA_CODES:
+        resets_at, plan_type = _int(error.get("resets_at")), error.get("plan_type")
+        return QuotaExceededError(message, resets_at=resets_at, plan_type=plan_type, **kwargs)
+    return None
+
+
 def error_from_stream(
     error: Mapping[str, Any] | None, response: Response | None = None
 ) -> APIError:
@@ -289,15 +295,9 @@ def error_from_stream(
     code = str(raw_code) if raw_code else None
     message = str(error.get("message") or "") or "The response failed without a message."
     kwargs: dict[str, Any] = {"code": code, "body": dict(error), "response": response}
-    if code == "context_length_exceeded":
-        return ContextWindowError(message, **kwargs)
-    if code in _QUOTA_CODES:
-        return QuotaExceededError(
-            message,
-            resets_at=_int(error.get("resets_at")),
-            plan_type=error.get("plan_type"),
-            **kwargs,
-        )
+    by_code = _error_for_code(code, message, error, kwargs)
+    if by_code is not None:
+        return by_code
     if code == "rate_limit_exceeded":
         return RateLimitError(message, retry_after=parse_retry_after(None, message), **kwargs)
     if code in _INVALID_CODES:

@@ -10,7 +10,7 @@ import platform
 import sys
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, get_args
 
 import attrs
 from attrs import field, frozen
@@ -20,17 +20,9 @@ from ._models import (
     REASONING_EFFORTS,
     REASONING_SUMMARIES,
     VERBOSITIES,
-    CustomToolCallOutput,
-    FunctionCallOutput,
     FunctionTool,
-    InputMessage,
+    InputItem,
     Reasoning,
-    ResponseCustomToolCall,
-    ResponseFunctionToolCall,
-    ResponseImageGenerationCall,
-    ResponseOutputMessage,
-    ResponseReasoningItem,
-    ResponseWebSearchCall,
     TextConfig,
     UnknownItem,
 )
@@ -66,18 +58,8 @@ BACKEND_UNSUPPORTED = frozenset(
         "conversation",
     }
 )
-_INPUT_MODELS = (
-    InputMessage,
-    FunctionCallOutput,
-    CustomToolCallOutput,
-    ResponseOutputMessage,
-    ResponseFunctionToolCall,
-    ResponseCustomToolCall,
-    ResponseReasoningItem,
-    ResponseWebSearchCall,
-    ResponseImageGenerationCall,
-    UnknownItem,
-)
+# The typed members of the InputItem union (everything but plain dicts).
+_INPUT_MODELS = tuple(member for member in get_args(InputItem) if attrs.has(member))
 
 
 def _user_agent() -> str:
@@ -427,14 +409,19 @@ def build_tool_choice(choice: object) -> str | dict[str, Any]:
     )
 
 
+def _config_dict(value: object, cls: type[Any], argument: str, example: str) -> dict[str, Any]:
+    """A config argument given as its attrs class or as a dict, as a wire dict."""
+    if isinstance(value, cls):
+        wire: dict[str, Any] = unstructure(value)
+        return wire
+    if isinstance(value, dict):
+        return dict(value)
+    raise TypeError(f"{argument} must be a {example} or a dict, got {type(value).__name__}")
+
+
 def build_reasoning(reasoning: object) -> dict[str, Any]:
     """``reasoning`` with its effort and summary checked."""
-    if isinstance(reasoning, Reasoning):
-        wire: dict[str, Any] = unstructure(reasoning)
-    elif isinstance(reasoning, dict):
-        wire = dict(reasoning)
-    else:
-        raise TypeError("reasoning must be a Reasoning(effort=..., summary=...) or a dict")
+    wire = _config_dict(reasoning, Reasoning, "reasoning", "Reasoning(effort=..., summary=...)")
     effort = wire.get("effort")
     if effort is not None and effort not in REASONING_EFFORTS:
         raise ValueError(f"reasoning effort must be one of {REASONING_EFFORTS}, got {effort!r}")
@@ -446,12 +433,7 @@ def build_reasoning(reasoning: object) -> dict[str, Any]:
 
 def build_text(text: object) -> dict[str, Any]:
     """``text`` (format and verbosity) as a wire dict."""
-    if isinstance(text, TextConfig):
-        wire: dict[str, Any] = unstructure(text)
-    elif isinstance(text, dict):
-        wire = dict(text)
-    else:
-        raise TypeError("text must be a TextConfig(format=..., verbosity=...) or a dict")
+    wire = _config_dict(text, TextConfig, "text", "TextConfig(format=..., verbosity=...)")
     verbosity = wire.get("verbosity")
     if verbosity is not None and verbosity not in VERBOSITIES:
         raise ValueError(f"text verbosity must be one of {VERBOSITIES}, got {verbosity!r}")

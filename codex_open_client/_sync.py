@@ -23,7 +23,6 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from ._client import AsyncClient, AsyncResponses
 from ._events import ResponseOutputTextDeltaEvent, ResponseStreamEvent
 from ._models import Response
-from ._request import make_config
 from ._stream import AsyncResponseStream
 
 if TYPE_CHECKING:
@@ -132,7 +131,7 @@ class Client:
         originator: str | None = None,
         session_id: str | None = None,
     ) -> None:
-        self._config = make_config(
+        self._async = AsyncClient(
             access_token=access_token,
             account_id=account_id,
             base_url=base_url,
@@ -143,7 +142,7 @@ class Client:
             originator=originator,
             session_id=session_id,
         )
-        self._async = AsyncClient._from_config(self._config)
+        self._config = self._async._config
         self._portal = _Portal()
         self._pid = os.getpid()
         self._closed = False
