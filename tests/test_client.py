@@ -324,14 +324,16 @@ def test_stream_ending_without_terminal_event_raises(api: Api, server: FakeCodex
 def test_tolerates_malformed_lines_missing_content_type_and_line_endings(
     api: Api, server: FakeCodexServer
 ) -> None:
-    """Non-JSON data lines are skipped; no Content-Type and CR/CRLF endings are fine."""
+    """Non-JSON data lines are skipped; a missing or wrong Content-Type, CR and CRLF are fine."""
     server.queue(
         text_reply("one").malformed_after(3),
         reply(message("two"), content_type=None),
+        reply(message("two and a half"), content_type="text/html"),
         text_reply("three").with_line_ending("\r\n"),
         text_reply("four").with_line_ending("\r"),
     )
-    assert [api.create().output_text for _ in range(4)] == ["one", "two", "three", "four"]
+    texts = [api.create().output_text for _ in range(5)]
+    assert texts == ["one", "two", "two and a half", "three", "four"]
 
 
 def test_unknown_events_and_items_are_kept_and_replayed(api: Api, server: FakeCodexServer) -> None:
