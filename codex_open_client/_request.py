@@ -109,8 +109,15 @@ def make_config(
             raise TypeError(
                 f"{name} must be a non-empty string or None, got {type(value).__name__}"
             )
-    if default_headers is not None and not isinstance(default_headers, Mapping):
-        raise TypeError("default_headers must be a mapping of header names to strings")
+        _check_header_value(name, value)
+    if default_headers is not None:
+        if not isinstance(default_headers, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in default_headers.items()
+        ):
+            raise TypeError("default_headers must be a mapping of header names to strings")
+        for header, value in default_headers.items():
+            _check_header_value(f"default_headers[{header!r}]", header)
+            _check_header_value(f"default_headers[{header!r}]", value)
     return ClientConfig(
         access_token=access_token,
         account_id=account_id,
@@ -124,6 +131,15 @@ def make_config(
         originator=originator or DEFAULT_ORIGINATOR,
         session_id=session_id or str(uuid.uuid4()),
     )
+
+
+def _check_header_value(name: str, value: str | None) -> None:
+    # aiohttp would refuse these at request time with an error that names no argument.
+    if value is not None and any(char in value for char in "\r\n\0"):
+        raise ValueError(
+            f"{name} contains a line break or NUL character; strip it (e.g. value.strip() "
+            "when it was read from a file)"
+        )
 
 
 def _check_url(name: str, url: str) -> str:

@@ -37,6 +37,8 @@ from ._transport import HTTPResponse, Transport
 
 __all__ = ["AsyncResponseStream"]
 
+_HEAD_SIZE = 256
+
 logger = logging.getLogger("codex_open_client")
 
 
@@ -55,6 +57,7 @@ class AsyncResponseStream:
         self._failure: CodexError | None = None
         self._finished = False
         self._delivered = False
+        self._reading = False
         self._retries = 0
         self._reset()
 
@@ -62,6 +65,7 @@ class AsyncResponseStream:
         self._decoder = SSEDecoder()
         self._accumulator = Accumulator()
         self._pending.clear()
+        self._head = b""  # the first bytes of the body, to explain a body that is not SSE
 
     # ----------------------------------------------------------------------- public
 
@@ -142,12 +146,18 @@ class AsyncResponseStream:
 
     async def _wait_for_events(self, *, deliver: bool) -> bool:
         """Make sure an event is pending; False when the stream has ended."""
+        if self._reading:
+            raise RuntimeError(
+                "This stream is already being read elsewhere (another task or thread); "
+                "read each stream from one place at a time"
+            )
+        self._reading = True
         try:
             while not self._pending:
                 if self._failure is not None:
-                    failure, self._failure = self._failure, None
+                    # Kept, not cleared: get_final_response() after a failure raises it too.
                     self._finished = True
-                    raise failure
+                    raise self._failure
                 if self._finished:
                     return False
                 if self._http is None:
@@ -158,22 +168,34 @@ class AsyncResponseStream:
             # Cancellation, Ctrl-C, a failure: the connection must not stay checked out.
             self._release()
             raise
+        finally:
+            self._reading = False
         if deliver:
             self._delivered = True
         return True
 
     async def _read_more(self) -> None:
         """Read one network chunk and parse the events it completes."""
-        assert self._http is not None
+        http = self._http
+        assert http is not None
         try:
-            chunk = await self._http.read_chunk()
-        except APITimeoutError as exc:
-            return await self._fail(exc)
+            chunk = await http.read_chunk()
         except APIConnectionError as exc:
+            if self._finished:  # aclose() was called meanwhile, e.g. from another thread
+                return None
             partial = self._accumulator.response()
+            if http.closed_because is not None:
+                self._failure = StreamError(
+                    f"The stream stopped: {http.closed_because}", response=partial
+                )
+                return None
+            if isinstance(exc, APITimeoutError):
+                return await self._fail(exc)
             return await self._fail(
                 StreamError(f"The stream broke: {exc.message}", response=partial)
             )
+        if len(self._head) < _HEAD_SIZE:
+            self._head += chunk[:_HEAD_SIZE]
         events = self._decoder.feed(chunk) if chunk else self._decoder.flush()
         for sse in events:
             data = sse.data
@@ -199,10 +221,22 @@ class AsyncResponseStream:
                 self._release()
                 return None
         if not chunk:
-            partial = self._accumulator.response()
-            message = "The stream ended before a response.completed event"
-            return await self._fail(StreamError(message, response=partial))
+            return await self._fail(self._ended_early(http))
         return None
+
+    def _ended_early(self, http: HTTPResponse) -> StreamError:
+        partial = self._accumulator.response()
+        if partial.id is None and not partial.output:
+            # Not one event: most likely not an event stream at all (a proxy's page, JSON).
+            content_type = http.headers.get("content-type", "no content type")
+            head = " ".join(self._head.decode("utf-8", "replace").split())[:160]
+            shown = f"{head!r}" if head else "an empty body"
+            return StreamError(
+                f"HTTP {http.status} ({content_type}) but no server-sent events: got {shown}. "
+                "Check base_url and any proxy in between.",
+                response=partial,
+            )
+        return StreamError("The stream ended before a response.completed event", response=partial)
 
     def _error_from(self, event: ResponseStreamEvent) -> CodexError:
         if isinstance(event, ResponseFailedEvent):

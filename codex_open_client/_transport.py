@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import weakref
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
@@ -26,7 +27,7 @@ _MAX_ERROR_BODY = 1 << 20
 
 
 @contextlib.contextmanager
-def map_aiohttp(what: str) -> Iterator[None]:
+def map_aiohttp(what: str, timeout: float) -> Iterator[None]:
     """Translate aiohttp and socket errors into this package's exceptions."""
     import asyncio
 
@@ -35,7 +36,8 @@ def map_aiohttp(what: str) -> Iterator[None]:
     try:
         yield
     except (asyncio.TimeoutError, TimeoutError) as exc:  # distinct before Python 3.11
-        raise APITimeoutError(f"Timed out {what}", cause=exc) from exc
+        message = f"Timed out {what}: no data for {timeout:g}s (raise timeout= if that is normal)"
+        raise APITimeoutError(message, cause=exc) from exc
     except (aiohttp.ClientError, OSError) as exc:
         detail = str(exc) or type(exc).__name__
         raise APIConnectionError(f"Connection error {what}: {detail}", cause=exc) from exc
@@ -44,21 +46,43 @@ def map_aiohttp(what: str) -> Iterator[None]:
 class HTTPResponse:
     """A streaming HTTP answer with status < 400: read it chunk by chunk, then close it."""
 
-    __slots__ = ("_response", "headers", "status")
+    __slots__ = (
+        "__weakref__",
+        "_finalizer",
+        "_response",
+        "_timeout",
+        "_transport",
+        "closed_because",
+        "headers",
+        "status",
+    )
 
-    def __init__(self, response: aiohttp.ClientResponse) -> None:
+    def __init__(
+        self, response: aiohttp.ClientResponse, transport: Transport, timeout: float
+    ) -> None:
         self._response = response
+        self._transport = transport
+        self._timeout = timeout
         self.status = response.status
         self.headers: Mapping[str, str] = response.headers
+        #: Why this side closed the response, or None while it is open.
+        self.closed_because: str | None = None
+        # A stream dropped without being closed (a bare `async for` left with break) must not
+        # keep its connection: close it when this object is garbage collected.
+        self._finalizer = weakref.finalize(self, response.close)
+        self._finalizer.atexit = False
 
     async def read_chunk(self) -> bytes:
         """The bytes that arrived since the last call (waiting for some); b"" at the end."""
-        with map_aiohttp("while reading the response"):
+        with map_aiohttp("while reading the response", self._timeout):
             return await self._response.content.readany()
 
-    def close(self) -> None:
-        """Close the response; a connection whose body was not fully read is not reused."""
-        self._response.close()
+    def close(self, because: str = "the stream was closed") -> None:
+        """Close the response (waking a pending read); a connection not fully read is dropped."""
+        if self.closed_because is None:
+            self.closed_because = because
+            self._transport._open.discard(self)
+            self._finalizer()
 
 
 class Transport:
@@ -67,19 +91,19 @@ class Transport:
     def __init__(self) -> None:
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._open: weakref.WeakSet[HTTPResponse] = weakref.WeakSet()
+        self._closed = False
 
     def _session_for_this_loop(self) -> aiohttp.ClientSession:
         import asyncio
 
         import aiohttp
 
+        if self._closed:
+            raise RuntimeError("This client is closed; create a new one")
         loop = asyncio.get_running_loop()
         if self._session is None:
-            # total=None: a healthy stream may last longer than any fixed cap; each request
-            # bounds connecting and every wait for data instead (see send()).
-            self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=None), auto_decompress=True
-            )
+            self._session = aiohttp.ClientSession()
             self._loop = loop
         elif loop is not self._loop:
             raise RuntimeError(
@@ -93,6 +117,8 @@ class Transport:
         import aiohttp
 
         session = self._session_for_this_loop()
+        # No total: a healthy stream may last longer than any fixed cap. Connecting and every
+        # wait for data are bounded instead.
         timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=request.timeout, sock_read=request.timeout
         )
@@ -100,22 +126,39 @@ class Transport:
         if request.json is not None:
             data = json.dumps(request.json, ensure_ascii=False, separators=(",", ":")).encode()
         logger.debug("%s %s", request.method, request.url)
-        with map_aiohttp(f"sending {request.method} {request.url}"):
+        with map_aiohttp(f"sending {request.method} {request.url}", request.timeout):
             response = await session.request(
                 request.method, request.url, data=data, headers=request.headers, timeout=timeout
             )
         if response.status < 400:
-            return HTTPResponse(response)
+            http = HTTPResponse(response, self, request.timeout)
+            self._open.add(http)
+            return http
         try:
-            with map_aiohttp("while reading the error body"):
-                content = await response.content.read(_MAX_ERROR_BODY)
+            with map_aiohttp("while reading the error body", request.timeout):
+                content = await _read_up_to(response, _MAX_ERROR_BODY)
         finally:
             response.close()
         logger.debug("%s %s -> HTTP %s", request.method, request.url, response.status)
         raise error_from_status(response.status, content, response.headers, request.url)
 
     async def aclose(self) -> None:
-        """Close the session and its connections. Idempotent."""
+        """Close open responses, the session and its connections. Idempotent."""
+        self._closed = True
+        for http in list(self._open):
+            http.close("its client was closed")
         session, self._session = self._session, None
         if session is not None:
             await session.close()
+
+
+async def _read_up_to(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = await response.content.read(limit - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)

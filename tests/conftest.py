@@ -123,9 +123,8 @@ class Api:
                 async with self.aclient.responses.stream(**params) as stream:
                     async for event in stream:
                         return event
-            stream = await self.aclient.responses.create(stream=True, **params)
-            async for event in stream:
-                await stream.aclose()
+            # No aclose(): dropping the stream must release its connection by itself.
+            async for event in await self.aclient.responses.create(stream=True, **params):
                 return event
             return None
 
