@@ -26,7 +26,7 @@ from codex_open_client.testing import (
     usage_limit_reached,
 )
 
-from .conftest import Api
+from .conftest import BASE, Api
 
 
 def wait_for(predicate: Any, timeout: float = 5.0) -> bool:
@@ -318,6 +318,7 @@ def test_stream_ending_without_terminal_event_raises(api: Api, server: FakeCodex
     with pytest.raises(c.StreamError) as info:
         api.create()
     assert info.value.response is not None
+    assert info.value.response.output_text == "ab"  # the deltas that arrived before the end
     assert "completed" in str(info.value)
 
 
@@ -489,3 +490,67 @@ def test_token_never_logged(
         api.create()
     assert caplog.records
     assert server.access_token not in caplog.text
+
+
+def test_failure_is_raised_again_by_get_final_response(api: Api, server: FakeCodexServer) -> None:
+    """After a failure, get_final_response() raises it too instead of a partial response."""
+    server.queue(failed_reply("context_length_exceeded", "Too long"))
+    if api.mode == "sync":
+        stream = api.sync.responses.stream(**BASE)
+        with stream, pytest.raises(c.ContextWindowError):
+            list(stream)
+        with pytest.raises(c.ContextWindowError):
+            stream.get_final_response()
+        return
+
+    async def go() -> None:
+        async with api.aclient.responses.stream(**BASE) as stream:
+            with pytest.raises(c.ContextWindowError):
+                async for _ in stream:
+                    pass
+            with pytest.raises(c.ContextWindowError):
+                await stream.get_final_response()
+
+    api.run(go())
+
+
+def test_a_200_that_is_not_an_event_stream_says_so(api: Api, server: FakeCodexServer) -> None:
+    """An HTML page with status 200 (a captive portal, a proxy): status and snippet in the error."""
+    page = "<html><body>Please log in to the Wi-Fi</body></html>"
+    server.queue(http_error(200, page), http_error(200, ""))
+    with pytest.raises(c.StreamError) as info:
+        api.create()
+    message = str(info.value)
+    assert "HTTP 200" in message and "text/html" in message and "log in to the Wi-Fi" in message
+    with pytest.raises(c.StreamError, match="empty body"):
+        api.create()
+
+
+def test_retry_waits_as_the_server_asks_and_timeouts_are_retried(
+    make_api: Any, server: FakeCodexServer
+) -> None:
+    """Retry-After is honoured (the retry waits for it); a timed-out try is retried."""
+    for mode in ("sync", "async"):
+        server.clear()
+        client = make_api(mode, max_retries=1, timeout=0.3)
+        server.queue(rate_limited(retry_after=0.5), text_reply("after the wait"))
+        started = time.monotonic()
+        assert client.create().output_text == "after the wait"
+        assert time.monotonic() - started >= 0.5
+        server.queue(text_reply("too late").delayed(1.0), text_reply("in time"))
+        assert client.create().output_text == "in time"
+        assert len(server.requests) == 4
+
+
+def test_server_delay_longer_than_the_cap_is_not_waited(
+    make_api: Any, server: FakeCodexServer
+) -> None:
+    """A Retry-After beyond 60 s raises at once instead of freezing the caller."""
+    client = make_api("sync", max_retries=3)
+    server.queue(rate_limited(retry_after=3600))
+    started = time.monotonic()
+    with pytest.raises(c.RateLimitError) as info:
+        client.create()
+    assert info.value.retry_after == 3600
+    assert time.monotonic() - started < 5
+    assert len(server.requests) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import os
 import signal
 import threading
@@ -61,10 +62,11 @@ def test_sync_stream_crosses_threads_once_per_chunk_not_per_event(server: FakeCo
     deltas = [f"d{i} " for i in range(2000)]
     server.queue(reply(message("".join(deltas), deltas=deltas)))
     with sync_client(server) as client, client.responses.stream(**BASE) as stream:
-        batches = set()
+        batches: list[list[Any]] = []  # kept alive, so identities are never reused
         count = 0
         for _ in stream:
-            batches.add(id(stream._batch))
+            if not batches or stream._batch is not batches[-1]:
+                batches.append(stream._batch)
             count += 1
         assert stream.get_final_response().output_text == "".join(deltas)
     assert count > 2000
@@ -198,3 +200,168 @@ def test_demo_command_streams_an_answer_offline() -> None:
     assert DEMO_ANSWER in result.stdout
     assert "usage: " in result.stdout and " total" in result.stdout
     assert result.stderr == ""
+
+
+def test_closing_the_client_ends_a_stream_being_read(server: FakeCodexServer) -> None:
+    """close() from another thread wakes the reader with StreamError; nothing hangs."""
+    server.queue(text_reply("half").pause(30, after=3))
+    client = sync_client(server)
+    stream = client.responses.create(stream=True, **BASE)
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            for _ in stream:
+                pass
+        except BaseException as exc:
+            errors.append(exc)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    time.sleep(0.3)
+    client.close()
+    reader.join(10)
+    assert not reader.is_alive()
+    assert len(errors) == 1 and isinstance(errors[0], c.StreamError)
+    assert "client was closed" in str(errors[0])
+
+
+def test_closing_the_async_client_ends_a_stream_being_read(server: FakeCodexServer) -> None:
+    """aclose() while another task reads: the reader gets StreamError, promptly."""
+    server.queue(text_reply("half").pause(30, after=3))
+
+    async def main() -> None:
+        client = async_client(server)
+        stream = await client.responses.create(stream=True, **BASE)
+
+        async def read() -> None:
+            async for _ in stream:
+                pass
+
+        task = asyncio.create_task(read())
+        await asyncio.sleep(0.3)
+        await client.aclose()
+        with pytest.raises(c.StreamError, match="client was closed"):
+            await asyncio.wait_for(task, 10)
+        with pytest.raises(RuntimeError, match="closed"):
+            async with client.responses.stream(**BASE):
+                pass
+
+    asyncio.run(main())
+
+
+def test_a_stream_made_before_close_cannot_open_after_it(server: FakeCodexServer) -> None:
+    """A stream created, then its client closed, fails to open: no new session is made."""
+
+    async def main() -> None:
+        client = async_client(server)
+        stream = client.responses.stream(**BASE)
+        await client.aclose()
+        with pytest.raises(RuntimeError, match="closed"):
+            async with stream:
+                pass
+
+    asyncio.run(main())
+    assert server.requests == []
+
+
+def test_closing_a_stream_from_another_thread_ends_iteration(server: FakeCodexServer) -> None:
+    """stream.close() while another thread iterates: that loop simply ends."""
+    server.queue(text_reply("half").pause(30, after=3))
+    with sync_client(server) as client:
+        stream = client.responses.create(stream=True, **BASE)
+        seen: list[Any] = []
+        reader = threading.Thread(target=lambda: seen.extend(stream))
+        reader.start()
+        time.sleep(0.3)
+        stream.close()
+        reader.join(10)
+        assert not reader.is_alive()
+        assert seen and isinstance(seen[0], c.CodexRateLimitsEvent)
+
+
+def test_one_stream_is_read_from_one_place_at_a_time(server: FakeCodexServer) -> None:
+    """A second concurrent reader gets a RuntimeError that says why."""
+    server.queue(text_reply("slow").pause(1, after=1))
+
+    async def main() -> None:
+        async with async_client(server) as client, client.responses.stream(**BASE) as stream:
+            first = asyncio.create_task(stream.get_final_response())
+            await asyncio.sleep(0.2)
+            with pytest.raises(RuntimeError, match="already being read"):
+                await stream.__anext__()
+            assert (await first).output_text
+
+    asyncio.run(main())
+
+
+def test_bare_async_loop_cancelled_releases_the_connection(server: FakeCodexServer) -> None:
+    """No context manager: cancelling the task reading the stream still closes it."""
+    server.queue(text_reply("slow").pause(30, after=3))
+    before = server.disconnects
+
+    async def main() -> None:
+        async with async_client(server) as client:
+            stream = await client.responses.create(stream=True, **BASE)
+
+            async def consume() -> None:
+                async for _ in stream:
+                    pass
+
+            task = asyncio.create_task(consume())
+            await asyncio.sleep(0.3)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+    asyncio.run(main())
+    assert server.wait_for_disconnects(before + 1, timeout=5) == before + 1
+
+
+def test_ctrl_c_while_iterating_without_with_closes_the_connection(server: FakeCodexServer) -> None:
+    """KeyboardInterrupt in a bare sync loop: the connection is closed right away."""
+    server.queue(text_reply("slow").pause(30, after=3))
+    before = server.disconnects
+    with sync_client(server) as client:
+        stream = client.responses.create(stream=True, **BASE)
+        timer = threading.Timer(0.3, signal.pthread_kill, (threading.get_ident(), signal.SIGINT))
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            for _ in stream:
+                pass
+        assert wait_for(lambda: server.disconnects == before + 1)
+
+
+def test_an_error_body_sent_in_pieces_is_read_whole() -> None:
+    """A 400 body written in two pieces is read completely before it is mapped."""
+    from aiohttp import web
+
+    body = json.dumps({"error": {"code": "context_length_exceeded", "message": "Too long"}})
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(status=400, headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        await response.write(body[:20].encode())
+        await asyncio.sleep(0.2)
+        await response.write(body[20:].encode())
+        await response.write_eof()
+        return response
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_post("/codex/responses", handler)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        try:
+            async with c.AsyncClient(
+                access_token="t", base_url=f"http://127.0.0.1:{port}/codex"
+            ) as client:
+                with pytest.raises(c.ContextWindowError, match="Too long"):
+                    await client.responses.create(**BASE)
+        finally:
+            await runner.cleanup()
+
+    asyncio.run(main())
