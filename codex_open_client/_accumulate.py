@@ -63,11 +63,6 @@ class Accumulator:
     _arguments: dict[int, list[str]] = attrs.Factory(dict)
     _inputs: dict[int, list[str]] = attrs.Factory(dict)
 
-    @property
-    def finished(self) -> bool:
-        """True once a terminal event (completed, failed, incomplete) arrived."""
-        return self._terminal is not None
-
     def feed(self, event: ResponseStreamEvent) -> None:
         """Take one event into account."""
         # Text deltas are nearly every event of a stream: handle them before any dispatch.

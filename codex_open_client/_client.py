@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -35,8 +34,6 @@ if TYPE_CHECKING:
 
 
 __all__ = ["AsyncClient", "AsyncCodexClient", "AsyncResponses"]
-
-logger = logging.getLogger("codex_open_client")
 
 CREATE_PARAMS = (
     "model",

@@ -38,7 +38,8 @@ DEFAULT_ORIGINATOR = "codex_cli_rs"
 TOOL_CHOICES = ("auto", "none", "required")
 SERVICE_TIERS = ("auto", "default", "flex", "priority")
 ROLES = ("user", "assistant", "system", "developer")
-# Parameters of the public Responses API that this backend answers with 400.
+# Parameters of the public Responses API that this backend answers with 400. The fake backend
+# keeps its own list on purpose: it checks this one instead of repeating it.
 BACKEND_UNSUPPORTED = frozenset(
     {
         "max_output_tokens",
@@ -174,21 +175,20 @@ class Request:
     max_retries: int
 
 
-def headers_for(config: ClientConfig, *, stream: bool) -> dict[str, str]:
-    """The headers the Codex CLI sends, then the caller's ``default_headers``."""
+def headers_for(config: ClientConfig) -> dict[str, str]:
+    """The headers the Codex CLI sends with a streamed request, then ``default_headers``."""
     headers = {
         "User-Agent": USER_AGENT,
         "originator": config.originator,
         "session_id": config.session_id,  # older CLIs
         "session-id": config.session_id,  # CLI 0.169
-        "Accept": "text/event-stream" if stream else "application/json",
+        "Accept": "text/event-stream",
+        "Content-Type": "application/json",
     }
     if config.access_token:
         headers["Authorization"] = f"Bearer {config.access_token}"
     if config.account_id:
         headers["ChatGPT-Account-ID"] = config.account_id
-    if stream:
-        headers["Content-Type"] = "application/json"
     headers.update(config.default_headers)
     return headers
 
@@ -258,7 +258,7 @@ def build_responses_request(
     return Request(
         method="POST",
         url=f"{config.base_url}/responses",
-        headers=headers_for(config, stream=True),
+        headers=headers_for(config),
         json=body,
         timeout=config.timeout if timeout is None else check_timeout(timeout),
         max_retries=config.max_retries if max_retries is None else check_max_retries(max_retries),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, Literal, get_origin
+from typing import Any, Literal, get_args, get_origin
 
 import attrs
 import cattrs
@@ -22,14 +22,7 @@ from ._models import (
     OutputContent,
     OutputItem,
     OutputText,
-    Response,
-    ResponseCustomToolCall,
-    ResponseFunctionToolCall,
-    ResponseImageGenerationCall,
-    ResponseOutputMessage,
     ResponseOutputRefusal,
-    ResponseReasoningItem,
-    ResponseWebSearchCall,
     UnknownContent,
     UnknownItem,
 )
@@ -56,19 +49,8 @@ def make_converter() -> cattrs.Converter:
     )
     # Content parts first: the item hooks are generated against the content-part hook.
     configure_tagged(converter, OutputContent, (OutputText, ResponseOutputRefusal), UnknownContent)
-    configure_tagged(
-        converter,
-        OutputItem,
-        (
-            ResponseOutputMessage,
-            ResponseFunctionToolCall,
-            ResponseCustomToolCall,
-            ResponseReasoningItem,
-            ResponseWebSearchCall,
-            ResponseImageGenerationCall,
-        ),
-        UnknownItem,
-    )
+    known_items = tuple(member for member in get_args(OutputItem) if member is not UnknownItem)
+    configure_tagged(converter, OutputItem, known_items, UnknownItem)
     configure_unstructure(converter)
     converter.register_structure_hook_factory(attrs.has, lambda cls: _structure_fn(converter, cls))
     return converter
@@ -185,11 +167,6 @@ def structure_event(data: dict[str, Any]) -> ResponseStreamEvent:
             else:
                 return event
     return UnknownEvent(type=str(event_type or ""), raw=data)
-
-
-def structure_response(data: dict[str, Any]) -> Response:
-    """Turn a wire response object into a ``Response``."""
-    return converter.structure(data, Response)
 
 
 def unstructure(obj: Any) -> Any:

@@ -84,7 +84,6 @@ def test_items_come_from_output_item_done_when_completed_output_is_empty() -> No
         ]
     )
     response = accumulator.response()
-    assert accumulator.finished
     assert response.output_text == "Hello"
     assert response.id == "resp_1"
     assert response.status == "completed"
@@ -261,7 +260,6 @@ def test_done_text_events_replace_deltas() -> None:
 def test_empty_stream_gives_an_in_progress_response() -> None:
     """Nothing fed: an empty in-progress response, not finished."""
     accumulator = Accumulator()
-    assert not accumulator.finished
     assert accumulator.response().status == "in_progress"
     assert accumulator.response().output == []
     assert accumulator.response().reasoning_summary is None
