@@ -9,6 +9,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -73,6 +74,18 @@ def test_sync_stream_crosses_threads_once_per_chunk_not_per_event(server: FakeCo
     assert len(batches) < count / 20
 
 
+@pytest.fixture
+def sigint_raises() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt here even when SIGINT is inherited as ignored.
+
+    A shell starts background jobs with SIGINT ignored, and Python then keeps it ignored.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("sigint_raises")
 def test_ctrl_c_during_a_sync_call_closes_the_connection(server: FakeCodexServer) -> None:
     """KeyboardInterrupt while waiting: the call is cancelled and its connection closed."""
     server.queue(text_reply("never finished").pause(30, after=2))
@@ -318,6 +331,7 @@ def test_bare_async_loop_cancelled_releases_the_connection(server: FakeCodexServ
     assert server.wait_for_disconnects(before + 1, timeout=5) == before + 1
 
 
+@pytest.mark.usefixtures("sigint_raises")
 def test_ctrl_c_while_iterating_without_with_closes_the_connection(server: FakeCodexServer) -> None:
     """KeyboardInterrupt in a bare sync loop: the connection is closed right away."""
     server.queue(text_reply("slow").pause(30, after=3))
