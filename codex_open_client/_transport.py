@@ -142,6 +142,42 @@ class Transport:
         logger.debug("%s %s -> HTTP %s", request.method, request.url, response.status)
         raise error_from_status(response.status, content, response.headers, request.url)
 
+    async def fetch(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        json_body: object = None,
+        form: Mapping[str, str] | None = None,
+        timeout: float = 30.0,
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        """A small non-streamed request (sign-in, refresh): status, headers and whole body.
+
+        HTTP errors are returned, not raised: the caller knows what each status means.
+        """
+        import aiohttp
+
+        session = self._session_for_this_loop()
+        data: bytes | aiohttp.FormData | None = None
+        request_headers = dict(headers or {})
+        if json_body is not None:
+            data = json.dumps(json_body, separators=(",", ":")).encode()
+            request_headers.setdefault("Content-Type", "application/json")
+        elif form is not None:
+            data = aiohttp.FormData(dict(form))
+        logger.debug("%s %s", method, url)
+        with map_aiohttp(f"sending {method} {url}", timeout):
+            async with session.request(
+                method,
+                url,
+                data=data,
+                headers=request_headers,
+                timeout=aiohttp.ClientTimeout(total=timeout),
+            ) as response:
+                content = await _read_up_to(response, _MAX_ERROR_BODY)
+                return response.status, response.headers, content
+
     async def aclose(self) -> None:
         """Close open responses, the session and its connections. Idempotent."""
         self._closed = True
