@@ -9,6 +9,7 @@ from typing import Any
 
 import attrs
 
+from ._auth import afinish_login, aget_token, alogin, arefresh, astart_login
 from ._client import AsyncClient, AsyncCodexClient, AsyncResponses
 from ._events import (
     CodexCredits,
@@ -54,6 +55,7 @@ from ._exceptions import (
     ServerError,
     StreamError,
 )
+from ._login import PendingLogin
 from ._models import (
     ContentPart,
     CustomToolCallOutput,
@@ -90,13 +92,26 @@ from ._models import (
     UnknownItem,
     Usage,
 )
+from ._store import FileTokenStore, MemoryTokenStore, TokenStore
 from ._stream import AsyncResponseStream
-from ._sync import Client, CodexClient, Responses, ResponseStream
+from ._sync import (
+    Client,
+    CodexClient,
+    Responses,
+    ResponseStream,
+    finish_login,
+    get_token,
+    login,
+    refresh,
+    start_login,
+)
+from ._tokens import Account, Credentials
 
 __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
+    "Account",
     "AsyncClient",
     "AsyncCodexClient",
     "AsyncResponseStream",
@@ -111,7 +126,9 @@ __all__ = [
     "CodexRateLimitsEvent",
     "ContentPart",
     "ContextWindowError",
+    "Credentials",
     "CustomToolCallOutput",
+    "FileTokenStore",
     "FunctionCallOutput",
     "FunctionTool",
     "IncompleteDetails",
@@ -121,10 +138,12 @@ __all__ = [
     "InputText",
     "InputTokensDetails",
     "InvalidRequestError",
+    "MemoryTokenStore",
     "OutputContent",
     "OutputItem",
     "OutputText",
     "OutputTokensDetails",
+    "PendingLogin",
     "QuotaExceededError",
     "RateLimitError",
     "Reasoning",
@@ -171,12 +190,23 @@ __all__ = [
     "ServerError",
     "StreamError",
     "TextConfig",
+    "TokenStore",
     "Tool",
     "UnknownContent",
     "UnknownEvent",
     "UnknownItem",
     "Usage",
     "__version__",
+    "afinish_login",
+    "aget_token",
+    "alogin",
+    "arefresh",
+    "astart_login",
+    "finish_login",
+    "get_token",
+    "login",
+    "refresh",
+    "start_login",
 ]
 
 

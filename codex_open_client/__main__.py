@@ -51,6 +51,41 @@ def demo(prompt: str, *, delay: float) -> int:
     return 0
 
 
+def _account_command(args: argparse.Namespace) -> int:
+    """``login``, ``logout`` and ``whoami``: the credentials the SDK and the Codex CLI share."""
+    from ._exceptions import CodexError
+    from ._sync import Client
+
+    client = Client(
+        codex_home=args.codex_home,
+        issuer=args.issuer,
+        headless=getattr(args, "headless", False),
+        no_browser=getattr(args, "no_browser", False),
+        device_auth=getattr(args, "device_auth", False),
+    )
+    try:
+        with client:
+            if args.command == "login":
+                signed_in = client.login()
+                print(f"Signed in as {signed_in.email or signed_in.account_id}.")
+            elif args.command == "logout":
+                client.logout()
+                print("Signed out.")
+            else:
+                account = client.account
+                if account is None:
+                    print("Not signed in: run `python -m codex_open_client login`.")
+                    return 1
+                print(
+                    f"{account.email or '-'}  plan {account.plan_type or '-'}  account "
+                    f"{account.account_id or '-'}  token expires {account.expires_at or '-'}"
+                )
+    except CodexError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m codex_open_client`` and the ``codex-open-client`` script."""
     parser = argparse.ArgumentParser(
@@ -64,9 +99,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo_parser.add_argument(
         "--delay", type=float, default=0.04, help="seconds between tokens (default: %(default)s)"
     )
+    for name, help_text in (
+        ("login", "sign in to ChatGPT and store the credentials (Codex CLI format)"),
+        ("logout", "revoke and delete the stored credentials"),
+        ("whoami", "show the signed-in account"),
+    ):
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("--codex-home", help="folder of auth.json (default: $CODEX_HOME)")
+        command.add_argument("--issuer", help="OAuth issuer (default: https://auth.openai.com)")
+        if name == "login":
+            command.add_argument("--headless", action="store_true", help="paste the redirect URL")
+            command.add_argument("--no-browser", action="store_true", help="print the URL only")
+            command.add_argument("--device-auth", action="store_true", help="use a device code")
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo(args.prompt, delay=args.delay)
+    if args.command in ("login", "logout", "whoami"):
+        return _account_command(args)
     parser.error(f"unknown command {args.command!r}")  # pragma: no cover - argparse exits first
     return 2
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from ._exceptions import AuthError
+from ._auth import LoginHandler, make_auth_manager, make_login_options
 from ._models import InputItem, Reasoning, Response, TextConfig, Tool
 from ._request import ClientConfig, build_responses_request, make_config, unexpected_argument
+from ._store import TokenStore
 from ._stream import AsyncResponseStream
+from ._tokens import Account
 from ._transport import Transport
 
 if TYPE_CHECKING:
@@ -61,8 +64,11 @@ _REQUIRED = {
 class AsyncClient:
     """Async client for the ChatGPT Codex backend, built on aiohttp.
 
-    :param access_token: a ChatGPT OAuth access token (sent as ``Authorization: Bearer``).
-    :param account_id: the ChatGPT account id (sent as ``ChatGPT-Account-ID``).
+    With no arguments it uses the credentials the Codex CLI stored in ``~/.codex/auth.json``
+    (``$CODEX_HOME``), keeps them fresh, and signs in on the first request when there are none.
+
+    :param access_token: a ChatGPT OAuth access token to use as is (no refresh).
+    :param account_id: the ChatGPT account id sent with ``access_token``.
     :param base_url: the model API, default ``https://chatgpt.com/backend-api/codex``.
     :param chatgpt_base_url: the other ChatGPT endpoints, default
         ``https://chatgpt.com/backend-api``.
@@ -72,6 +78,15 @@ class AsyncClient:
     :param default_headers: extra headers for every request.
     :param originator: the ``originator`` header (default ``codex_cli_rs``).
     :param session_id: the session id header and default prompt cache key (default: random).
+    :param token_path: the credentials file (default ``$CODEX_HOME/auth.json``).
+    :param codex_home: the folder of ``auth.json`` (default ``$CODEX_HOME`` or ``~/.codex``).
+    :param token_store: any ``TokenStore`` (e.g. ``MemoryTokenStore()``) instead of a file.
+    :param headless: sign in by pasting the redirect URL instead of a local callback server.
+    :param no_browser: print the sign-in URL instead of opening a browser.
+    :param device_auth: sign in with a device code.
+    :param login_handler: ``handler(url) -> callback_url`` (sync or async) to sign in.
+    :param issuer: the OAuth issuer, default ``https://auth.openai.com``.
+    :param callback_port: the local sign-in callback port (default 1455, then 1457).
 
     Creating a client does no I/O. Close it with ``await client.aclose()`` or
     ``async with AsyncClient(...) as client:``. It is bound to the event loop that first uses it.
@@ -89,8 +104,17 @@ class AsyncClient:
         default_headers: Mapping[str, str] | None = None,
         originator: str | None = None,
         session_id: str | None = None,
+        token_path: str | os.PathLike[str] | None = None,
+        codex_home: str | os.PathLike[str] | None = None,
+        token_store: TokenStore | None = None,
+        headless: bool = False,
+        no_browser: bool = False,
+        device_auth: bool = False,
+        login_handler: LoginHandler | None = None,
+        issuer: str | None = None,
+        callback_port: int | None = None,
     ) -> None:
-        config = make_config(
+        self._config = make_config(
             access_token=access_token,
             account_id=account_id,
             base_url=base_url,
@@ -101,16 +125,22 @@ class AsyncClient:
             originator=originator,
             session_id=session_id,
         )
-        self._setup(config)
-
-    @classmethod
-    def _from_config(cls, config: ClientConfig) -> AsyncClient:
-        client = cls.__new__(cls)
-        client._setup(config)
-        return client
-
-    def _setup(self, config: ClientConfig) -> None:
-        self._config = config
+        self._auth = make_auth_manager(
+            access_token=access_token,
+            account_id=account_id,
+            token_path=token_path,
+            codex_home=codex_home,
+            token_store=token_store,
+            options=make_login_options(
+                issuer=issuer,
+                headless=headless,
+                no_browser=no_browser,
+                device_auth=device_auth,
+                login_handler=login_handler,
+                callback_port=callback_port,
+                originator=self._config.originator,
+            ),
+        )
         self._transport = Transport()
         self._closed = False
         #: ``client.responses.create(...)`` and ``client.responses.stream(...)``.
@@ -126,15 +156,26 @@ class AsyncClient:
         """The session id sent with every request."""
         return self._config.session_id
 
+    @property
+    def account(self) -> Account | None:
+        """The signed-in account (email, plan, ids, token expiry); None before sign-in."""
+        return self._auth.account
+
+    async def login(self) -> Account:
+        """Sign in now with the configured flow and store the credentials."""
+        self._check_usable()
+        return (await self._auth.sign_in(self._transport)).account
+
+    async def logout(self) -> None:
+        """Revoke the tokens, then delete the stored credentials."""
+        self._check_usable()
+        await self._auth.sign_out(self._transport)
+
     def _check_usable(self) -> ClientConfig:
         if self._closed:
             raise RuntimeError(
                 f"This {type(self).__name__} is closed; create a new one "
                 f"(tip: `async with {type(self).__name__}(...) as client:`)"
-            )
-        if not self._config.access_token:
-            raise AuthError(
-                "No access token: pass access_token=... (and account_id=...) to the client"
             )
         return self._config
 
@@ -157,9 +198,10 @@ class AsyncClient:
         await self.aclose()
 
     def __repr__(self) -> str:
+        account = self._auth.account
+        account_id = account.account_id if account is not None else self._config.account_id
         return (
-            f"{type(self).__name__}(base_url={self._config.base_url!r}, "
-            f"account_id={self._config.account_id!r})"
+            f"{type(self).__name__}(base_url={self._config.base_url!r}, account_id={account_id!r})"
         )
 
 
@@ -222,4 +264,4 @@ class AsyncResponses:
                 raise TypeError(f"{method}() missing required keyword argument {name!r}: {fix}")
         config = self._client._check_usable()
         request = build_responses_request(config, **params)
-        return AsyncResponseStream(self._client._transport, request)
+        return AsyncResponseStream(self._client._transport, request, self._client._auth)

@@ -176,7 +176,10 @@ class Request:
 
 
 def headers_for(config: ClientConfig) -> dict[str, str]:
-    """The headers the Codex CLI sends with a streamed request, then ``default_headers``."""
+    """The headers the Codex CLI sends with a streamed request, then ``default_headers``.
+
+    The credentials' headers are added per attempt (they may be refreshed in between).
+    """
     headers = {
         "User-Agent": USER_AGENT,
         "originator": config.originator,
@@ -185,10 +188,6 @@ def headers_for(config: ClientConfig) -> dict[str, str]:
         "Accept": "text/event-stream",
         "Content-Type": "application/json",
     }
-    if config.access_token:
-        headers["Authorization"] = f"Bearer {config.access_token}"
-    if config.account_id:
-        headers["ChatGPT-Account-ID"] = config.account_id
     headers.update(config.default_headers)
     return headers
 

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Mapping
 from types import TracebackType
 
 from ._accumulate import TERMINAL_EVENTS, Accumulator
+from ._auth import AuthManager
 from ._events import (
     ResponseErrorEvent,
     ResponseFailedEvent,
@@ -24,6 +25,7 @@ from ._events import (
 from ._exceptions import (
     APIConnectionError,
     APITimeoutError,
+    AuthError,
     CodexError,
     StreamError,
     error_from_stream as _error_from_stream,
@@ -49,9 +51,10 @@ class AsyncResponseStream:
     stop early; ``get_final_response()`` drains what is left and returns the ``Response``.
     """
 
-    def __init__(self, transport: Transport, request: Request) -> None:
+    def __init__(self, transport: Transport, request: Request, auth: AuthManager) -> None:
         self._transport = transport
         self._request = request
+        self._auth = auth
         self._http: HTTPResponse | None = None
         self._pending: deque[ResponseStreamEvent] = deque()
         self._failure: CodexError | None = None
@@ -138,9 +141,18 @@ class AsyncResponseStream:
 
     async def _open(self) -> None:
         """Send the request (retrying what is retryable) unless it is already sent."""
+        recoveries = 0
         while self._http is None and not self._finished:
+            auth_headers = await self._auth.headers(self._transport)
             try:
-                self._http = await self._transport.send(self._request)
+                self._http = await self._transport.send(self._request, auth_headers)
+            except AuthError as exc:
+                # 401: reload the stored credentials, else refresh them, then try again.
+                if exc.status_code != 401 or not await self._auth.recover(
+                    self._transport, auth_headers, recoveries
+                ):
+                    raise
+                recoveries += 1
             except CodexError as exc:
                 await self._backoff_or_raise(exc)
 

@@ -16,21 +16,34 @@ import warnings
 import weakref
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, overload
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
+from ._auth import LoginHandler, afinish_login, aget_token, alogin, arefresh, astart_login
 from ._client import AsyncClient, AsyncResponses
 from ._events import ResponseOutputTextDeltaEvent, ResponseStreamEvent
 from ._models import Response
+from ._store import TokenStore
 from ._stream import AsyncResponseStream
+from ._tokens import Account
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from ._client import ResponseCreateParams
 
-__all__ = ["Client", "CodexClient", "ResponseStream", "Responses"]
+__all__ = [
+    "Client",
+    "CodexClient",
+    "ResponseStream",
+    "Responses",
+    "finish_login",
+    "get_token",
+    "login",
+    "refresh",
+    "start_login",
+]
 
 T = TypeVar("T")
 
@@ -130,18 +143,38 @@ class Client:
         default_headers: Mapping[str, str] | None = None,
         originator: str | None = None,
         session_id: str | None = None,
+        token_path: str | os.PathLike[str] | None = None,
+        codex_home: str | os.PathLike[str] | None = None,
+        token_store: TokenStore | None = None,
+        headless: bool = False,
+        no_browser: bool = False,
+        device_auth: bool = False,
+        login_handler: LoginHandler | None = None,
+        issuer: str | None = None,
+        callback_port: int | None = None,
     ) -> None:
-        self._async = AsyncClient(
-            access_token=access_token,
-            account_id=account_id,
-            base_url=base_url,
-            chatgpt_base_url=chatgpt_base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            default_headers=default_headers,
-            originator=originator,
-            session_id=session_id,
-        )
+        self._kwargs: dict[str, Any] = {
+            "access_token": access_token,
+            "account_id": account_id,
+            "base_url": base_url,
+            "chatgpt_base_url": chatgpt_base_url,
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "default_headers": default_headers,
+            "originator": originator,
+            "session_id": session_id,
+            "token_path": token_path,
+            "codex_home": codex_home,
+            "token_store": token_store,
+            "headless": headless,
+            "no_browser": no_browser,
+            "device_auth": device_auth,
+            "login_handler": login_handler,
+            "issuer": issuer,
+            "callback_port": callback_port,
+        }
+        self._async = AsyncClient(**self._kwargs)
+        self._kwargs["session_id"] = self._async.session_id  # the same session after fork()
         self._config = self._async._config
         self._portal = _Portal()
         self._pid = os.getpid()
@@ -162,6 +195,19 @@ class Client:
         """The session id sent with every request."""
         return self._config.session_id
 
+    @property
+    def account(self) -> Account | None:
+        """The signed-in account (email, plan, ids, token expiry); None before sign-in."""
+        return self._aclient.account
+
+    def login(self) -> Account:
+        """Sign in now with the configured flow and store the credentials."""
+        return self._call(self._aclient.login)
+
+    def logout(self) -> None:
+        """Revoke the tokens, then delete the stored credentials."""
+        self._call(self._aclient.logout)
+
     def _check_open(self) -> None:
         if self._closed:
             raise RuntimeError(
@@ -176,7 +222,7 @@ class Client:
             # A forked child must not share the parent's connections: keep the inherited
             # client untouched (see _INHERITED) and use a new one.
             _INHERITED.append(self._async)
-            self._async = AsyncClient._from_config(self._config)
+            self._async = AsyncClient(**self._kwargs)
             self._pid = os.getpid()
         return self._async
 
@@ -343,3 +389,25 @@ class ResponseStream:
 
     def __repr__(self) -> str:
         return repr(self._stream).replace("AsyncResponseStream", "ResponseStream", 1)
+
+
+P = ParamSpec("P")
+
+
+def _blocking(afunc: Callable[P, Awaitable[T]]) -> Callable[P, T]:
+    """The sync twin of a module-level async function: runs it on a short-lived loop thread."""
+
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        with start_blocking_portal("asyncio", name="codex-open-client-login") as portal:
+            return portal.call(functools.partial(afunc, *args, **kwargs))
+
+    functools.update_wrapper(run, afunc)
+    run.__name__ = run.__qualname__ = afunc.__name__.removeprefix("a")
+    return run
+
+
+login = _blocking(alogin)
+start_login = _blocking(astart_login)
+finish_login = _blocking(afinish_login)
+refresh = _blocking(arefresh)
+get_token = _blocking(aget_token)

@@ -112,8 +112,8 @@ class Transport:
             )
         return self._session
 
-    async def send(self, request: Request) -> HTTPResponse:
-        """Send ``request``; raise the mapped ``APIError`` for a status >= 400."""
+    async def send(self, request: Request, auth_headers: Mapping[str, str]) -> HTTPResponse:
+        """Send ``request`` with ``auth_headers``; raise the mapped ``APIError`` for >= 400."""
         import aiohttp
 
         session = self._session_for_this_loop()
@@ -128,7 +128,11 @@ class Transport:
         logger.debug("%s %s", request.method, request.url)
         with map_aiohttp(f"sending {request.method} {request.url}", request.timeout):
             response = await session.request(
-                request.method, request.url, data=data, headers=request.headers, timeout=timeout
+                request.method,
+                request.url,
+                data=data,
+                headers={**auth_headers, **request.headers},
+                timeout=timeout,
             )
         if response.status < 400:
             http = HTTPResponse(response, self, request.timeout)

@@ -51,11 +51,10 @@ def test_empty_instructions_are_left_out() -> None:
 
 
 def test_headers_match_the_cli() -> None:
-    """Bearer token, account id, originator, user agent, SSE accept and both session ids."""
+    """Originator, user agent, SSE accept and both session ids (credentials come per attempt)."""
     request = build_responses_request(CONFIG, model="m", instructions="", input="x")
     headers = request.headers
-    assert headers["Authorization"] == "Bearer tok-secret"
-    assert headers["ChatGPT-Account-ID"] == "acct_1"
+    assert "Authorization" not in headers
     assert headers["originator"] == "codex_cli_rs"
     assert headers["Accept"] == "text/event-stream"
     assert headers["Content-Type"] == "application/json"

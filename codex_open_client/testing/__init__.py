@@ -18,6 +18,10 @@ Replies are immutable and have modifiers for transport scenarios: :meth:`Reply.p
 :meth:`Reply.malformed_after`, :meth:`Reply.raw`, :meth:`Reply.insert`, :meth:`Reply.delayed`,
 :meth:`Reply.with_headers` and :meth:`Reply.with_line_ending`.
 
+The same server is a fake ChatGPT sign-in server at ``server.issuer`` (``/oauth/authorize``,
+``/oauth/token`` with PKCE and rotating refresh tokens, ``/oauth/revoke``, the device-code
+endpoints); ``server.mint_credentials()`` returns an ``auth.json`` dict with fresh tokens.
+
 Run ``python -m codex_open_client.testing --port 8765`` to serve it from a terminal.
 """
 

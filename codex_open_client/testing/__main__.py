@@ -78,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  chatgpt_base_url: {server.chatgpt_base_url}", flush=True)
         print(f"  access_token:     {server.access_token}", flush=True)
         print(f"  account_id:       {server.account_id}", flush=True)
+        print(f"  issuer:           {server.issuer}", flush=True)
         print("Try:", flush=True)
         print(f"  {_curl_example(server)}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)

@@ -18,6 +18,7 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from ._models_catalog import catalog_etag, default_model_catalog
+from ._oauth import Answer, Identity, OAuthAuthority, rfc3339_now
 from ._replies import (
     Reply,
     _Cut,
@@ -37,6 +38,11 @@ _CODEX_PREFIX = "/backend-api/codex"
 _RESPONSES_PATH = f"{_CODEX_PREFIX}/responses"
 _MODELS_PATH = f"{_CODEX_PREFIX}/models"
 _USAGE_PATH = "/backend-api/wham/usage"
+_AUTHORIZE_PATH = "/oauth/authorize"
+_TOKEN_PATH = "/oauth/token"
+_REVOKE_PATH = "/oauth/revoke"
+_DEVICE_USERCODE_PATH = "/api/accounts/deviceauth/usercode"
+_DEVICE_TOKEN_PATH = "/api/accounts/deviceauth/token"
 
 _UNSUPPORTED_PARAMETERS = (
     "max_output_tokens",
@@ -207,18 +213,57 @@ class FakeCodexServer:
     * ``GET {url}/models``: the model catalog ``{"models": [...]}`` with an ``ETag``.
     * ``GET {chatgpt_base_url}/wham/usage``: the rate-limit status of the account.
 
+    It is also the ChatGPT sign-in server, at :attr:`issuer` (same port), with the wire format
+    of the Codex CLI:
+
+    * ``GET {issuer}/oauth/authorize``: checks ``client_id``, a ``redirect_uri`` of the form
+      ``http://localhost:{port}/auth/callback``, ``response_type=code``, a ``scope`` with
+      ``openid`` and ``offline_access``, an S256 ``code_challenge`` and a ``state``, then
+      approves at once: ``302`` to ``redirect_uri?code=...&state=...``. A bad ``client_id`` or
+      ``redirect_uri`` is a ``400``; other problems, and :attr:`authorize_error`, redirect with
+      ``error``, ``error_description`` and ``state``.
+    * ``POST {issuer}/oauth/token``: the code exchange (a form, ``grant_type=
+      authorization_code``: checks the code, ``redirect_uri``, ``client_id`` and that the
+      ``code_verifier`` hashes to the challenge; failures are ``400 {"error": "invalid_grant",
+      "error_description": ...}``) and the refresh (JSON, ``grant_type=refresh_token``).
+      Refresh tokens rotate: each is single use, a used one gets ``401 {"error": {"code":
+      "refresh_token_reused", ...}}`` and an unknown or revoked one ``401 {"error": {"code":
+      "refresh_token_invalidated", ...}}``. Both grants answer ``{id_token, access_token,
+      refresh_token, expires_in, token_type, scope}``. The other encoding of a grant is a 400.
+    * ``POST {issuer}/oauth/revoke`` (JSON ``{token, ...}``): always ``200 {}``; the token is
+      logged in :attr:`revoked`, a refresh token can no longer refresh and an access token is
+      no longer accepted.
+    * ``POST {issuer}/api/accounts/deviceauth/usercode`` (JSON ``{client_id}``): ``{device_auth_id,
+      user_code, interval}`` (``interval`` a string of seconds, :attr:`device_poll_interval`).
+    * ``POST {issuer}/api/accounts/deviceauth/token`` (JSON ``{device_auth_id, user_code}``):
+      ``403`` until the code is approved (:meth:`approve_device_code` or
+      :attr:`device_auto_approve`), then ``{authorization_code, code_challenge,
+      code_verifier}`` for a code exchange with ``redirect_uri={issuer}/deviceauth/callback``.
+
+    The id and access tokens are HS256 JWTs signed with a key private to this server object,
+    with ``iss``, ``sub``, ``iat``, ``exp`` (now + :attr:`token_lifetime`), ``email`` and the
+    ``https://api.openai.com/auth`` claim (``chatgpt_account_id`` = :attr:`account_id`,
+    ``chatgpt_plan_type``, ``chatgpt_user_id``); the access token also has the
+    ``https://api.openai.com/profile`` claim. ``/responses``, ``/models`` and ``/wham/usage``
+    accept :attr:`access_token` and every unexpired, unrevoked access token this server
+    minted; anything else is ``401 {"detail": "Unauthorized"}``.
+
     Any other path gets ``404 {"detail": "Not Found"}``. Every request, including rejected
-    ones, is recorded in :attr:`requests`.
+    ones and sign-in requests, is recorded in :attr:`requests`.
 
     Args:
         host: Interface to listen on.
         port: TCP port; ``0`` picks a free one (see :attr:`port`).
-        access_token: The only bearer token accepted. Settable later, e.g. to test a token
-            refresh: ``server.access_token = "new-token"``.
+        access_token: A fixed bearer token that is always accepted, besides the minted ones.
+            Settable later: ``server.access_token = "new-token"``.
         account_id: The ChatGPT account id clients should send (``ChatGPT-Account-ID``); it is
-            recorded, not checked.
+            recorded, not checked, and is the ``chatgpt_account_id`` of minted tokens.
         model_catalog: The models served by ``/models``; defaults to
             :func:`default_model_catalog`.
+        token_lifetime: Seconds until minted tokens expire (settable: :attr:`token_lifetime`).
+        email: The ``email`` claim of minted tokens.
+        plan_type: The ``chatgpt_plan_type`` claim of minted tokens.
+        user_id: The ``chatgpt_user_id`` claim (and ``sub``) of minted tokens.
     """
 
     def __init__(
@@ -229,10 +274,32 @@ class FakeCodexServer:
         access_token: str = "fake-access-token",
         account_id: str = "acct_fake",
         model_catalog: Sequence[Mapping[str, Any]] | None = None,
+        token_lifetime: float = 3600.0,
+        email: str = "user@example.com",
+        plan_type: str = "plus",
+        user_id: str = "user-fake",
     ) -> None:
         self.host = host
         self.access_token = access_token
         self.account_id = account_id
+        self.token_lifetime = token_lifetime
+        """Seconds from minting until tokens expire (JWT ``exp``); ``0`` or less mints
+        tokens that are already expired."""
+        self.email = email
+        self.plan_type = plan_type
+        self.user_id = user_id
+        self.authorize_error: tuple[str, str] | None = None
+        """When set, ``(error, error_description)`` that ``/oauth/authorize`` redirects back
+        with instead of a code, e.g. ``("access_denied", "missing_codex_entitlement")``."""
+        self.refresh_delay = 0.0
+        """Seconds the token endpoint waits before answering a refresh (after rotating), to
+        widen race windows."""
+        self.device_poll_interval = 1.0
+        """The polling ``interval`` the device-code endpoint tells clients, in seconds."""
+        self.device_auto_approve: int | None = None
+        """``None``: device codes wait for :meth:`approve_device_code`. A number ``n``: each
+        device code is approved by itself after ``n`` polls answered "pending" (``0``: at
+        the first poll)."""
         self.model_catalog: list[dict[str, Any]] = (
             [dict(model) for model in model_catalog]
             if model_catalog is not None
@@ -249,6 +316,7 @@ class FakeCodexServer:
         self._queue: deque[Reply | ReplyFactory] = deque()
         self._requests: list[RecordedRequest] = []
         self._disconnects = 0
+        self._oauth = OAuthAuthority()
         self._lifecycle = threading.Lock()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -405,6 +473,11 @@ class FakeCodexServer:
         """The ChatGPT backend base URL: ``http://127.0.0.1:{port}/backend-api``."""
         return f"{self._origin}/backend-api"
 
+    @property
+    def issuer(self) -> str:
+        """The sign-in server's issuer URL: ``http://127.0.0.1:{port}`` (no trailing slash)."""
+        return self._origin
+
     def __repr__(self) -> str:
         where = self.url if self.running else "stopped"
         return f"<FakeCodexServer {where} queued={len(self._queue)}>"
@@ -451,11 +524,103 @@ class FakeCodexServer:
             return self._disconnects
 
     def clear(self) -> None:
-        """Forget the queued replies, the recorded requests and the disconnect count."""
+        """Forget the queued replies, the recorded requests and the disconnect count.
+
+        On the sign-in side it also forgets :attr:`refresh_count`, :attr:`revoked`, the replies
+        queued with :meth:`queue_refresh`, unused authorization codes and device codes. Issued
+        tokens keep their state, like accounts on the real server: a minted access token stays
+        valid until it expires, and a refresh token stays usable (or used, or revoked). Settings
+        (:attr:`access_token`, :attr:`token_lifetime`, :attr:`authorize_error`...) are kept.
+        """
         with self._lock:
             self._queue.clear()
             self._requests.clear()
             self._disconnects = 0
+        self._oauth.clear()
+
+    # -- sign-in -----------------------------------------------------------------------------
+
+    def _identity(self) -> Identity:
+        return Identity(
+            issuer=self.issuer,
+            account_id=self.account_id,
+            email=self.email,
+            plan_type=self.plan_type,
+            user_id=self.user_id,
+            lifetime=self.token_lifetime,
+        )
+
+    def mint_credentials(self, *, expires_in: float | None = None) -> dict[str, Any]:
+        """Mint fresh tokens and return them in the Codex CLI's ``auth.json`` format.
+
+        The result is ready to write to ``auth.json`` (``json.dumps``)::
+
+            {"auth_mode": "chatgpt", "OPENAI_API_KEY": None,
+             "tokens": {"id_token": ..., "access_token": ..., "refresh_token": ...,
+                        "account_id": server.account_id},
+             "last_refresh": "2026-04-27T12:34:56.123456Z"}
+
+        The refresh token is valid (unused) and the access token is accepted until it expires.
+
+        Args:
+            expires_in: Seconds until the tokens expire; defaults to :attr:`token_lifetime`.
+                Zero or negative gives an already expired access token (to test refresh).
+
+        Raises:
+            RuntimeError: The server is not running (the issuer includes its port).
+        """
+        tokens = self._oauth.mint(self._identity(), expires_in)
+        return {
+            "auth_mode": "chatgpt",
+            "OPENAI_API_KEY": None,
+            "tokens": {
+                "id_token": tokens["id_token"],
+                "access_token": tokens["access_token"],
+                "refresh_token": tokens["refresh_token"],
+                "account_id": self.account_id,
+            },
+            "last_refresh": rfc3339_now(),
+        }
+
+    @property
+    def refresh_count(self) -> int:
+        """How many refresh grants ``POST /oauth/token`` received, successful or not."""
+        return self._oauth.refresh_count
+
+    @property
+    def revoked(self) -> list[str]:
+        """A snapshot of the tokens sent to ``/oauth/revoke``, in arrival order."""
+        return self._oauth.revoked
+
+    def queue_refresh(self, *replies: Reply) -> None:
+        """Answer the next refresh grants with these plain replies, first in, first out.
+
+        For example ``server.queue_refresh(http_error(503))`` makes the next refresh fail
+        transiently. A refresh answered this way still counts in :attr:`refresh_count` but
+        does not use up its refresh token.
+        """
+        for item in replies:
+            if not isinstance(item, Reply) or item.is_stream:
+                raise TypeError(f"expected a plain Reply such as http_error(...), got {item!r}")
+        self._oauth.queue_refresh(replies)
+
+    def approve_device_code(self, user_code: str) -> None:
+        """Approve a device code, as the user typing it at ``{issuer}/codex/device`` would.
+
+        The next poll of ``/api/accounts/deviceauth/token`` then succeeds.
+
+        Raises:
+            ValueError: No device code with this user code was requested (since :meth:`clear`).
+        """
+        self._oauth.approve_device_code(user_code, self.issuer)
+
+    def wait_for_device_code(self, *, timeout: float = 5.0) -> str:
+        """Block until a device code was requested and is not approved yet; return its user code.
+
+        Raises:
+            TimeoutError: None was requested within ``timeout`` seconds.
+        """
+        return self._oauth.wait_for_device_code(timeout)
 
     def wait_for_requests(self, count: int = 1, *, timeout: float = 5.0) -> list[RecordedRequest]:
         """Block until at least ``count`` requests were recorded and return them all.
@@ -513,9 +678,19 @@ class FakeCodexServer:
 
     def _check_auth(self, record: RecordedRequest) -> web.Response | None:
         scheme, _, token = record.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or token.strip() != self.access_token:
+        token = token.strip()
+        if scheme.lower() != "bearer" or (
+            token != self.access_token and not self._oauth.accepts(token)
+        ):
             return self._json(401, {"detail": "Unauthorized"})
         return None
+
+    def _answer(self, answer: Answer) -> web.Response:
+        if answer.location is not None:
+            return web.Response(
+                status=answer.status, headers={**self._ids(), "Location": answer.location}
+            )
+        return self._json(answer.status, answer.payload, {"Cache-Control": "no-store"})
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
@@ -532,6 +707,11 @@ class FakeCodexServer:
             _RESPONSES_PATH: ("POST", self._handle_responses),
             _MODELS_PATH: ("GET", self._handle_models),
             _USAGE_PATH: ("GET", self._handle_usage),
+            _AUTHORIZE_PATH: ("GET", self._handle_authorize),
+            _TOKEN_PATH: ("POST", self._handle_token),
+            _REVOKE_PATH: ("POST", self._handle_revoke),
+            _DEVICE_USERCODE_PATH: ("POST", self._handle_device_usercode),
+            _DEVICE_TOKEN_PATH: ("POST", self._handle_device_token),
         }
         route = routes.get(request.path)
         if route is None:
@@ -540,6 +720,41 @@ class FakeCodexServer:
         if request.method != method:
             return self._json(405, {"detail": "Method Not Allowed"}, {"Allow": method})
         return await handler(request, record)
+
+    async def _handle_authorize(
+        self, request: web.Request, record: RecordedRequest
+    ) -> web.StreamResponse:
+        return self._answer(self._oauth.authorize(record.query, self.authorize_error))
+
+    async def _handle_token(
+        self, request: web.Request, record: RecordedRequest
+    ) -> web.StreamResponse:
+        answer = self._oauth.token(record.headers, record.body, self._identity())
+        delay = self.refresh_delay
+        if delay > 0 and self._oauth.is_refresh_grant(record.headers, record.body):
+            outcome = await self._wait(request, seconds=delay)
+            if outcome != "ok":
+                _close_connection(request)
+                return web.Response()
+        if isinstance(answer, Reply):
+            return await self._send_plain(request, answer)
+        return self._answer(answer)
+
+    async def _handle_revoke(
+        self, request: web.Request, record: RecordedRequest
+    ) -> web.StreamResponse:
+        return self._answer(self._oauth.revoke(record.headers, record.body))
+
+    async def _handle_device_usercode(
+        self, request: web.Request, record: RecordedRequest
+    ) -> web.StreamResponse:
+        return self._answer(self._oauth.device_usercode(record.body, self.device_poll_interval))
+
+    async def _handle_device_token(
+        self, request: web.Request, record: RecordedRequest
+    ) -> web.StreamResponse:
+        answer = self._oauth.device_token(record.body, self.issuer, self.device_auto_approve)
+        return self._answer(answer)
 
     async def _handle_models(self, request: web.Request, record: RecordedRequest) -> web.Response:
         denied = self._check_auth(record)

@@ -1,0 +1,526 @@
+"""Credentials for one client: load, sign in, refresh without races, recover from 401.
+
+Refresh tokens are single-use, so a refresh must happen once however many requests find the
+token stale: in this process an ``asyncio.Lock`` makes it single-flight, and across processes
+sharing one auth.json the store's lock serialises refreshes; the store is re-read under that
+lock, so tokens another process already refreshed are used with no network call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+from typing import Any, Union
+
+import anyio.to_thread
+from attrs import frozen
+
+from ._exceptions import APIConnectionError, AuthError
+from ._login import (
+    PendingLogin,
+    afinish_login as _afinish_login,
+    astart_login as _astart_login,
+    run_browser_login,
+    run_device_login,
+    run_handler_login,
+    run_headless_login,
+)
+from ._oauth import RefreshError, refresh_token_request, refresh_url, revoke, revoke_url
+from ._request import USER_AGENT
+from ._store import FileTokenStore, TokenStore
+from ._tokens import (
+    AUTH_CLAIM,
+    DEFAULT_CALLBACK_PORT,
+    DEFAULT_ISSUER,
+    Account,
+    Credentials,
+    decode_jwt_claims,
+    default_token_path,
+)
+from ._transport import Transport
+
+__all__ = [
+    "AuthManager",
+    "LoginHandler",
+    "LoginOptions",
+    "afinish_login",
+    "aget_token",
+    "alogin",
+    "arefresh",
+    "astart_login",
+    "make_auth_manager",
+    "make_login_options",
+    "store_for",
+]
+
+logger = logging.getLogger("codex_open_client")
+
+#: ``login_handler(url) -> callback_url``, sync or async.
+LoginHandler = Callable[[str], Union[str, Awaitable[str]]]
+
+SIGN_IN_HINT = (
+    "run `python -m codex_open_client login` (or `codex login`) in a terminal, "
+    "or pass login_handler=... or access_token=... to the client"
+)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@frozen(kw_only=True)
+class LoginOptions:
+    """How to sign in when there are no credentials."""
+
+    issuer: str = DEFAULT_ISSUER
+    headless: bool = False
+    no_browser: bool = False
+    device_auth: bool = False
+    login_handler: LoginHandler | None = None
+    callback_port: int = DEFAULT_CALLBACK_PORT
+    originator: str = "codex_cli_rs"
+
+
+def store_for(
+    *,
+    token_store: TokenStore | None = None,
+    token_path: str | os.PathLike[str] | None = None,
+    codex_home: str | os.PathLike[str] | None = None,
+) -> TokenStore:
+    """The store chosen by ``token_store=``, ``token_path=`` or ``codex_home=`` (else auth.json)."""
+    if token_store is not None:
+        if token_path is not None or codex_home is not None:
+            raise TypeError("pass one of token_store=, token_path= or codex_home=, not several")
+        return token_store
+    if token_path is not None and codex_home is not None:
+        raise TypeError("pass token_path= or codex_home=, not both")
+    return FileTokenStore(token_path if token_path is not None else default_token_path(codex_home))
+
+
+async def sign_in(transport: Transport, options: LoginOptions) -> Credentials:
+    """Run the sign-in flow the options ask for and return the new credentials."""
+    common: dict[str, Any] = {
+        "issuer": options.issuer,
+        "originator": options.originator,
+        "transport": transport,
+    }
+    if options.login_handler is not None:
+        return await run_handler_login(
+            options.login_handler, callback_port=options.callback_port, **common
+        )
+    if options.device_auth:
+        return await run_device_login(**common)
+    if options.headless:
+        return await run_headless_login(callback_port=options.callback_port, **common)
+    return await run_browser_login(
+        callback_port=options.callback_port, no_browser=options.no_browser, **common
+    )
+
+
+def _has_terminal() -> bool:
+    stdin = sys.stdin
+    return stdin is not None and stdin.isatty()
+
+
+class AuthManager:
+    """Keeps one client's credentials: from ``access_token=``, or from a store, refreshed."""
+
+    def __init__(
+        self,
+        *,
+        store: TokenStore | None,
+        static: Credentials | None,
+        options: LoginOptions,
+    ) -> None:
+        self._store = store
+        self._credentials = static
+        self._static = static is not None
+        self._options = options
+        self._lock: Any = None  # an asyncio.Lock, made on the loop that first needs it
+        # A refresh that failed for good, by the refresh token it used: never retried.
+        self._dead_refresh: tuple[str, AuthError] | None = None
+
+    # ----------------------------------------------------------------------- public
+
+    @property
+    def account(self) -> Account | None:
+        """The signed-in account, read from the store if not loaded yet; None before sign-in."""
+        if self._credentials is None and self._store is not None:
+            with contextlib.suppress(AuthError):
+                self._credentials = self._store.load()
+        return self._credentials.account if self._credentials is not None else None
+
+    async def headers(self, transport: Transport) -> dict[str, str]:
+        """``Authorization`` and account headers for the next request, refreshed if stale."""
+        credentials = await self.credentials(transport)
+        headers = {"Authorization": f"Bearer {credentials.access_token}"}
+        if credentials.account_id:
+            headers["ChatGPT-Account-ID"] = credentials.account_id
+        claims = decode_jwt_claims(credentials.id_token) or {}
+        auth = claims.get(AUTH_CLAIM)
+        if isinstance(auth, dict) and auth.get("chatgpt_account_is_fedramp") is True:
+            headers["X-OpenAI-Fedramp"] = "true"
+        return headers
+
+    async def credentials(self, transport: Transport) -> Credentials:
+        """Valid credentials: loaded, signed in if there are none, refreshed if stale."""
+        credentials = self._credentials
+        if credentials is None:
+            async with self._get_lock():
+                if self._credentials is None:
+                    self._credentials = await self._load_or_sign_in(transport)
+                credentials = self._credentials
+        if not self._static and credentials.needs_refresh(_now()):
+            credentials = await self._refresh(transport, credentials, proactive=True)
+        return credentials
+
+    async def recover(self, transport: Transport, failed: dict[str, str], attempt: int) -> bool:
+        """After a 401: reload the store, else refresh. True when retrying makes sense."""
+        if self._static or attempt >= 2:
+            return False
+        current = self._credentials
+        if current is None or failed.get("Authorization") != f"Bearer {current.access_token}":
+            return True  # the credentials changed meanwhile: retry with the new ones
+        if attempt == 0 and self._store is not None:
+            stored = await anyio.to_thread.run_sync(self._store.load)
+            if stored is not None and stored.access_token != current.access_token:
+                if stored.account_id != current.account_id:
+                    raise AuthError(
+                        "The stored credentials belong to another account: you have since "
+                        "signed out or signed in to another account; create a new client",
+                        status_code=401,
+                    )
+                self._credentials = stored
+                return True
+        await self._refresh(transport, current, proactive=False)
+        return True
+
+    async def sign_in(self, transport: Transport) -> Credentials:
+        """Run the configured sign-in flow now and store the result."""
+        async with self._get_lock():
+            credentials = await sign_in(transport, self._options)
+            await self._save(credentials)
+            self._credentials = credentials
+            self._static = False
+            return credentials
+
+    async def refresh(self, transport: Transport) -> Credentials:
+        """Refresh now, whatever the expiry (still single-flight and under the store lock)."""
+        credentials = await self.credentials(transport)
+        return await self._refresh(transport, credentials, proactive=False)
+
+    async def sign_out(self, transport: Transport) -> None:
+        """Revoke the tokens (best effort), then delete the stored credentials."""
+        credentials = self._credentials
+        if credentials is None and self._store is not None:
+            credentials = await anyio.to_thread.run_sync(self._store.load)
+        if credentials is not None:
+            await revoke(transport, url=revoke_url(self._options.issuer), credentials=credentials)
+        if self._store is not None:
+            await anyio.to_thread.run_sync(self._store.delete)
+        self._credentials = None
+        self._static = False
+
+    # ----------------------------------------------------------------------- internals
+
+    def _load_stored(self) -> Credentials | None:
+        """Blocking: load the store into memory (None when there is nothing stored)."""
+        if self._store is not None and self._credentials is None:
+            self._credentials = self._store.load()
+        return self._credentials
+
+    def _get_lock(self) -> Any:
+        if self._lock is None:
+            import asyncio
+
+            self._lock = asyncio.Lock()
+        return self._lock
+
+    async def _save(self, credentials: Credentials) -> None:
+        if self._store is not None:
+            await anyio.to_thread.run_sync(self._store.save, credentials)
+
+    async def _load_or_sign_in(self, transport: Transport) -> Credentials:
+        if self._store is not None:
+            stored = await anyio.to_thread.run_sync(self._store.load)
+            if stored is not None:
+                return stored
+        if self._options.login_handler is None and not _has_terminal():
+            raise AuthError(f"Not signed in: {SIGN_IN_HINT}")
+        credentials = await sign_in(transport, self._options)
+        await self._save(credentials)
+        return credentials
+
+    async def _refresh(
+        self, transport: Transport, stale: Credentials, *, proactive: bool
+    ) -> Credentials:
+        async with self._get_lock():
+            current = self._credentials
+            if current is not None and current.access_token != stale.access_token:
+                return current  # another task refreshed while this one waited
+            if self._dead_refresh is not None and self._dead_refresh[0] == stale.refresh_token:
+                raise self._dead_refresh[1]
+            lock = self._store.lock() if self._store is not None else contextlib.nullcontext()
+            await anyio.to_thread.run_sync(lock.__enter__)
+            try:
+                return await self._refresh_locked(transport, stale, proactive=proactive)
+            finally:
+                await anyio.to_thread.run_sync(lock.__exit__, None, None, None)
+
+    async def _refresh_locked(
+        self, transport: Transport, stale: Credentials, *, proactive: bool
+    ) -> Credentials:
+        base = stale
+        if self._store is not None:
+            stored = await anyio.to_thread.run_sync(self._store.load)
+            if stored is not None and stored.account_id == stale.account_id:
+                if stored.access_token != stale.access_token:
+                    # Another process refreshed: use its tokens, no network call.
+                    self._credentials = stored
+                    return stored
+                base = stored
+        if not base.refresh_token:
+            raise AuthError(
+                f"The access token expired and there is no refresh token: {SIGN_IN_HINT}"
+            )
+        try:
+            data = await refresh_token_request(
+                transport,
+                url=refresh_url(self._options.issuer),
+                refresh_token=base.refresh_token,
+                headers={"User-Agent": USER_AGENT, "originator": self._options.originator},
+            )
+        except RefreshError as exc:
+            if exc.permanent:
+                self._dead_refresh = (base.refresh_token, exc)
+                raise
+            return self._keep_on_transient(base, exc, proactive)
+        except APIConnectionError as exc:
+            return self._keep_on_transient(base, exc, proactive)
+        refreshed = Credentials.from_token_response(data, now=_now(), previous=base)
+        await self._save(refreshed)
+        self._credentials = refreshed
+        logger.info("refreshed the access token of account %s", refreshed.account_id)
+        return refreshed
+
+    def _keep_on_transient(
+        self, credentials: Credentials, exc: Exception, proactive: bool
+    ) -> Credentials:
+        """A transient refresh failure: keep a still-valid token, else give up."""
+        if proactive and credentials.usable(_now()):
+            logger.warning("token refresh failed (%s); the current token is still valid", exc)
+            return credentials
+        raise exc
+
+
+# --------------------------------------------------------------------------- construction
+
+
+def make_login_options(
+    *,
+    issuer: str | None,
+    headless: bool,
+    no_browser: bool,
+    device_auth: bool,
+    login_handler: LoginHandler | None,
+    callback_port: int | None,
+    originator: str,
+) -> LoginOptions:
+    """Check the sign-in keywords of a client or a module function."""
+    for name, value in (
+        ("headless", headless),
+        ("no_browser", no_browser),
+        ("device_auth", device_auth),
+    ):
+        if not isinstance(value, bool):
+            raise TypeError(f"{name} must be True or False, got {value!r}")
+    if login_handler is not None and not callable(login_handler):
+        raise TypeError("login_handler must be a callable: handler(url) -> callback_url")
+    if callback_port is not None and (
+        isinstance(callback_port, bool)
+        or not isinstance(callback_port, int)
+        or not 0 <= callback_port <= 65535
+    ):
+        raise ValueError(f"callback_port must be a port number (0-65535), got {callback_port!r}")
+    if issuer is not None and (
+        not isinstance(issuer, str) or not issuer.startswith(("http://", "https://"))
+    ):
+        raise ValueError(
+            f"issuer must be an http(s) URL such as {DEFAULT_ISSUER!r}, got {issuer!r}"
+        )
+    return LoginOptions(
+        issuer=(issuer or DEFAULT_ISSUER).rstrip("/"),
+        headless=headless,
+        no_browser=no_browser,
+        device_auth=device_auth,
+        login_handler=login_handler,
+        callback_port=DEFAULT_CALLBACK_PORT if callback_port is None else callback_port,
+        originator=originator,
+    )
+
+
+def make_auth_manager(
+    *,
+    access_token: str | None,
+    account_id: str | None,
+    token_path: str | os.PathLike[str] | None,
+    codex_home: str | os.PathLike[str] | None,
+    token_store: TokenStore | None,
+    options: LoginOptions,
+) -> AuthManager:
+    """Credentials from ``access_token=`` (used as is) or from a store."""
+    if access_token is not None:
+        if token_path is not None or codex_home is not None or token_store is not None:
+            raise TypeError(
+                "access_token= is used as is, without a store: do not combine it with "
+                "token_path=, codex_home= or token_store="
+            )
+        static = Credentials.from_access_token(access_token, account_id=account_id)
+        return AuthManager(store=None, static=static, options=options)
+    if account_id is not None:
+        raise TypeError(
+            "account_id= goes with access_token=; stored credentials carry their own account"
+        )
+    store = store_for(token_store=token_store, token_path=token_path, codex_home=codex_home)
+    return AuthManager(store=store, static=None, options=options)
+
+
+# --------------------------------------------------------------------------- module functions
+
+
+async def alogin(
+    *,
+    headless: bool = False,
+    no_browser: bool = False,
+    device_auth: bool = False,
+    login_handler: LoginHandler | None = None,
+    token_path: str | os.PathLike[str] | None = None,
+    codex_home: str | os.PathLike[str] | None = None,
+    token_store: TokenStore | None = None,
+    issuer: str | None = None,
+    callback_port: int | None = None,
+    originator: str = "codex_cli_rs",
+) -> Credentials:
+    """Sign in to ChatGPT and store the credentials (``~/.codex/auth.json`` by default)."""
+    store = store_for(token_store=token_store, token_path=token_path, codex_home=codex_home)
+    options = make_login_options(
+        issuer=issuer,
+        headless=headless,
+        no_browser=no_browser,
+        device_auth=device_auth,
+        login_handler=login_handler,
+        callback_port=callback_port,
+        originator=originator,
+    )
+    transport = Transport()
+    try:
+        credentials = await sign_in(transport, options)
+    finally:
+        await transport.aclose()
+    await anyio.to_thread.run_sync(store.save, credentials)
+    return credentials
+
+
+async def astart_login(
+    *,
+    issuer: str | None = None,
+    callback_port: int | None = None,
+    originator: str = "codex_cli_rs",
+) -> PendingLogin:
+    """Begin a two-step sign-in: show ``pending.url`` to the user, then ``afinish_login``."""
+    options = make_login_options(
+        issuer=issuer,
+        headless=False,
+        no_browser=True,
+        device_auth=False,
+        login_handler=None,
+        callback_port=callback_port,
+        originator=originator,
+    )
+    return await _astart_login(
+        issuer=options.issuer, callback_port=options.callback_port, originator=originator
+    )
+
+
+async def afinish_login(
+    pending: PendingLogin,
+    *,
+    callback_url: str,
+    token_path: str | os.PathLike[str] | None = None,
+    codex_home: str | os.PathLike[str] | None = None,
+    token_store: TokenStore | None = None,
+) -> Credentials:
+    """Finish a two-step sign-in with the URL the browser was redirected to; store the result."""
+    store = store_for(token_store=token_store, token_path=token_path, codex_home=codex_home)
+    transport = Transport()
+    try:
+        credentials = await _afinish_login(pending, callback_url, transport=transport)
+    finally:
+        await transport.aclose()
+    await anyio.to_thread.run_sync(store.save, credentials)
+    return credentials
+
+
+async def arefresh(
+    *,
+    token_path: str | os.PathLike[str] | None = None,
+    codex_home: str | os.PathLike[str] | None = None,
+    token_store: TokenStore | None = None,
+    issuer: str | None = None,
+) -> Credentials:
+    """Refresh the stored credentials now (under the store's lock) and return them."""
+    manager = _manager(token_path, codex_home, token_store, issuer)
+    transport = Transport()
+    try:
+        stored = await anyio.to_thread.run_sync(manager._load_stored)
+        if stored is None:
+            raise AuthError(f"Nothing to refresh: not signed in. {SIGN_IN_HINT}")
+        return await manager.refresh(transport)
+    finally:
+        await transport.aclose()
+
+
+async def aget_token(
+    *,
+    headless: bool = False,
+    no_browser: bool = False,
+    device_auth: bool = False,
+    login_handler: LoginHandler | None = None,
+    token_path: str | os.PathLike[str] | None = None,
+    codex_home: str | os.PathLike[str] | None = None,
+    token_store: TokenStore | None = None,
+    issuer: str | None = None,
+    callback_port: int | None = None,
+) -> str:
+    """A valid access token: stored, refreshed if stale, or from a new sign-in."""
+    options = make_login_options(
+        issuer=issuer,
+        headless=headless,
+        no_browser=no_browser,
+        device_auth=device_auth,
+        login_handler=login_handler,
+        callback_port=callback_port,
+        originator="codex_cli_rs",
+    )
+    store = store_for(token_store=token_store, token_path=token_path, codex_home=codex_home)
+    manager = AuthManager(store=store, static=None, options=options)
+    transport = Transport()
+    try:
+        return (await manager.credentials(transport)).access_token
+    finally:
+        await transport.aclose()
+
+
+def _manager(
+    token_path: str | os.PathLike[str] | None,
+    codex_home: str | os.PathLike[str] | None,
+    token_store: TokenStore | None,
+    issuer: str | None,
+) -> AuthManager:
+    store = store_for(token_store=token_store, token_path=token_path, codex_home=codex_home)
+    options = LoginOptions(issuer=(issuer or DEFAULT_ISSUER).rstrip("/"))
+    return AuthManager(store=store, static=None, options=options)

@@ -1,0 +1,231 @@
+"""Where credentials live: the ``TokenStore`` protocol, ``auth.json`` files, and memory.
+
+Every method blocks (file I/O and locks); async code calls them in a worker thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from ._exceptions import AuthError
+from ._tokens import Credentials
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["FileTokenStore", "MemoryTokenStore", "TokenStore"]
+
+_FIX = "fix or delete it, then sign in again (`codex login`)"
+
+
+@runtime_checkable
+class TokenStore(Protocol):
+    """Where a client loads and saves its credentials.
+
+    ``lock()`` is held around a refresh: exclusive and blocking, across every process that
+    shares the store (refresh tokens are single-use). It need not be re-entrant, and it may
+    be released from another thread than the one that took it.
+    """
+
+    def load(self) -> Credentials | None:
+        """The stored credentials, or None when there are none."""
+        ...
+
+    def save(self, credentials: Credentials) -> None:
+        """Store ``credentials``, replacing what was there."""
+        ...
+
+    def delete(self) -> None:
+        """Forget the stored credentials (nothing happens when there are none)."""
+        ...
+
+    def lock(self) -> contextlib.AbstractContextManager[None]:
+        """An exclusive lock for a refresh: ``with store.lock(): ...``."""
+        ...
+
+
+# One threading lock per file, shared by every FileTokenStore of the process: the only lock
+# where fcntl is missing, and it spares threads a file descriptor each while they wait.
+_THREAD_LOCKS: dict[str, threading.Lock] = {}
+_THREAD_LOCKS_GUARD = threading.Lock()
+
+
+def _thread_lock(path: Path) -> threading.Lock:
+    key = os.path.normcase(os.path.abspath(path))
+    with _THREAD_LOCKS_GUARD:
+        return _THREAD_LOCKS.setdefault(key, threading.Lock())
+
+
+class FileTokenStore:
+    """Credentials in a file in the Codex CLI's ``auth.json`` format (by default
+    ``~/.codex/auth.json``), shared with the CLI and with other processes.
+
+    Writes are atomic (a temporary file in the same folder, fsync, rename) and the file has
+    mode 0600. ``lock()`` takes ``fcntl.flock`` on ``<path>.lock``; on platforms without
+    ``fcntl`` (Windows) it only excludes the threads of this process.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self._path = Path(path).expanduser()
+
+    @property
+    def path(self) -> Path:
+        """The ``auth.json`` file."""
+        return self._path
+
+    def __repr__(self) -> str:
+        return f"FileTokenStore(path={str(self._path)!r})"
+
+    def load(self) -> Credentials | None:
+        """The credentials in the file; None when it is missing or holds none (API-key mode).
+
+        Raises ``AuthError`` when the file cannot be read or is malformed: it is never
+        silently replaced, since it may be the user's only copy of their sign-in.
+        """
+        try:
+            content = self._path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise AuthError(f"Cannot read the credentials file {self._path}: {reason}") from None
+        try:
+            data = json.loads(content)
+        except json.JSONDecodeError as exc:
+            raise AuthError(
+                f"The credentials file {self._path} is not valid JSON ({exc.msg} at line "
+                f"{exc.lineno} column {exc.colno}): {_FIX}"
+            ) from None
+        except UnicodeDecodeError:
+            raise AuthError(f"The credentials file {self._path} is not UTF-8: {_FIX}") from None
+        try:
+            return Credentials.from_auth_json(data)
+        except ValueError as exc:
+            # from_auth_json names the bad field, never its value.
+            raise AuthError(
+                f"The credentials file {self._path} is invalid: {exc}; {_FIX}"
+            ) from None
+
+    def save(self, credentials: Credentials) -> None:
+        """Write ``credentials`` atomically, with mode 0600, creating the folders (0700)."""
+        content = json.dumps(credentials.to_auth_json(), indent=2, ensure_ascii=False)
+        # Through a symlink, replace its target rather than the link.
+        target = Path(os.path.realpath(self._path))
+        folder = target.parent
+        _make_folders(folder)
+        # mkstemp creates the file with mode 0600 and O_EXCL, in the target's folder so
+        # that os.replace is a rename within one file system.
+        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as file:
+                file.write(content.encode("utf-8"))
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+        _fsync_folder(folder)
+
+    def delete(self) -> None:
+        """Remove the file, if present."""
+        try:
+            self._path.unlink()
+        except FileNotFoundError:
+            return
+        _fsync_folder(self._path.parent)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        with _thread_lock(self._path):
+            if fcntl is None:  # pragma: no cover - Windows
+                yield
+                return
+            lock_path = self._path.with_name(self._path.name + ".lock")
+            _make_folders(lock_path.parent)
+            flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+            fd = os.open(lock_path, flags, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                yield
+            finally:
+                os.close(fd)  # releases the flock
+
+    def lock(self) -> contextlib.AbstractContextManager[None]:
+        """An exclusive lock on the file across processes and threads (see the class)."""
+        # The lock file stays: deleting it would let two processes lock different files.
+        return self._locked()
+
+
+def _make_folders(folder: Path) -> None:
+    """Create ``folder`` and its missing parents, each with mode 0700 (``mkdir -p`` would not)."""
+    missing: list[Path] = []
+    while not folder.is_dir():
+        missing.append(folder)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:
+            if not path.is_dir():
+                raise
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename or unlink in ``folder`` durable (a no-op where folders cannot be opened)."""
+    if not hasattr(os, "O_DIRECTORY"):  # pragma: no cover - Windows
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class MemoryTokenStore:
+    """Credentials kept in memory only, for tests and for apps that store them elsewhere."""
+
+    def __init__(self, credentials: Credentials | None = None) -> None:
+        self._credentials = credentials
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"MemoryTokenStore(credentials={self._credentials!r})"
+
+    def load(self) -> Credentials | None:
+        """The stored credentials, or None."""
+        return self._credentials
+
+    def save(self, credentials: Credentials) -> None:
+        """Keep ``credentials``."""
+        self._credentials = credentials
+
+    def delete(self) -> None:
+        """Forget the credentials."""
+        self._credentials = None
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        with self._lock:
+            yield
+
+    def lock(self) -> contextlib.AbstractContextManager[None]:
+        """An exclusive lock across the threads of this process."""
+        return self._locked()

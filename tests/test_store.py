@@ -1,0 +1,438 @@
+"""Tests for ``_store``: FileTokenStore on real files and processes, and MemoryTokenStore."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from codex_open_client._exceptions import AuthError
+from codex_open_client._store import FileTokenStore, MemoryTokenStore, TokenStore
+from codex_open_client._tokens import Credentials
+
+from .test_tokens import (
+    NOW,
+    REFRESH_TOKEN,
+    SECRET,
+    access_token,
+    cli_auth_json,
+    credentials,
+    id_token,
+    secrets_of,
+)
+
+posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX file modes, fcntl and signals")
+
+StoreFactory = Callable[[], TokenStore]
+
+
+@pytest.fixture(params=["file", "memory"])
+def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
+    """Stores of one kind that share their credentials (same file, or same object)."""
+    if request.param == "file":
+        path = tmp_path / "codex" / "auth.json"
+        return lambda: FileTokenStore(path)
+    memory = MemoryTokenStore()
+    return lambda: memory
+
+
+def mode_of(path: Path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def run_child(code: str, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+# --------------------------------------------------------------------------- both stores
+
+
+def test_both_stores_are_token_stores(make_store: StoreFactory) -> None:
+    """FileTokenStore and MemoryTokenStore satisfy the runtime-checkable protocol."""
+    assert isinstance(make_store(), TokenStore)
+
+
+def test_load_save_delete(make_store: StoreFactory) -> None:
+    """Empty -> None; save then load gives the credentials; save replaces; delete forgets."""
+    store = make_store()
+    assert store.load() is None
+    first = Credentials.from_auth_json(cli_auth_json())
+    assert first is not None
+    store.save(first)
+    assert make_store().load() == first
+    second = Credentials.from_token_response(
+        {"access_token": access_token(), "refresh_token": "rt-2"}, now=NOW, previous=first
+    )
+    store.save(second)
+    loaded = make_store().load()
+    assert loaded == second
+    assert loaded is not None
+    assert loaded.refresh_token == "rt-2"
+    assert loaded.to_auth_json()["some_new_setting"] == {"nested": True, "list": ["a", 1, None]}
+    store.delete()
+    assert make_store().load() is None
+    store.delete()  # deleting nothing is fine
+    assert store.load() is None
+
+
+def test_lock_is_exclusive_across_threads(make_store: StoreFactory) -> None:
+    """Threads (each with its own store object where that applies) never overlap inside lock()."""
+    log: list[str] = []
+    errors: list[BaseException] = []
+
+    def work(name: str) -> None:
+        store = make_store()
+        try:
+            for _ in range(5):
+                with store.lock():
+                    log.append(f"start {name}")
+                    time.sleep(0.002)
+                    log.append(f"end {name}")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(str(i),)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert len(log) == 80
+    for start, end in zip(log[::2], log[1::2], strict=True):
+        assert start.startswith("start ")
+        assert end == "end " + start.split()[1]
+
+
+def test_lock_can_be_released_from_another_thread(make_store: StoreFactory) -> None:
+    """Taken in one worker thread and released in another, as async callers do; then free."""
+    store = make_store()
+    lock = store.lock()
+    taker = threading.Thread(target=lock.__enter__)
+    taker.start()
+    taker.join(timeout=10)
+    released = threading.Event()
+
+    def wait_for_it() -> None:
+        with make_store().lock():
+            released.set()
+
+    waiter = threading.Thread(target=wait_for_it)
+    waiter.start()
+    assert not released.wait(0.2)  # still held
+    releaser = threading.Thread(target=lock.__exit__, args=(None, None, None))
+    releaser.start()
+    releaser.join(timeout=10)
+    assert released.wait(10)
+    waiter.join(timeout=10)
+    with store.lock():
+        pass
+
+
+def test_no_token_in_store_reprs_or_errors(make_store: StoreFactory) -> None:
+    """repr/str of a store holding credentials shows no token."""
+    store = make_store()
+    creds = credentials()
+    store.save(creds)
+    for text in (repr(store), str(store)):
+        assert SECRET not in text
+        for token in secrets_of(creds):
+            assert token not in text
+
+
+# --------------------------------------------------------------------------- files
+
+
+def test_cli_file_round_trips_byte_for_byte(tmp_path: Path) -> None:
+    """A pretty-printed CLI file with unknown keys loads, and saving it writes the same bytes."""
+    data = cli_auth_json(note="naïve ünïcode ✓")
+    text = json.dumps(data, indent=2, ensure_ascii=False)  # serde_json::to_string_pretty
+    path = tmp_path / "auth.json"
+    path.write_text(text, encoding="utf-8")
+    store = FileTokenStore(path)
+    loaded = store.load()
+    assert loaded is not None
+    assert loaded.account_id == "acc-1"
+    store.save(loaded)
+    assert path.read_text(encoding="utf-8") == text
+
+
+def test_saved_file_is_in_the_cli_format(tmp_path: Path) -> None:
+    """What the SDK writes after a sign-in is the CLI's auth.json: same keys, same shape."""
+    path = tmp_path / "auth.json"
+    creds = Credentials.from_token_response(
+        {"id_token": id_token(), "access_token": access_token(), "refresh_token": REFRESH_TOKEN},
+        now=NOW,
+    )
+    FileTokenStore(path).save(creds)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data == {
+        "auth_mode": "chatgpt",
+        "OPENAI_API_KEY": None,
+        "tokens": {
+            "id_token": creds.id_token,
+            "access_token": creds.access_token,
+            "refresh_token": REFRESH_TOKEN,
+            "account_id": "acc-1",
+        },
+        "last_refresh": "2026-04-27T12:00:00.000000Z",
+    }
+    assert path.read_text(encoding="utf-8").startswith('{\n  "auth_mode": "chatgpt",\n')
+
+
+@posix_only
+def test_save_creates_folders_and_a_0600_file_without_leftovers(tmp_path: Path) -> None:
+    """Missing folders are made (0700), the file is 0600, and no temporary file remains."""
+    path = tmp_path / "a" / "b" / "auth.json"
+    store = FileTokenStore(path)
+    assert store.path == path
+    store.save(credentials())
+    assert mode_of(path) == 0o600
+    assert mode_of(path.parent) == 0o700
+    assert mode_of(tmp_path / "a") == 0o700
+    assert os.listdir(path.parent) == ["auth.json"]
+    store.save(credentials(refresh_token="rt-again"))
+    assert os.listdir(path.parent) == ["auth.json"]
+    assert mode_of(path) == 0o600
+
+
+@posix_only
+def test_save_replaces_a_world_readable_file_with_a_0600_one(tmp_path: Path) -> None:
+    """An existing 0644 auth.json ends as 0600 after a save."""
+    path = tmp_path / "auth.json"
+    path.write_text(json.dumps(cli_auth_json(), indent=2))
+    os.chmod(path, 0o644)
+    store = FileTokenStore(path)
+    loaded = store.load()
+    assert loaded is not None
+    store.save(loaded)
+    assert mode_of(path) == 0o600
+
+
+@posix_only
+def test_save_through_a_symlink_updates_its_target(tmp_path: Path) -> None:
+    """A symlinked auth.json (dotfiles) stays a link; the file it points to gets the content."""
+    real = tmp_path / "dotfiles" / "auth.json"
+    real.parent.mkdir()
+    real.write_text(json.dumps(cli_auth_json(), indent=2))
+    link = tmp_path / "auth.json"
+    link.symlink_to(real)
+    store = FileTokenStore(link)
+    store.save(credentials(refresh_token="rt-via-link"))
+    assert link.is_symlink()
+    assert json.loads(real.read_text())["tokens"]["refresh_token"] == "rt-via-link"
+    assert os.listdir(real.parent) == ["auth.json"]
+
+
+def test_api_key_file_loads_as_no_credentials(tmp_path: Path) -> None:
+    """An API-key-mode auth.json has no ChatGPT tokens: load() is None."""
+    path = tmp_path / "auth.json"
+    path.write_text(json.dumps({"auth_mode": "apikey", "OPENAI_API_KEY": "sk-x"}))
+    assert FileTokenStore(path).load() is None
+
+
+BAD_FILES = {
+    "not json": f'{{"tokens": {{"access_token": "{SECRET}-access", ',
+    "empty": "",
+    "not an object": "[1, 2, 3]",
+    "bad id token": json.dumps(
+        cli_auth_json(tokens={"id_token": f"nope.{SECRET}", "access_token": f"{SECRET}-a"})
+    ),
+    "bad last_refresh": json.dumps(cli_auth_json(last_refresh=f"{SECRET}-not-a-date")),
+    "tokens not an object": json.dumps({"tokens": f"{SECRET}-token"}),
+}
+
+
+@pytest.mark.parametrize("content", BAD_FILES.values(), ids=BAD_FILES.keys())
+def test_invalid_file_raises_auth_error_naming_the_path(tmp_path: Path, content: str) -> None:
+    """Invalid JSON or an invalid JWT: AuthError with the path and the fix, no token text."""
+    path = tmp_path / "auth.json"
+    path.write_text(content)
+    with pytest.raises(AuthError) as info:
+        FileTokenStore(path).load()
+    message = str(info.value)
+    assert str(path) in message
+    assert "sign in again" in message
+    assert SECRET not in message
+    assert SECRET not in repr(info.value)
+    assert info.value.__cause__ is None
+    assert info.value.__suppress_context__
+    assert path.read_text() == content  # never overwritten
+
+
+def test_non_utf8_and_unreadable_files_raise_auth_error(tmp_path: Path) -> None:
+    """Bytes that are not UTF-8, or a folder where the file should be: AuthError with the path."""
+    path = tmp_path / "auth.json"
+    path.write_bytes(b'{"tokens": "\xff\xfe"}')
+    with pytest.raises(AuthError, match=str(path)):
+        FileTokenStore(path).load()
+    folder = tmp_path / "dir" / "auth.json"
+    folder.mkdir(parents=True)
+    with pytest.raises(AuthError, match=str(folder)):
+        FileTokenStore(folder).load()
+
+
+def test_delete_removes_only_the_file(tmp_path: Path) -> None:
+    """delete() removes auth.json and leaves the folder."""
+    path = tmp_path / "auth.json"
+    store = FileTokenStore(path)
+    store.save(credentials())
+    store.delete()
+    assert not path.exists()
+    assert tmp_path.is_dir()
+
+
+# --------------------------------------------------------------------------- processes
+
+CHILD_WRITER = """
+import json, sys
+from codex_open_client._store import FileTokenStore
+from codex_open_client._tokens import Credentials
+
+path, size, base = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
+store = FileTokenStore(path)
+print("ready", flush=True)
+n = 0
+while True:
+    n += 1
+    letter = chr(ord("a") + n % 26)
+    store.save(Credentials.from_auth_json(dict(base, padding=letter * size, round=n)))
+"""
+
+
+@posix_only
+def test_a_process_killed_while_writing_leaves_the_old_or_the_new_file(tmp_path: Path) -> None:
+    """SIGKILL at random moments of a loop of large saves: auth.json always parses, whole, 0600."""
+    path = tmp_path / "auth.json"
+    size = 2_000_000
+    base = cli_auth_json()
+    store = FileTokenStore(path)
+    first = Credentials.from_auth_json(dict(base, padding="A" * size, round=0))
+    assert first is not None
+    store.save(first)
+    rng = random.Random(1234)
+    rounds_seen: set[int] = set()
+    interrupted = 0
+    for _ in range(30):
+        child = run_child(CHILD_WRITER, str(path), str(size), json.dumps(base))
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.0, 0.15))
+        child.send_signal(signal.SIGKILL)
+        child.communicate(timeout=30)
+        assert child.returncode == -signal.SIGKILL
+
+        data = json.loads(path.read_text(encoding="utf-8"))  # never partial
+        padding, number = data["padding"], data["round"]
+        letter = "A" if number == 0 else chr(ord("a") + number % 26)
+        assert padding == letter * size
+        assert data["tokens"] == base["tokens"]
+        loaded = store.load()
+        assert loaded is not None
+        assert loaded.refresh_token == REFRESH_TOKEN
+        assert mode_of(path) == 0o600
+        rounds_seen.add(number)
+        leftovers = [name for name in os.listdir(tmp_path) if name != "auth.json"]
+        assert all(name.startswith(".auth.json.") and name.endswith(".tmp") for name in leftovers)
+        for name in leftovers:
+            interrupted += 1
+            os.unlink(tmp_path / name)
+        if interrupted >= 3 and len(rounds_seen) >= 3:
+            break
+    # The kills did land in the middle of writes, and the writes did replace the file.
+    assert interrupted >= 1
+    assert len(rounds_seen) >= 2
+
+
+CHILD_LOCKER = """
+import sys, time
+from codex_open_client._store import FileTokenStore
+
+path, log, name, go = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+store = FileTokenStore(path)
+print("ready", flush=True)
+while not __import__("os").path.exists(go):
+    time.sleep(0.005)
+for _ in range(5):
+    with store.lock():
+        with open(log, "a") as f:
+            f.write(f"start {name}\\n")
+        time.sleep(0.02)
+        with open(log, "a") as f:
+            f.write(f"end {name}\\n")
+"""
+
+
+@posix_only
+def test_lock_is_exclusive_across_processes(tmp_path: Path) -> None:
+    """4 processes take the lock 5 times each, appending start/end: the log never interleaves."""
+    path = tmp_path / "codex" / "auth.json"
+    log = tmp_path / "log.txt"
+    go = tmp_path / "go"
+    children = [run_child(CHILD_LOCKER, str(path), str(log), str(i), str(go)) for i in range(4)]
+    for child in children:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "ready"
+    go.touch()
+    for child in children:
+        _, err = child.communicate(timeout=30)
+        assert child.returncode == 0, err
+    lines = log.read_text().splitlines()
+    assert len(lines) == 40
+    for start, end in zip(lines[::2], lines[1::2], strict=True):
+        assert start.startswith("start ")
+        assert end == "end " + start.split()[1]
+    lock_file = path.with_name("auth.json.lock")
+    assert mode_of(lock_file) == 0o600
+
+
+CHILD_WAITER = """
+import sys, time
+from codex_open_client._store import FileTokenStore
+
+store = FileTokenStore(sys.argv[1])
+print("ready", flush=True)
+started = time.monotonic()
+with store.lock():
+    print(f"{time.monotonic() - started:.3f}", flush=True)
+"""
+
+
+@posix_only
+def test_another_process_waits_while_the_lock_is_held(tmp_path: Path) -> None:
+    """While this process holds lock(), another one blocks until it is released."""
+    path = tmp_path / "auth.json"
+    store = FileTokenStore(path)
+    with store.lock():
+        child = run_child(CHILD_WAITER, str(path))
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "ready"
+        time.sleep(0.5)
+        assert child.poll() is None
+    out, err = child.communicate(timeout=30)
+    assert child.returncode == 0, err
+    assert float(out.strip()) >= 0.3
+
+
+def test_memory_store_starts_with_the_given_credentials() -> None:
+    """MemoryTokenStore(credentials) loads them until deleted; its repr hides the tokens."""
+    creds = credentials()
+    store = MemoryTokenStore(creds)
+    assert store.load() is creds
+    assert "acc-1" in repr(store)
+    store.delete()
+    assert store.load() is None
