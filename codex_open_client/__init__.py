@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -55,7 +55,6 @@ from ._exceptions import (
     ServerError,
     StreamError,
 )
-from ._login import PendingLogin
 from ._models import (
     ContentPart,
     CustomToolCallOutput,
@@ -106,6 +105,9 @@ from ._sync import (
     start_login,
 )
 from ._tokens import Account, Credentials
+
+if TYPE_CHECKING:
+    from ._login import PendingLogin
 
 __all__ = [
     "APIConnectionError",
@@ -215,6 +217,11 @@ def __getattr__(name: str) -> Any:
         from ._version import VERSION
 
         return VERSION
+    if name == "PendingLogin":  # its module loads the sign-in machinery: only when asked
+        from ._login import PendingLogin
+
+        PendingLogin.__module__ = __name__
+        return PendingLogin
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

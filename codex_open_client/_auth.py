@@ -14,22 +14,12 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 import anyio.to_thread
 from attrs import frozen
 
 from ._exceptions import APIConnectionError, AuthError
-from ._login import (
-    PendingLogin,
-    afinish_login as _afinish_login,
-    astart_login as _astart_login,
-    run_browser_login,
-    run_device_login,
-    run_handler_login,
-    run_headless_login,
-)
-from ._oauth import RefreshError, refresh_token_request, refresh_url, revoke, revoke_url
 from ._request import USER_AGENT
 from ._store import FileTokenStore, TokenStore
 from ._tokens import (
@@ -42,6 +32,12 @@ from ._tokens import (
     default_token_path,
 )
 from ._transport import Transport
+
+if TYPE_CHECKING:
+    from ._login import PendingLogin
+
+# The sign-in flows (_login) and OAuth calls (_oauth) are imported where they are used: they
+# pull in asyncio and aiohttp.web, which `import codex_open_client` should not pay for.
 
 __all__ = [
     "AuthManager",
@@ -103,6 +99,8 @@ def store_for(
 
 async def sign_in(transport: Transport, options: LoginOptions) -> Credentials:
     """Run the sign-in flow the options ask for and return the new credentials."""
+    from ._login import run_browser_login, run_device_login, run_handler_login, run_headless_login
+
     common: dict[str, Any] = {
         "issuer": options.issuer,
         "originator": options.originator,
@@ -219,6 +217,8 @@ class AuthManager:
         if credentials is None and self._store is not None:
             credentials = await anyio.to_thread.run_sync(self._store.load)
         if credentials is not None:
+            from ._oauth import revoke, revoke_url
+
             await revoke(transport, url=revoke_url(self._options.issuer), credentials=credentials)
         if self._store is not None:
             await anyio.to_thread.run_sync(self._store.delete)
@@ -274,6 +274,8 @@ class AuthManager:
     async def _refresh_locked(
         self, transport: Transport, stale: Credentials, *, proactive: bool
     ) -> Credentials:
+        from ._oauth import RefreshError, refresh_token_request, refresh_url
+
         base = stale
         if self._store is not None:
             stored = await anyio.to_thread.run_sync(self._store.load)
@@ -441,7 +443,9 @@ async def astart_login(
         callback_port=callback_port,
         originator=originator,
     )
-    return await _astart_login(
+    from ._login import astart_login
+
+    return await astart_login(
         issuer=options.issuer, callback_port=options.callback_port, originator=originator
     )
 
@@ -458,7 +462,9 @@ async def afinish_login(
     store = store_for(token_store=token_store, token_path=token_path, codex_home=codex_home)
     transport = Transport()
     try:
-        credentials = await _afinish_login(pending, callback_url, transport=transport)
+        from ._login import afinish_login as finish
+
+        credentials = await finish(pending, callback_url, transport=transport)
     finally:
         await transport.aclose()
     await anyio.to_thread.run_sync(store.save, credentials)

@@ -367,9 +367,8 @@ def test_account_email_falls_back_to_the_profile_claim_and_user_id_to_user_id() 
 
 def test_account_of_an_access_token_alone_reads_its_claims() -> None:
     """from_access_token (no id token): the access token's own claims fill the account."""
-    token = access_token(
-        email="lin@example.com", **{AUTH_CLAIM: {"chatgpt_plan_type": "pro", "user_id": "u-7"}}
-    )
+    auth_claim: Any = {"chatgpt_plan_type": "pro", "user_id": "u-7"}
+    token = access_token(email="lin@example.com", **{AUTH_CLAIM: auth_claim})
     creds = Credentials.from_access_token(token, account_id="acc-7")
     assert creds.refresh_token is None
     assert creds.last_refresh is None
