@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,15 @@ import codex_open_client as c
 from codex_open_client.testing import FakeCodexServer
 
 BASE = {"model": "gpt-5.1-codex-mini", "instructions": "", "input": "Hello!"}
+JWT = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]*")
+
+
+@pytest.fixture(autouse=True)
+def _no_token_in_any_log(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Every test of this module runs with DEBUG logs, and no token may show in them."""
+    caplog.set_level(logging.DEBUG)
+    yield
+    assert not JWT.search(caplog.text)
 
 
 def seed(server: FakeCodexServer, path: Path, *, expires_in: float) -> dict[str, Any]:
@@ -283,3 +294,34 @@ def test_no_token_in_logs_reprs_or_errors(
     assert caplog.records
     for secret in secrets:
         assert secret not in blob
+
+
+def test_a_401_uses_tokens_another_client_already_refreshed(
+    server: FakeCodexServer, tmp_path: Path
+) -> None:
+    """After a 401, tokens refreshed by someone else are read from the store: no new refresh."""
+    path = tmp_path / "auth.json"
+    data = seed(server, path, expires_in=3600)
+    with c.Client(**client_kwargs(server, path)) as client:
+        assert client.responses.create(**BASE).output_text
+        c.refresh(token_path=path, issuer=server.issuer)  # another program refreshes
+        before = server.refresh_count
+        revoke_token(server, data["tokens"]["access_token"])
+        assert client.responses.create(**BASE).output_text
+    assert server.refresh_count == before
+
+
+def test_a_transient_refresh_failure_keeps_a_valid_token(
+    server: FakeCodexServer, tmp_path: Path
+) -> None:
+    """A 503 from the token endpoint while the token is still valid: the request goes on."""
+    from codex_open_client.testing import http_error
+
+    path = tmp_path / "auth.json"
+    data = seed(server, path, expires_in=60)  # inside the refresh margin, not expired
+    server.queue_refresh(http_error(503, {"error": "temporarily_unavailable"}))
+    before = server.refresh_count
+    with c.Client(**client_kwargs(server, path)) as client:
+        assert client.responses.create(**BASE).output_text
+    assert server.refresh_count == before + 1
+    assert json.loads(path.read_text())["tokens"]["access_token"] == data["tokens"]["access_token"]
