@@ -408,23 +408,25 @@ async def alogin(
     originator: str = "codex_cli_rs",
 ) -> Credentials:
     """Sign in to ChatGPT and store the credentials (``~/.codex/auth.json`` by default)."""
-    store = store_for(token_store=token_store, token_path=token_path, codex_home=codex_home)
-    options = make_login_options(
-        issuer=issuer,
-        headless=headless,
-        no_browser=no_browser,
-        device_auth=device_auth,
-        login_handler=login_handler,
-        callback_port=callback_port,
-        originator=originator,
+    manager = _manager(
+        token_path,
+        codex_home,
+        token_store,
+        make_login_options(
+            issuer=issuer,
+            headless=headless,
+            no_browser=no_browser,
+            device_auth=device_auth,
+            login_handler=login_handler,
+            callback_port=callback_port,
+            originator=originator,
+        ),
     )
     transport = Transport()
     try:
-        credentials = await sign_in(transport, options)
+        return await manager.sign_in(transport)
     finally:
         await transport.aclose()
-    await anyio.to_thread.run_sync(store.save, credentials)
-    return credentials
 
 
 async def astart_login(
@@ -479,7 +481,8 @@ async def arefresh(
     issuer: str | None = None,
 ) -> Credentials:
     """Refresh the stored credentials now (under the store's lock) and return them."""
-    manager = _manager(token_path, codex_home, token_store, issuer)
+    options = LoginOptions(issuer=(issuer or DEFAULT_ISSUER).rstrip("/"))
+    manager = _manager(token_path, codex_home, token_store, options)
     transport = Transport()
     try:
         stored = await anyio.to_thread.run_sync(manager._load_stored)
@@ -503,17 +506,20 @@ async def aget_token(
     callback_port: int | None = None,
 ) -> str:
     """A valid access token: stored, refreshed if stale, or from a new sign-in."""
-    options = make_login_options(
-        issuer=issuer,
-        headless=headless,
-        no_browser=no_browser,
-        device_auth=device_auth,
-        login_handler=login_handler,
-        callback_port=callback_port,
-        originator="codex_cli_rs",
+    manager = _manager(
+        token_path,
+        codex_home,
+        token_store,
+        make_login_options(
+            issuer=issuer,
+            headless=headless,
+            no_browser=no_browser,
+            device_auth=device_auth,
+            login_handler=login_handler,
+            callback_port=callback_port,
+            originator="codex_cli_rs",
+        ),
     )
-    store = store_for(token_store=token_store, token_path=token_path, codex_home=codex_home)
-    manager = AuthManager(store=store, static=None, options=options)
     transport = Transport()
     try:
         return (await manager.credentials(transport)).access_token
@@ -525,8 +531,7 @@ def _manager(
     token_path: str | os.PathLike[str] | None,
     codex_home: str | os.PathLike[str] | None,
     token_store: TokenStore | None,
-    issuer: str | None,
+    options: LoginOptions,
 ) -> AuthManager:
     store = store_for(token_store=token_store, token_path=token_path, codex_home=codex_home)
-    options = LoginOptions(issuer=(issuer or DEFAULT_ISSUER).rstrip("/"))
     return AuthManager(store=store, static=None, options=options)
