@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Union
 
 import anyio.to_thread
@@ -64,8 +64,27 @@ SIGN_IN_HINT = (
 )
 
 
+REFRESH_QUIET_AFTER_FAILURE = timedelta(seconds=30)
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _retrieve_exception(task: Any) -> None:
+    # A shielded refresh whose caller was cancelled: its error has no one left to see it.
+    if not task.cancelled():
+        task.exception()
+
+
+def _check_same_account(stored: Credentials | None, current: Credentials) -> None:
+    """The store must still hold this client's account (not a sign-out, not another account)."""
+    if stored is None or stored.account_id != current.account_id:
+        raise AuthError(
+            "The stored credentials changed: you have since signed out or signed in to "
+            "another account. Create a new client to use the current sign-in.",
+            status_code=401,
+        )
 
 
 @frozen(kw_only=True)
@@ -141,8 +160,16 @@ class AuthManager:
         self._lock: Any = None  # an asyncio.Lock, made on the loop that first needs it
         # A refresh that failed for good, by the refresh token it used: never retried.
         self._dead_refresh: tuple[str, AuthError] | None = None
+        # After a transient refresh failure, a still-valid token is used without retrying
+        # until then, so waiting requests do not each call the token endpoint in turn.
+        self._quiet_until = datetime.min.replace(tzinfo=timezone.utc)
 
     # ----------------------------------------------------------------------- public
+
+    @property
+    def loaded_account(self) -> Account | None:
+        """The account of the credentials in memory (no I/O)."""
+        return self._credentials.account if self._credentials is not None else None
 
     @property
     def account(self) -> Account | None:
@@ -184,16 +211,13 @@ class AuthManager:
         if current is None or failed.get("Authorization") != f"Bearer {current.access_token}":
             return True  # the credentials changed meanwhile: retry with the new ones
         if attempt == 0 and self._store is not None:
-            stored = await anyio.to_thread.run_sync(self._store.load)
-            if stored is not None and stored.access_token != current.access_token:
-                if stored.account_id != current.account_id:
-                    raise AuthError(
-                        "The stored credentials belong to another account: you have since "
-                        "signed out or signed in to another account; create a new client",
-                        status_code=401,
-                    )
-                self._credentials = stored
-                return True
+            async with self._get_lock():
+                stored = await anyio.to_thread.run_sync(self._store.load)
+                _check_same_account(stored, current)
+                assert stored is not None
+                if stored.access_token != current.access_token:
+                    self._credentials = stored
+                    return True
         await self._refresh(transport, current, proactive=False)
         return True
 
@@ -213,17 +237,19 @@ class AuthManager:
 
     async def sign_out(self, transport: Transport) -> None:
         """Revoke the tokens (best effort), then delete the stored credentials."""
-        credentials = self._credentials
-        if credentials is None and self._store is not None:
-            credentials = await anyio.to_thread.run_sync(self._store.load)
-        if credentials is not None:
-            from ._oauth import revoke, revoke_url
+        async with self._get_lock():  # not while a refresh of this client could save again
+            credentials = self._credentials
+            if credentials is None and self._store is not None:
+                credentials = await anyio.to_thread.run_sync(self._store.load)
+            if credentials is not None:
+                from ._oauth import revoke, revoke_url
 
-            await revoke(transport, url=revoke_url(self._options.issuer), credentials=credentials)
-        if self._store is not None:
-            await anyio.to_thread.run_sync(self._store.delete)
-        self._credentials = None
-        self._static = False
+                url = revoke_url(self._options.issuer)
+                await revoke(transport, url=url, credentials=credentials)
+            if self._store is not None:
+                await anyio.to_thread.run_sync(self._store.delete)
+            self._credentials = None
+            self._static = False
 
     # ----------------------------------------------------------------------- internals
 
@@ -262,14 +288,29 @@ class AuthManager:
             current = self._credentials
             if current is not None and current.access_token != stale.access_token:
                 return current  # another task refreshed while this one waited
-            if self._dead_refresh is not None and self._dead_refresh[0] == stale.refresh_token:
-                raise self._dead_refresh[1]
-            lock = self._store.lock() if self._store is not None else contextlib.nullcontext()
-            await anyio.to_thread.run_sync(lock.__enter__)
-            try:
-                return await self._refresh_locked(transport, stale, proactive=proactive)
-            finally:
-                await anyio.to_thread.run_sync(lock.__exit__, None, None, None)
+            now = _now()
+            if proactive and stale.usable(now) and now < self._quiet_until:
+                return stale  # a refresh just failed for a passing reason: not again yet
+            import asyncio
+
+            # In its own task, awaited through a shield: refresh tokens are single-use, so a
+            # refresh that reached the server must finish and be saved even if this caller
+            # is cancelled meanwhile. Others wait on the store lock and re-read the store.
+            task = asyncio.ensure_future(self._refresh_with_store_lock(transport, stale, proactive))
+            task.add_done_callback(_retrieve_exception)
+            return await asyncio.shield(task)
+
+    async def _refresh_with_store_lock(
+        self, transport: Transport, stale: Credentials, proactive: bool
+    ) -> Credentials:
+        lock = self._store.lock() if self._store is not None else contextlib.nullcontext()
+        await anyio.to_thread.run_sync(lock.__enter__)
+        try:
+            return await self._refresh_locked(transport, stale, proactive=proactive)
+        finally:
+            # Releasing never blocks, so it is done right here: no await that a
+            # cancellation could interrupt before the lock is given back.
+            lock.__exit__(None, None, None)
 
     async def _refresh_locked(
         self, transport: Transport, stale: Credentials, *, proactive: bool
@@ -279,12 +320,16 @@ class AuthManager:
         base = stale
         if self._store is not None:
             stored = await anyio.to_thread.run_sync(self._store.load)
-            if stored is not None and stored.account_id == stale.account_id:
-                if stored.access_token != stale.access_token:
-                    # Another process refreshed: use its tokens, no network call.
-                    self._credentials = stored
-                    return stored
-                base = stored
+            # Never refresh, and so never save, over someone else's sign-in or a sign-out.
+            _check_same_account(stored, stale)
+            assert stored is not None
+            if stored.access_token != stale.access_token:
+                # Another process refreshed (or signed in again): use its tokens, no network call.
+                self._credentials = stored
+                return stored
+            base = stored
+        if self._dead_refresh is not None and self._dead_refresh[0] == base.refresh_token:
+            raise self._dead_refresh[1]
         if not base.refresh_token:
             raise AuthError(
                 f"The access token expired and there is no refresh token: {SIGN_IN_HINT}"
@@ -314,6 +359,7 @@ class AuthManager:
     ) -> Credentials:
         """A transient refresh failure: keep a still-valid token, else give up."""
         if proactive and credentials.usable(_now()):
+            self._quiet_until = _now() + REFRESH_QUIET_AFTER_FAILURE
             logger.warning("token refresh failed (%s); the current token is still valid", exc)
             return credentials
         raise exc

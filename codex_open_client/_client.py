@@ -198,7 +198,7 @@ class AsyncClient:
         await self.aclose()
 
     def __repr__(self) -> str:
-        account = self._auth.account
+        account = self._auth.loaded_account  # no I/O in a repr
         account_id = account.account_id if account is not None else self._config.account_id
         return (
             f"{type(self).__name__}(base_url={self._config.base_url!r}, account_id={account_id!r})"

@@ -325,3 +325,77 @@ def test_a_transient_refresh_failure_keeps_a_valid_token(
         assert client.responses.create(**BASE).output_text
     assert server.refresh_count == before + 1
     assert json.loads(path.read_text())["tokens"]["access_token"] == data["tokens"]["access_token"]
+
+
+def test_a_401_after_another_account_signed_in_keeps_that_sign_in(
+    server: FakeCodexServer, tmp_path: Path
+) -> None:
+    """The store now holds another account: AuthError, and that account's file is untouched."""
+    path = tmp_path / "auth.json"
+    first = seed(server, path, expires_in=3600)
+    with c.Client(**client_kwargs(server, path)) as client:
+        assert client.responses.create(**BASE).output_text
+        other = server.mint_credentials(expires_in=3600)
+        other["tokens"]["account_id"] = "acct_someone_else"
+        path.write_text(json.dumps(other))
+        revoke_token(server, first["tokens"]["access_token"])
+        with pytest.raises(c.AuthError, match="another account"):
+            client.responses.create(**BASE)
+    assert json.loads(path.read_text())["tokens"]["account_id"] == "acct_someone_else"
+
+
+def test_transient_refresh_failures_do_not_multiply(
+    server: FakeCodexServer, tmp_path: Path
+) -> None:
+    """20 requests, a still-valid token, a failing token endpoint: one refresh attempt."""
+    from codex_open_client.testing import http_error
+
+    path = tmp_path / "auth.json"
+    seed(server, path, expires_in=60)
+    server.queue_refresh(*(http_error(503, {"error": "unavailable"}) for _ in range(20)))
+    before = server.refresh_count
+
+    async def main() -> None:
+        async with c.AsyncClient(**client_kwargs(server, path)) as client:
+            responses = await asyncio.gather(*(client.responses.create(**BASE) for _ in range(20)))
+            assert all(r.output_text for r in responses)
+
+    asyncio.run(main())
+    assert server.refresh_count == before + 1
+
+
+def test_a_new_sign_in_on_disk_heals_a_dead_refresh_token(
+    server: FakeCodexServer, tmp_path: Path
+) -> None:
+    """After refresh_token_reused, credentials signed in again elsewhere are picked up."""
+    path = tmp_path / "auth.json"
+    data = seed(server, path, expires_in=-60)
+    use_refresh_token(server, data["tokens"]["refresh_token"])
+    with c.Client(**client_kwargs(server, path)) as client:
+        with pytest.raises(c.AuthError, match="sign in again"):
+            client.responses.create(**BASE)
+        seed(server, path, expires_in=3600)  # e.g. `codex login` in another terminal
+        assert client.responses.create(**BASE).output_text
+
+
+def test_cancelling_a_refresh_keeps_its_tokens_and_frees_the_lock(
+    server: FakeCodexServer, tmp_path: Path
+) -> None:
+    """A request cancelled during its refresh: the rotated tokens are saved, the lock freed."""
+    path = tmp_path / "auth.json"
+    seed(server, path, expires_in=-60)
+    server.refresh_delay = 1.0
+    before = server.refresh_count
+    try:
+
+        async def main() -> None:
+            async with c.AsyncClient(**client_kwargs(server, path)) as client:
+                with pytest.raises(asyncio.TimeoutError):
+                    await asyncio.wait_for(client.responses.create(**BASE), 0.3)
+                response = await asyncio.wait_for(client.responses.create(**BASE), 20)
+                assert response.output_text
+
+        asyncio.run(main())
+    finally:
+        server.refresh_delay = 0.0
+    assert server.refresh_count == before + 1
