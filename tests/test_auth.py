@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
 import subprocess
 import sys
@@ -399,3 +400,56 @@ def test_cancelling_a_refresh_keeps_its_tokens_and_frees_the_lock(
     finally:
         server.refresh_delay = 0.0
     assert server.refresh_count == before + 1
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX terminal")
+def test_first_request_in_a_terminal_runs_the_browser_flow(
+    server: FakeCodexServer, tmp_path: Path
+) -> None:
+    """With a terminal attached and no credentials, the first request signs in (no_browser)."""
+    import pty
+
+    path = tmp_path / "auth.json"
+    script = textwrap.dedent(
+        f"""
+        import codex_open_client as c
+        with c.Client(base_url={server.url!r}, token_path={str(path)!r}, issuer={server.issuer!r},
+                      no_browser=True, callback_port=0, max_retries=0) as client:
+            print("ANSWER", client.responses.create(
+                model="gpt-5.1-codex-mini", instructions="", input="hi"
+            ).output_text, flush=True)
+        """
+    )
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdin=secondary,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    os.close(secondary)
+    try:
+        assert process.stderr is not None and process.stdout is not None
+        url = ""
+        while not url:
+            line = process.stderr.readline()
+            assert line, "the child ended without printing the sign-in URL"
+            if line.startswith(server.issuer + "/oauth/authorize?"):
+                url = line.strip()
+        callback = sync_browser(url)
+
+        async def follow() -> int:
+            async with aiohttp.ClientSession() as session, session.get(callback) as response:
+                return response.status
+
+        assert asyncio.run(follow()) == 200
+        out, err = process.communicate(timeout=30)
+    finally:
+        os.close(primary)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, err
+    assert "ANSWER " in out
+    assert json.loads(path.read_text())["tokens"]["account_id"] == server.account_id
