@@ -77,14 +77,15 @@ def _retrieve_exception(task: Any) -> None:
         task.exception()
 
 
-def _check_same_account(stored: Credentials | None, current: Credentials) -> None:
-    """The store must still hold this client's account (not a sign-out, not another account)."""
+def _same_account(stored: Credentials | None, current: Credentials) -> Credentials:
+    """``stored``, which must still be this client's account (not a sign-out, not another)."""
     if stored is None or stored.account_id != current.account_id:
         raise AuthError(
             "The stored credentials changed: you have since signed out or signed in to "
             "another account. Create a new client to use the current sign-in.",
             status_code=401,
         )
+    return stored
 
 
 @frozen(kw_only=True)
@@ -212,9 +213,7 @@ class AuthManager:
             return True  # the credentials changed meanwhile: retry with the new ones
         if attempt == 0 and self._store is not None:
             async with self._get_lock():
-                stored = await anyio.to_thread.run_sync(self._store.load)
-                _check_same_account(stored, current)
-                assert stored is not None
+                stored = _same_account(await anyio.to_thread.run_sync(self._store.load), current)
                 if stored.access_token != current.access_token:
                     self._credentials = stored
                     return True
@@ -319,10 +318,8 @@ class AuthManager:
 
         base = stale
         if self._store is not None:
-            stored = await anyio.to_thread.run_sync(self._store.load)
             # Never refresh, and so never save, over someone else's sign-in or a sign-out.
-            _check_same_account(stored, stale)
-            assert stored is not None
+            stored = _same_account(await anyio.to_thread.run_sync(self._store.load), stale)
             if stored.access_token != stale.access_token:
                 # Another process refreshed (or signed in again): use its tokens, no network call.
                 self._credentials = stored
