@@ -175,10 +175,9 @@ class AuthManager:
     @property
     def account(self) -> Account | None:
         """The signed-in account, read from the store if not loaded yet; None before sign-in."""
-        if self._credentials is None and self._store is not None:
-            with contextlib.suppress(AuthError):
-                self._credentials = self._store.load()
-        return self._credentials.account if self._credentials is not None else None
+        with contextlib.suppress(AuthError):
+            self._load_stored()
+        return self.loaded_account
 
     async def headers(self, transport: Transport) -> dict[str, str]:
         """``Authorization`` and account headers for the next request, refreshed if stale."""

@@ -197,12 +197,13 @@ class AsyncClient:
     ) -> None:
         await self.aclose()
 
-    def __repr__(self) -> str:
+    def _repr_fields(self) -> str:
         account = self._auth.loaded_account  # no I/O in a repr
-        account_id = account.account_id if account is not None else self._config.account_id
-        return (
-            f"{type(self).__name__}(base_url={self._config.base_url!r}, account_id={account_id!r})"
-        )
+        account_id = account.account_id if account is not None else None
+        return f"base_url={self._config.base_url!r}, account_id={account_id!r}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._repr_fields()})"
 
 
 AsyncCodexClient = AsyncClient

@@ -74,10 +74,8 @@ USER_AGENT = _user_agent()
 
 @frozen(kw_only=True)
 class ClientConfig:
-    """Settings shared by every request of one client. The token never shows in ``repr``."""
+    """Settings shared by every request of one client (credentials live in ``AuthManager``)."""
 
-    access_token: str | None = field(default=None, repr=False)
-    account_id: str | None = None
     base_url: str = DEFAULT_BASE_URL
     chatgpt_base_url: str = DEFAULT_CHATGPT_BASE_URL
     timeout: float = DEFAULT_TIMEOUT
@@ -99,7 +97,10 @@ def make_config(
     originator: str | None,
     session_id: str | None,
 ) -> ClientConfig:
-    """Check the client's constructor arguments and fill in the defaults."""
+    """Check the client's constructor arguments and fill in the defaults.
+
+    ``access_token`` and ``account_id`` are only checked here; ``AuthManager`` keeps them.
+    """
     for name, value in (
         ("access_token", access_token),
         ("account_id", account_id),
@@ -120,8 +121,6 @@ def make_config(
             _check_header_value(f"default_headers[{header!r}]", header)
             _check_header_value(f"default_headers[{header!r}]", value)
     return ClientConfig(
-        access_token=access_token,
-        account_id=account_id,
         base_url=_check_url("base_url", base_url or DEFAULT_BASE_URL),
         chatgpt_base_url=_check_url(
             "chatgpt_base_url", chatgpt_base_url or DEFAULT_CHATGPT_BASE_URL

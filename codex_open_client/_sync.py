@@ -256,10 +256,7 @@ class Client:
         self.close()
 
     def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(base_url={self._config.base_url!r}, "
-            f"account_id={self._config.account_id!r})"
-        )
+        return f"{type(self).__name__}({self._async._repr_fields()})"
 
 
 CodexClient = Client

@@ -15,7 +15,7 @@ from codex_open_client._request import (
     make_config,
 )
 
-CONFIG = ClientConfig(access_token="tok-secret", account_id="acct_1", session_id="sess-1")
+CONFIG = ClientConfig(session_id="sess-1")
 
 
 def build(**kwargs: Any) -> dict[str, Any]:
@@ -62,7 +62,6 @@ def test_headers_match_the_cli() -> None:
     assert headers["User-Agent"] == USER_AGENT
     assert USER_AGENT.startswith(f"codex-open-client/{c.__version__} (")
     assert request.url == "https://chatgpt.com/backend-api/codex/responses"
-    assert "tok-secret" not in repr(request)
 
 
 def test_default_headers_override_and_no_account() -> None:
@@ -296,5 +295,4 @@ def test_config_checks_and_repr_hides_token() -> None:
         c.AsyncClient(access_token="t", timeout=-1)
     with pytest.raises(TypeError, match="access_token"):
         c.AsyncClient(access_token=123)  # type: ignore[arg-type]
-    assert "tok-secret" not in repr(CONFIG)
     assert "tok-secret" not in repr(c.AsyncClient(access_token="tok-secret"))
