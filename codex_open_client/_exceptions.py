@@ -7,12 +7,17 @@
     │   ├── AuthError              401, 403
     │   ├── InvalidRequestError    400 (and other 4xx)
     │   │   └── ContextWindowError     context_length_exceeded
-    │   ├── RateLimitError         429, retry_after
+    │   ├── RateLimitError         429, retry_after, resets_at, rate_limits
     │   ├── QuotaExceededError     usage_limit_reached / insufficient_quota / usage_not_included
     │   └── ServerError            5xx, server_is_overloaded
     ├── APIConnectionError     no response; cause
     │   └── APITimeoutError
-    └── StreamError            the stream broke or ended early; carries the partial Response
+    ├── StreamError            the stream broke or ended early; carries the partial Response
+    ├── StructuredOutputError  parse() got no valid document; carries the Response
+    │   ├── RefusalError           the model refused
+    │   └── IncompleteResponseError  the response stopped early
+    ├── ToolArgumentsError     a tool call's arguments are not valid JSON (also a ValueError)
+    └── MaxTurnsExceededError  run_tools() hit max_turns; carries the result so far
 
 Messages never contain credentials: they are built from the status, the body and a few
 response headers only.
@@ -23,10 +28,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._models import Response
+    from ._ratelimits import RateLimits
+    from ._tools import ToolRunResult
 
 __all__ = [
     "APIConnectionError",
@@ -35,11 +43,16 @@ __all__ = [
     "AuthError",
     "CodexError",
     "ContextWindowError",
+    "IncompleteResponseError",
     "InvalidRequestError",
+    "MaxTurnsExceededError",
     "QuotaExceededError",
     "RateLimitError",
+    "RefusalError",
     "ServerError",
     "StreamError",
+    "StructuredOutputError",
+    "ToolArgumentsError",
 ]
 
 
@@ -87,27 +100,48 @@ class ContextWindowError(InvalidRequestError):
 
 
 class RateLimitError(APIError):
-    """429: too many requests. ``retry_after`` is the wait the server asked for, in seconds."""
+    """429: too many requests.
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.retry_after = retry_after
-
-
-class QuotaExceededError(APIError):
-    """The plan's usage limit is reached. ``resets_at`` is a unix time, when known."""
+    ``retry_after`` is the wait the server asked for, in seconds; ``rate_limits`` the
+    snapshot from the answer's headers and ``resets_at`` (aware ``datetime``) when the
+    exhausted window resets, when known.
+    """
 
     def __init__(
         self,
         message: str,
         *,
-        resets_at: int | None = None,
+        retry_after: float | None = None,
+        resets_at: datetime | None = None,
+        rate_limits: RateLimits | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+        self.resets_at = resets_at
+        self.rate_limits = rate_limits
+
+
+class QuotaExceededError(APIError):
+    """The plan's usage limit is reached: waiting a little will not help.
+
+    ``resets_at`` (aware ``datetime``) is when the limit resets, ``plan_type`` the plan,
+    ``rate_limits`` the snapshot from the answer's headers, each when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        resets_at: datetime | None = None,
         plan_type: str | None = None,
+        rate_limits: RateLimits | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(message, **kwargs)
         self.resets_at = resets_at
         self.plan_type = plan_type
+        self.rate_limits = rate_limits
 
 
 class ServerError(APIError):
@@ -134,6 +168,54 @@ class StreamError(CodexError):
         super().__init__(message)
         self.message = message
         self.response = response
+
+
+class StructuredOutputError(CodexError):
+    """``parse()`` got no document matching ``text_format``; ``response`` is what came back."""
+
+    def __init__(self, message: str, *, response: Response) -> None:
+        super().__init__(message)
+        self.message = message
+        self.response = response
+
+
+class RefusalError(StructuredOutputError):
+    """The model refused to answer; ``refusal`` is its explanation."""
+
+    def __init__(self, message: str, *, response: Response, refusal: str) -> None:
+        super().__init__(message, response=response)
+        self.refusal = refusal
+
+
+class IncompleteResponseError(StructuredOutputError):
+    """The response stopped before the document was complete; ``reason`` says why."""
+
+    def __init__(self, message: str, *, response: Response, reason: str | None) -> None:
+        super().__init__(message, response=response)
+        self.reason = reason
+
+
+class ToolArgumentsError(CodexError, ValueError):
+    """A tool call's ``arguments`` are not a JSON object; ``arguments`` keeps the raw text."""
+
+    def __init__(self, message: str, *, name: str, call_id: str, arguments: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.name = name
+        self.call_id = call_id
+        self.arguments = arguments
+
+
+class MaxTurnsExceededError(CodexError):
+    """``run_tools()`` reached ``max_turns`` with the model still calling tools.
+
+    ``result`` is the ``ToolRunResult`` so far: continue from ``result.input`` if you wish.
+    """
+
+    def __init__(self, message: str, *, result: ToolRunResult) -> None:
+        super().__init__(message)
+        self.message = message
+        self.result = result
 
 
 # --------------------------------------------------------------------------- mapping
@@ -165,8 +247,6 @@ def parse_retry_after(headers: Mapping[str, str] | None, message: str = "") -> f
                 except (TypeError, ValueError):
                     pass
                 else:
-                    from datetime import datetime, timezone
-
                     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
     match = _TRY_AGAIN.search(message)
     if match:
@@ -281,7 +361,9 @@ def _error_for_code(
     if code == "context_length_exceeded":
         return ContextWindowError(message, **kwargs)
     if code in _QUOTA_CODES:
-        resets_at, plan_type = _int(error.get("resets_at")), error.get("plan_type")
+        reset = _int(error.get("resets_at"))
+        resets_at = None if reset is None else datetime.fromtimestamp(reset, timezone.utc)
+        plan_type = error.get("plan_type")
         return QuotaExceededError(message, resets_at=resets_at, plan_type=plan_type, **kwargs)
     return None
 

@@ -6,6 +6,7 @@ import json
 import logging
 import threading
 import time
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -260,7 +261,7 @@ def test_quota_429_is_not_retried(make_api: Any, server: FakeCodexServer) -> Non
     server.queue(usage_limit_reached(plan_type="plus", resets_at=1775317531))
     with pytest.raises(c.QuotaExceededError) as info:
         client.create()
-    assert info.value.resets_at == 1775317531
+    assert info.value.resets_at == datetime.fromtimestamp(1775317531, timezone.utc)
     assert info.value.plan_type == "plus"
     assert len(server.requests) == 1
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
 import pytest
 
@@ -97,7 +98,7 @@ def test_quota_fields() -> None:
         {"error": {"type": "usage_limit_reached", "plan_type": "plus", "resets_at": 1775317531}},
     )
     assert isinstance(error, c.QuotaExceededError)
-    assert error.resets_at == 1775317531
+    assert error.resets_at == datetime.fromtimestamp(1775317531, timezone.utc)
     assert error.plan_type == "plus"
 
 
