@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ._auth import afinish_login, aget_token, alogin, arefresh, astart_login
-from ._client import AsyncClient, AsyncCodexClient, AsyncResponses
+from ._catalog import Model, ReasoningLevel
+from ._client import (
+    AsyncClient,
+    AsyncCodexClient,
+    AsyncResponses,
+    UnsupportedImageDetailWarning,
+)
+from ._conversation import AsyncConversation
+from ._endpoints import AsyncModels
 from ._events import (
     CodexCredits,
     CodexRateLimits,
@@ -39,6 +47,8 @@ from ._events import (
     ResponseReasoningSummaryTextDoneEvent,
     ResponseReasoningTextDeltaEvent,
     ResponseReasoningTextDoneEvent,
+    ResponseRefusalDeltaEvent,
+    ResponseRefusalDoneEvent,
     ResponseStreamEvent,
     UnknownEvent,
 )
@@ -49,17 +59,24 @@ from ._exceptions import (
     AuthError,
     CodexError,
     ContextWindowError,
+    IncompleteResponseError,
     InvalidRequestError,
+    MaxTurnsExceededError,
     QuotaExceededError,
     RateLimitError,
+    RefusalError,
     ServerError,
     StreamError,
+    StructuredOutputError,
+    ToolArgumentsError,
 )
 from ._models import (
     ContentPart,
+    CustomTool,
     CustomToolCallOutput,
     FunctionCallOutput,
     FunctionTool,
+    ImageGenerationTool,
     IncompleteDetails,
     InputImage,
     InputItem,
@@ -90,12 +107,23 @@ from ._models import (
     UnknownContent,
     UnknownItem,
     Usage,
+    WebSearchTool,
+)
+from ._ratelimits import (
+    AccountUsage,
+    AdditionalRateLimit,
+    Credits,
+    RateLimitFamily,
+    RateLimits,
+    RateLimitWindow,
 )
 from ._store import FileTokenStore, MemoryTokenStore, TokenStore
 from ._stream import AsyncResponseStream
 from ._sync import (
     Client,
     CodexClient,
+    Conversation,
+    Models,
     Responses,
     ResponseStream,
     finish_login,
@@ -108,14 +136,20 @@ from ._tokens import Account, Credentials
 
 if TYPE_CHECKING:
     from ._login import PendingLogin
+    from ._structured import ParsedResponse
+    from ._tools import ToolRunResult
 
 __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
     "Account",
+    "AccountUsage",
+    "AdditionalRateLimit",
     "AsyncClient",
     "AsyncCodexClient",
+    "AsyncConversation",
+    "AsyncModels",
     "AsyncResponseStream",
     "AsyncResponses",
     "AuthError",
@@ -128,29 +162,43 @@ __all__ = [
     "CodexRateLimitsEvent",
     "ContentPart",
     "ContextWindowError",
+    "Conversation",
     "Credentials",
+    "Credits",
+    "CustomTool",
     "CustomToolCallOutput",
     "FileTokenStore",
     "FunctionCallOutput",
     "FunctionTool",
+    "ImageGenerationTool",
     "IncompleteDetails",
+    "IncompleteResponseError",
     "InputImage",
     "InputItem",
     "InputMessage",
     "InputText",
     "InputTokensDetails",
     "InvalidRequestError",
+    "MaxTurnsExceededError",
     "MemoryTokenStore",
+    "Model",
+    "Models",
     "OutputContent",
     "OutputItem",
     "OutputText",
     "OutputTokensDetails",
+    "ParsedResponse",
     "PendingLogin",
     "QuotaExceededError",
     "RateLimitError",
+    "RateLimitFamily",
+    "RateLimitWindow",
+    "RateLimits",
     "Reasoning",
+    "ReasoningLevel",
     "ReasoningSummary",
     "ReasoningText",
+    "RefusalError",
     "Response",
     "ResponseCompletedEvent",
     "ResponseContentPartAddedEvent",
@@ -185,19 +233,26 @@ __all__ = [
     "ResponseReasoningSummaryTextDoneEvent",
     "ResponseReasoningTextDeltaEvent",
     "ResponseReasoningTextDoneEvent",
+    "ResponseRefusalDeltaEvent",
+    "ResponseRefusalDoneEvent",
     "ResponseStream",
     "ResponseStreamEvent",
     "ResponseWebSearchCall",
     "Responses",
     "ServerError",
     "StreamError",
+    "StructuredOutputError",
     "TextConfig",
     "TokenStore",
     "Tool",
+    "ToolArgumentsError",
+    "ToolRunResult",
     "UnknownContent",
     "UnknownEvent",
     "UnknownItem",
+    "UnsupportedImageDetailWarning",
     "Usage",
+    "WebSearchTool",
     "__version__",
     "afinish_login",
     "aget_token",
@@ -212,16 +267,26 @@ __all__ = [
 ]
 
 
+_LAZY = {
+    "ParsedResponse": "._structured",
+    "PendingLogin": "._login",
+    "ToolRunResult": "._tools",
+}
+
+
 def __getattr__(name: str) -> Any:
     if name == "__version__":
         from ._version import VERSION
 
         return VERSION
-    if name == "PendingLogin":  # its module loads the sign-in machinery: only when asked
-        from ._login import PendingLogin
+    if name in _LAZY:  # modules loaded only when asked, to keep `import` fast
+        import importlib
 
-        PendingLogin.__module__ = __name__
-        return PendingLogin
+        obj = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        if attrs.has(obj):
+            attrs.resolve_types(obj)
+        obj.__module__ = __name__
+        return obj
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+
+import attrs
 
 from ._auth import LoginHandler, make_auth_manager, make_login_options
+from ._endpoints import DEFAULT_CLIENT_VERSION, AsyncModels, fetch_usage
 from ._models import InputItem, Reasoning, Response, TextConfig, Tool
+from ._ratelimits import AccountUsage, RateLimits
 from ._request import ClientConfig, build_responses_request, make_config, unexpected_argument
 from ._store import TokenStore
 from ._stream import AsyncResponseStream
@@ -18,13 +23,16 @@ from ._transport import Transport
 if TYPE_CHECKING:
     from typing_extensions import NotRequired, Required, TypedDict, Unpack
 
-    class ResponseCreateParams(TypedDict, total=False):
-        """The keyword arguments of ``responses.create`` and ``responses.stream``."""
+    from ._conversation import AsyncConversation
+    from ._structured import ParsedResponse
+    from ._tools import ToolRunResult
+
+    class ToolRunParams(TypedDict, total=False):
+        """The keyword arguments of ``responses.run_tools`` besides its own."""
 
         model: Required[str]
         instructions: Required[str]
         input: Required[str | Sequence[InputItem]]
-        tools: NotRequired[Sequence[Tool] | None]
         tool_choice: NotRequired[str | dict[str, Any] | None]
         parallel_tool_calls: NotRequired[bool | None]
         reasoning: NotRequired[Reasoning | dict[str, Any] | None]
@@ -35,8 +43,20 @@ if TYPE_CHECKING:
         timeout: NotRequired[float | None]
         max_retries: NotRequired[int | None]
 
+    class ResponseCreateParams(ToolRunParams, total=False):
+        """The keyword arguments of ``responses.create`` and ``responses.stream``."""
 
-__all__ = ["AsyncClient", "AsyncCodexClient", "AsyncResponses"]
+        tools: NotRequired[Sequence[Tool] | None]
+
+
+__all__ = ["AsyncClient", "AsyncCodexClient", "AsyncResponses", "UnsupportedImageDetailWarning"]
+
+T = TypeVar("T")
+
+
+class UnsupportedImageDetailWarning(UserWarning):
+    """An image asks for ``detail="original"`` from a model whose catalog entry lacks it."""
+
 
 CREATE_PARAMS = (
     "model",
@@ -87,6 +107,8 @@ class AsyncClient:
     :param login_handler: ``handler(url) -> callback_url`` (sync or async) to sign in.
     :param issuer: the OAuth issuer, default ``https://auth.openai.com``.
     :param callback_port: the local sign-in callback port (default 1455, then 1457).
+    :param client_version: the Codex CLI version sent to ``/models`` (default a recent one;
+        the backend hides models newer than the client).
 
     Creating a client does no I/O. Close it with ``await client.aclose()`` or
     ``async with AsyncClient(...) as client:``. It is bound to the event loop that first uses it.
@@ -113,7 +135,10 @@ class AsyncClient:
         login_handler: LoginHandler | None = None,
         issuer: str | None = None,
         callback_port: int | None = None,
+        client_version: str | None = None,
     ) -> None:
+        if client_version is not None and not isinstance(client_version, str):
+            raise TypeError("client_version must be a version string such as '0.169.0'")
         self._config = make_config(
             access_token=access_token,
             account_id=account_id,
@@ -143,8 +168,11 @@ class AsyncClient:
         )
         self._transport = Transport()
         self._closed = False
-        #: ``client.responses.create(...)`` and ``client.responses.stream(...)``.
+        self._rate_limits: RateLimits | None = None
+        #: ``client.responses.create(...)``, ``.stream(...)``, ``.parse(...)``, ``.run_tools(...)``.
         self.responses = AsyncResponses(self)
+        #: ``client.models.list()`` and ``client.models.retrieve(slug)``.
+        self.models = AsyncModels(self, client_version or DEFAULT_CLIENT_VERSION)
 
     @property
     def base_url(self) -> str:
@@ -160,6 +188,31 @@ class AsyncClient:
     def account(self) -> Account | None:
         """The signed-in account (email, plan, ids, token expiry); None before sign-in."""
         return self._auth.account
+
+    @property
+    def rate_limits(self) -> RateLimits | None:
+        """The last rate limits the backend reported (headers or events); None before any."""
+        return self._rate_limits
+
+    async def usage(self) -> AccountUsage:
+        """The account's plan, usage windows and credits (``GET /wham/usage``)."""
+        return await fetch_usage(self)
+
+    def conversation(self, *, model: str, instructions: str, **defaults: Any) -> AsyncConversation:
+        """A multi-turn conversation that keeps its history; see ``AsyncConversation``.
+
+        ``defaults`` (reasoning, tools, text, ...) apply to every turn.
+        """
+        from ._conversation import AsyncConversation
+
+        return AsyncConversation(self, model=model, instructions=instructions, **defaults)
+
+    # The stream observer: what streams learn about the account.
+    def _saw_headers(self, headers: Mapping[str, str]) -> None:
+        self.models.note_etag(headers.get("x-models-etag"))
+
+    def _saw_rate_limits(self, rate_limits: RateLimits) -> None:
+        self._rate_limits = rate_limits
 
     async def login(self) -> Account:
         """Sign in now with the configured flow and store the credentials."""
@@ -256,13 +309,116 @@ class AsyncResponses:
         """
         return self._stream("stream", dict(params))
 
-    def _stream(self, method: str, params: dict[str, Any]) -> AsyncResponseStream:
+    async def parse(
+        self, *, text_format: type[T], **params: Unpack[ResponseCreateParams]
+    ) -> ParsedResponse[T]:
+        """Create a response whose text is a JSON document of ``text_format``, parsed.
+
+        ``text_format`` is a pydantic model (or, with pydantic installed, a dataclass or a
+        TypedDict); its strict JSON schema is sent as ``text.format``. Returns a
+        ``ParsedResponse`` with ``output_parsed``. A refusal raises ``RefusalError``, an
+        incomplete response ``IncompleteResponseError``, a document that does not validate
+        ``StructuredOutputError``. Needs ``pip install 'codex-open-client[pydantic]'``.
+        """
+        from ._structured import parse_response, text_config_for
+
+        if "stream" in params:
+            raise TypeError("parse() does not stream; use stream() with text=TextConfig(...)")
+        request: dict[str, Any] = dict(params)
+        request["text"] = text_config_for(text_format, request.get("text"))
+        response = await self.create(**request)
+        return parse_response(response, text_format)
+
+    async def run_tools(
+        self,
+        *,
+        tools: Sequence[Callable[..., Any] | Tool],
+        max_turns: int = 10,
+        raise_tool_errors: bool = False,
+        **params: Unpack[ToolRunParams],
+    ) -> ToolRunResult:
+        """Call the model, run the functions it asks for, feed the results back, repeat.
+
+        ``tools`` mixes plain functions (sync or async; their schema comes from their type
+        hints), ``FunctionTool``s and tool dicts. Stops when the model answers without
+        calling a function and returns a ``ToolRunResult`` (``response``, ``output_text``,
+        ``responses``, ``input``). A function that raises reports the error to the model,
+        unless ``raise_tool_errors=True``. More than ``max_turns`` responses raise
+        ``MaxTurnsExceededError``, which carries the result so far.
+        """
+        from ._tools import run_tools
+
+        return await run_tools(
+            self.create,
+            tools=tools,
+            max_turns=max_turns,
+            raise_tool_errors=raise_tool_errors,
+            **params,
+        )
+
+    def _stream(
+        self,
+        method: str,
+        params: dict[str, Any],
+        *,
+        session_id: str | None = None,
+        on_complete: Callable[[Response], None] | None = None,
+    ) -> AsyncResponseStream:
         unexpected = [name for name in params if name not in CREATE_PARAMS or name == "stream"]
         if unexpected:
             raise unexpected_argument(method, unexpected, CREATE_PARAMS)
         for name, fix in _REQUIRED.items():
             if name not in params:
                 raise TypeError(f"{method}() missing required keyword argument {name!r}: {fix}")
-        config = self._client._check_usable()
+        client = self._client
+        config = client._check_usable()
+        if session_id is not None:
+            config = attrs.evolve(config, session_id=session_id)
         request = build_responses_request(config, **params)
-        return AsyncResponseStream(self._client._transport, request, self._client._auth)
+        prepare = None
+        if _asks_for_original_detail(request.json):
+            model = str(params["model"])
+
+            async def prepare() -> None:
+                await _warn_if_original_unsupported(client, model)
+
+        return AsyncResponseStream(
+            client._transport,
+            request,
+            client._auth,
+            observer=client,
+            prepare=prepare,
+            on_complete=on_complete,
+        )
+
+
+def _asks_for_original_detail(body: Mapping[str, Any] | None) -> bool:
+    """Whether an input image of the request body asks for ``detail="original"``."""
+    for item in (body or {}).get("input", ()):
+        if not isinstance(item, dict):
+            continue
+        parts = item.get("content") if item.get("type") == "message" else item.get("output")
+        if isinstance(parts, list):
+            for part in parts:
+                if isinstance(part, dict) and part.get("detail") == "original":
+                    return True
+    return False
+
+
+async def _warn_if_original_unsupported(client: AsyncClient, model: str) -> None:
+    """Warn when the catalog says ``model`` cannot take ``detail="original"`` images."""
+    from ._exceptions import CodexError
+
+    entry = client.models.cached(model)
+    if entry is None:
+        try:
+            entry = next((m for m in await client.models.list() if m.slug == model), None)
+        except CodexError:
+            return  # the catalog is a hint only: no catalog, no warning
+    if entry is not None and not entry.supports_image_detail_original:
+        warnings.warn(
+            f"model {model!r} does not support image detail 'original' (per its /models "
+            "entry): the backend may ignore it or refuse the request; use detail='high'",
+            UnsupportedImageDetailWarning,
+            stacklevel=2,
+        )

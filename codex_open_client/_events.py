@@ -41,6 +41,8 @@ __all__ = [
     "ResponseReasoningSummaryTextDoneEvent",
     "ResponseReasoningTextDeltaEvent",
     "ResponseReasoningTextDoneEvent",
+    "ResponseRefusalDeltaEvent",
+    "ResponseRefusalDoneEvent",
     "ResponseStreamEvent",
     "UnknownEvent",
 ]
@@ -173,6 +175,30 @@ class ResponseOutputTextDeltaEvent:
     content_index: int = 0
     sequence_number: int | None = None
     type: Literal["response.output_text.delta"] = "response.output_text.delta"
+
+
+@frozen(kw_only=True)
+class ResponseRefusalDeltaEvent:
+    """A piece of a refusal."""
+
+    delta: str
+    item_id: str | None = None
+    output_index: int = 0
+    content_index: int = 0
+    sequence_number: int | None = None
+    type: Literal["response.refusal.delta"] = "response.refusal.delta"
+
+
+@frozen(kw_only=True)
+class ResponseRefusalDoneEvent:
+    """The full text of a refusal."""
+
+    refusal: str
+    item_id: str | None = None
+    output_index: int = 0
+    content_index: int = 0
+    sequence_number: int | None = None
+    type: Literal["response.refusal.done"] = "response.refusal.done"
 
 
 @frozen(kw_only=True)
@@ -363,6 +389,8 @@ ResponseStreamEvent = Union[
     ResponseContentPartDoneEvent,
     ResponseOutputTextDeltaEvent,
     ResponseOutputTextDoneEvent,
+    ResponseRefusalDeltaEvent,
+    ResponseRefusalDoneEvent,
     ResponseFunctionCallArgumentsDeltaEvent,
     ResponseFunctionCallArgumentsDoneEvent,
     ResponseReasoningSummaryPartAddedEvent,
@@ -391,6 +419,8 @@ EVENT_CLASSES: tuple[type[Any], ...] = (
     ResponseContentPartDoneEvent,
     ResponseOutputTextDeltaEvent,
     ResponseOutputTextDoneEvent,
+    ResponseRefusalDeltaEvent,
+    ResponseRefusalDoneEvent,
     ResponseFunctionCallArgumentsDeltaEvent,
     ResponseFunctionCallArgumentsDoneEvent,
     ResponseReasoningSummaryPartAddedEvent,

@@ -311,13 +311,25 @@ def error_from_status(
         "request_id": request_id,
     }
     by_code = _error_for_code(code, message, error, kwargs)
+    if isinstance(by_code, QuotaExceededError) or status == 429:
+        from ._ratelimits import rate_limits_from_headers
+
+        limits = rate_limits_from_headers(headers)
+        if isinstance(by_code, QuotaExceededError):
+            by_code.rate_limits = limits
+            if by_code.resets_at is None and limits is not None:
+                by_code.resets_at = limits.resets_at
     if by_code is not None:
         return by_code
     if status in (401, 403):
         return AuthError(message, **kwargs)
     if status == 429:
         return RateLimitError(
-            message, retry_after=parse_retry_after(headers, detail_of(body)), **kwargs
+            message,
+            retry_after=parse_retry_after(headers, detail_of(body)),
+            rate_limits=limits,
+            resets_at=limits.resets_at if limits is not None else None,
+            **kwargs,
         )
     if status >= 500 or code in _OVERLOADED_CODES:
         return ServerError(message, **kwargs)

@@ -7,15 +7,26 @@ which keeps the raw dict so nothing the server sent is lost.
 
 from __future__ import annotations
 
+import base64
+import mimetypes
+import os
+from collections.abc import Callable
 from typing import Any, Literal, Union
 
 from attrs import field, frozen
 
+from ._ratelimits import RateLimits
+
+#: Field metadata of attributes that are not part of the wire format (never sent or read).
+LOCAL = {"local": True}
+
 __all__ = [
     "ContentPart",
+    "CustomTool",
     "CustomToolCallOutput",
     "FunctionCallOutput",
     "FunctionTool",
+    "ImageGenerationTool",
     "IncompleteDetails",
     "InputImage",
     "InputItem",
@@ -46,6 +57,7 @@ __all__ = [
     "UnknownContent",
     "UnknownItem",
     "Usage",
+    "WebSearchTool",
 ]
 
 ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh"]
@@ -115,8 +127,56 @@ class FunctionTool:
     strict: bool = True
     type: Literal["function"] = "function"
 
+    @classmethod
+    def from_function(cls, fn: Callable[..., Any]) -> FunctionTool:
+        """A strict tool for ``fn``: its name, its docstring, a schema from its type hints.
 
-Tool = Union[FunctionTool, dict[str, Any]]
+        Plain types (str, int, float, bool, None, list, dict, Literal, Optional, enums,
+        dataclasses, TypedDicts) need nothing more; other types need pydantic
+        (``pip install 'codex-open-client[pydantic]'``). ``Args:`` in the docstring and
+        ``Annotated[T, "..."]`` describe the parameters.
+        """
+        from ._schema import function_tool_parts
+
+        name, description, parameters = function_tool_parts(fn)
+        return cls(name=name, description=description, parameters=parameters)
+
+
+@frozen(kw_only=True)
+class CustomTool:
+    """A freeform tool: the model sends raw text (``input``) instead of JSON arguments.
+
+    ``format`` may constrain that text, e.g. a Lark grammar:
+    ``{"type": "grammar", "syntax": "lark", "definition": "..."}``.
+    """
+
+    name: str
+    description: str | None = None
+    format: dict[str, Any] | None = None
+    type: Literal["custom"] = "custom"
+
+
+@frozen(kw_only=True)
+class WebSearchTool:
+    """The backend's built-in web search; results arrive as ``ResponseWebSearchCall`` items."""
+
+    external_web_access: bool | None = None
+    filters: dict[str, Any] | None = None
+    user_location: dict[str, Any] | None = None
+    search_context_size: Literal["low", "medium", "high"] | None = None
+    search_content_types: list[str] | None = None
+    type: Literal["web_search"] = "web_search"
+
+
+@frozen(kw_only=True)
+class ImageGenerationTool:
+    """The backend's built-in image generation; images arrive as ``ResponseImageGenerationCall``."""
+
+    output_format: str | None = None
+    type: Literal["image_generation"] = "image_generation"
+
+
+Tool = Union[FunctionTool, CustomTool, WebSearchTool, ImageGenerationTool, dict[str, Any]]
 
 # --------------------------------------------------------------------------- input
 
@@ -136,6 +196,30 @@ class InputImage:
     image_url: str
     detail: Literal["auto", "low", "high", "original"] = "auto"
     type: Literal["input_image"] = "input_image"
+
+    @classmethod
+    def from_path(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        detail: Literal["auto", "low", "high", "original"] = "auto",
+    ) -> InputImage:
+        """An image read from a local file, sent as a base64 ``data:`` URL.
+
+        The media type comes from the file's extension (PNG, JPEG, GIF, WebP, ...).
+        """
+        if detail not in IMAGE_DETAILS:
+            raise ValueError(f"detail must be one of {IMAGE_DETAILS}, got {detail!r}")
+        media_type, _ = mimetypes.guess_type(os.fspath(path))
+        if media_type is None or not media_type.startswith("image/"):
+            raise ValueError(
+                f"InputImage.from_path({os.fspath(path)!r}): cannot tell the image type from "
+                "the file name; use a .png, .jpg, .gif or .webp name, or build the data URL "
+                "yourself: InputImage(image_url='data:image/png;base64,...')"
+            )
+        with open(path, "rb") as file:
+            data = base64.b64encode(file.read()).decode("ascii")
+        return cls(image_url=f"data:{media_type};base64,{data}", detail=detail)
 
 
 ContentPart = Union[InputText, InputImage]
@@ -226,6 +310,15 @@ class ResponseFunctionToolCall:
     namespace: str | None = None
     status: str | None = None
     type: Literal["function_call"] = "function_call"
+
+    def parsed_arguments(self) -> dict[str, Any]:
+        """``arguments`` decoded from JSON ("" is ``{}``).
+
+        Raises ``ToolArgumentsError`` (a ``ValueError``) when they are not a JSON object.
+        """
+        from ._tools import parse_arguments
+
+        return parse_arguments(self)
 
 
 @frozen(kw_only=True)
@@ -380,6 +473,8 @@ class Response:
     error: ResponseError | None = None
     incomplete_details: IncompleteDetails | None = None
     created_at: float | None = None
+    rate_limits: RateLimits | None = field(default=None, eq=False, metadata=LOCAL)
+    """The rate limits the backend reported with this response (not part of its JSON)."""
 
     @property
     def output_text(self) -> str:

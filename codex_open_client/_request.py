@@ -20,11 +20,14 @@ from ._models import (
     REASONING_EFFORTS,
     REASONING_SUMMARIES,
     VERBOSITIES,
+    CustomTool,
     FunctionTool,
+    ImageGenerationTool,
     InputItem,
     Reasoning,
     TextConfig,
     UnknownItem,
+    WebSearchTool,
 )
 from ._serde import unstructure
 from ._version import VERSION
@@ -353,19 +356,28 @@ def _normalize_message(wire: dict[str, Any], index: int) -> dict[str, Any]:
     return wire
 
 
+_TOOL_CLASSES = (FunctionTool, CustomTool, WebSearchTool, ImageGenerationTool)
+
+
 def build_tools(tools: object) -> list[dict[str, Any]]:
     """``tools`` as wire dicts; a strict function schema must forbid additional properties."""
     if isinstance(tools, (str, dict)) or not isinstance(tools, Sequence):
         raise TypeError("tools must be a list of FunctionTool objects or tool dicts")
     wire_tools = []
     for index, tool in enumerate(tools):
-        if isinstance(tool, FunctionTool):
+        if isinstance(tool, _TOOL_CLASSES):
             wire = unstructure(tool)
         elif isinstance(tool, dict):
             wire = dict(tool)
+        elif callable(tool):
+            raise TypeError(
+                f"tools[{index}] is a function: wrap it with FunctionTool.from_function(), "
+                "or let responses.run_tools() call it for you"
+            )
         else:
             raise TypeError(
-                f"tools[{index}] must be a FunctionTool or a dict, got {type(tool).__name__}"
+                f"tools[{index}] must be a FunctionTool, CustomTool, WebSearchTool, "
+                f"ImageGenerationTool or a dict, got {type(tool).__name__}"
             )
         if not isinstance(wire.get("type"), str):
             raise ValueError(f"tools[{index}] needs a 'type', e.g. 'function'")
@@ -413,8 +425,8 @@ def build_tool_choice(choice: object) -> str | dict[str, Any]:
                 f"{{'type': 'function', 'name': ...}}, got {choice!r}"
             )
         return choice
-    if isinstance(choice, FunctionTool):
-        return {"type": "function", "name": choice.name}
+    if isinstance(choice, (FunctionTool, CustomTool)):
+        return {"type": choice.type, "name": choice.name}
     if isinstance(choice, dict) and isinstance(choice.get("type"), str):
         return dict(choice)
     raise ValueError(

@@ -80,7 +80,7 @@ def _structure_fn(converter: cattrs.Converter, cls: type[Any]) -> Callable[[Any,
     # The type tag was already used to pick the class, so it is not read again.
     overrides: dict[str, Any] = {}
     for attribute in attrs.fields(cls):
-        if get_origin(attribute.type) is Literal:
+        if attribute.metadata.get("local") or get_origin(attribute.type) is Literal:
             overrides[attribute.name] = override(omit=True)
         elif attribute.type in _SCALAR_HOOKS:
             overrides[attribute.name] = override(struct_hook=_SCALAR_HOOKS[attribute.type])
@@ -126,7 +126,11 @@ def configure_unstructure(converter: cattrs.Converter) -> None:
     def factory(cls: type[Any]) -> Callable[[Any], Any]:
         if cls in (UnknownItem, UnknownContent, UnknownEvent):
             return lambda obj: obj.raw
-        base = make_dict_unstructure_fn(cls, converter)
+        attrs.resolve_types(cls)
+        local: dict[str, Any] = {
+            a.name: override(omit=True) for a in attrs.fields(cls) if a.metadata.get("local")
+        }
+        base = make_dict_unstructure_fn(cls, converter, **local)
 
         def unstructure(obj: Any) -> dict[str, Any]:
             data = base(obj)

@@ -11,12 +11,16 @@ from __future__ import annotations
 import json
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
+from typing import Protocol, cast
+
+import attrs
 
 from ._accumulate import TERMINAL_EVENTS, Accumulator
 from ._auth import AuthManager
 from ._events import (
+    CodexRateLimitsEvent,
     ResponseErrorEvent,
     ResponseFailedEvent,
     ResponseOutputTextDeltaEvent,
@@ -27,10 +31,13 @@ from ._exceptions import (
     APITimeoutError,
     AuthError,
     CodexError,
+    QuotaExceededError,
+    RateLimitError,
     StreamError,
     error_from_stream as _error_from_stream,
 )
 from ._models import Response
+from ._ratelimits import RateLimits, rate_limits_from_event, rate_limits_from_headers
 from ._request import Request
 from ._retry import is_retryable, retry_delay
 from ._serde import structure_event, unstructure
@@ -44,6 +51,16 @@ _HEAD_SIZE = 256
 logger = logging.getLogger("codex_open_client")
 
 
+class StreamObserver(Protocol):
+    """Told what a stream learns about the account: the client keeps the last of it."""
+
+    def _saw_headers(self, headers: Mapping[str, str]) -> None:
+        """The HTTP headers of an answer (ETag of the model catalog, ...)."""
+
+    def _saw_rate_limits(self, rate_limits: RateLimits) -> None:
+        """A rate-limit snapshot, from headers or a ``codex.rate_limits`` event."""
+
+
 class AsyncResponseStream:
     """The events of one response, as they arrive. Iterate it with ``async for``.
 
@@ -51,10 +68,23 @@ class AsyncResponseStream:
     stop early; ``get_final_response()`` drains what is left and returns the ``Response``.
     """
 
-    def __init__(self, transport: Transport, request: Request, auth: AuthManager) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        request: Request,
+        auth: AuthManager,
+        *,
+        observer: StreamObserver | None = None,
+        prepare: Callable[[], Awaitable[None]] | None = None,
+        on_complete: Callable[[Response], None] | None = None,
+    ) -> None:
         self._transport = transport
         self._request = request
         self._auth = auth
+        self._observer = observer
+        self._prepare = prepare
+        self._on_complete = on_complete
+        self._rate_limits: RateLimits | None = None
         self._http: HTTPResponse | None = None
         self._pending: deque[ResponseStreamEvent] = deque()
         self._failure: CodexError | None = None
@@ -80,7 +110,12 @@ class AsyncResponseStream:
     @property
     def response(self) -> Response:
         """The response as accumulated so far (final once the stream has ended)."""
-        return self._accumulator.response()
+        return self._with_rate_limits(self._accumulator.response())
+
+    @property
+    def rate_limits(self) -> RateLimits | None:
+        """The rate limits from the headers and ``codex.rate_limits`` events, when sent."""
+        return self._rate_limits
 
     def __aiter__(self) -> AsyncResponseStream:
         return self
@@ -101,7 +136,7 @@ class AsyncResponseStream:
         # Draining hands nothing to the caller, so a retryable failure may still be retried.
         while await self._wait_for_events(deliver=False):
             self._pending.clear()
-        return self._accumulator.response()
+        return self._with_rate_limits(self._accumulator.response())
 
     async def aclose(self) -> None:
         """Close the stream and release its connection. Idempotent."""
@@ -142,10 +177,14 @@ class AsyncResponseStream:
     async def _open(self) -> None:
         """Send the request (retrying what is retryable) unless it is already sent."""
         recoveries = 0
+        if self._prepare is not None:
+            prepare, self._prepare = self._prepare, None
+            await prepare()
         while self._http is None and not self._finished:
             auth_headers = await self._auth.headers(self._transport)
             try:
                 self._http = await self._transport.send(self._request, auth_headers)
+                self._saw_headers(self._http.headers)
             except AuthError as exc:
                 # 401: reload the stored credentials, else refresh them, then try again.
                 if exc.status_code != 401 or not await self._auth.recover(
@@ -154,6 +193,8 @@ class AsyncResponseStream:
                     raise
                 recoveries += 1
             except CodexError as exc:
+                if isinstance(exc, (RateLimitError, QuotaExceededError)) and exc.rate_limits:
+                    self._saw_rate_limits(exc.rate_limits)
                 await self._backoff_or_raise(exc)
 
     async def _wait_for_events(self, *, deliver: bool) -> bool:
@@ -226,11 +267,18 @@ class AsyncResponseStream:
             event_class = type(event)
             if event_class is ResponseFailedEvent or event_class is ResponseErrorEvent:
                 return await self._fail(self._error_from(event))
+            if event_class is CodexRateLimitsEvent:
+                limits = rate_limits_from_event(
+                    cast(CodexRateLimitsEvent, event), self._rate_limits
+                )
+                self._saw_rate_limits(limits)
             self._pending.append(event)
             if event_class in TERMINAL_EVENTS:
                 # Like the CLI, stop at the first terminal event.
                 self._finished = True
                 self._release()
+                if self._on_complete is not None:
+                    self._on_complete(self._with_rate_limits(self._accumulator.response()))
                 return None
         if not chunk:
             return await self._fail(self._ended_early(http))
@@ -251,15 +299,37 @@ class AsyncResponseStream:
         return StreamError("The stream ended before a response.completed event", response=partial)
 
     def _error_from(self, event: ResponseStreamEvent) -> CodexError:
+        response = self._with_rate_limits(self._accumulator.response())
         if isinstance(event, ResponseFailedEvent):
-            response = self._accumulator.response()
             error = unstructure(event.response.error) if event.response.error else None
-            return _error_from_stream(error, response)
-        assert isinstance(event, ResponseErrorEvent)
-        return _error_from_stream(
-            {"code": event.code, "message": event.message, "param": event.param},
-            self._accumulator.response(),
-        )
+            failure = _error_from_stream(error, response)
+        else:
+            assert isinstance(event, ResponseErrorEvent)
+            failure = _error_from_stream(
+                {"code": event.code, "message": event.message, "param": event.param}, response
+            )
+        limits = self._rate_limits
+        if isinstance(failure, (RateLimitError, QuotaExceededError)) and limits is not None:
+            failure.rate_limits = failure.rate_limits or limits
+            failure.resets_at = failure.resets_at or limits.resets_at
+        return failure
+
+    def _with_rate_limits(self, response: Response) -> Response:
+        if self._rate_limits is None:
+            return response
+        return attrs.evolve(response, rate_limits=self._rate_limits)
+
+    def _saw_headers(self, headers: Mapping[str, str]) -> None:
+        limits = rate_limits_from_headers(headers)
+        if limits is not None:
+            self._saw_rate_limits(limits)
+        if self._observer is not None:
+            self._observer._saw_headers(headers)
+
+    def _saw_rate_limits(self, limits: RateLimits) -> None:
+        self._rate_limits = limits
+        if self._observer is not None:
+            self._observer._saw_rate_limits(limits)
 
     async def _fail(self, failure: CodexError) -> None:
         """Retry if nothing reached the caller yet and the failure allows it; else keep it."""

@@ -7,6 +7,7 @@ through that portal, so no request, retry or parsing logic exists twice.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import functools
 import os
@@ -21,21 +22,30 @@ from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, overload
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from ._auth import LoginHandler, afinish_login, aget_token, alogin, arefresh, astart_login
+from ._catalog import Model
 from ._client import AsyncClient, AsyncResponses
+from ._conversation import AsyncConversation
 from ._events import ResponseOutputTextDeltaEvent, ResponseStreamEvent
-from ._models import Response
+from ._models import InputItem, Response, Tool
+from ._ratelimits import AccountUsage, RateLimits
 from ._store import TokenStore
 from ._stream import AsyncResponseStream
 from ._tokens import Account
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from typing_extensions import Unpack
 
-    from ._client import ResponseCreateParams
+    from ._client import ResponseCreateParams, ToolRunParams
+    from ._structured import ParsedResponse
+    from ._tools import ToolRunResult
 
 __all__ = [
     "Client",
     "CodexClient",
+    "Conversation",
+    "Models",
     "ResponseStream",
     "Responses",
     "finish_login",
@@ -152,6 +162,7 @@ class Client:
         login_handler: LoginHandler | None = None,
         issuer: str | None = None,
         callback_port: int | None = None,
+        client_version: str | None = None,
     ) -> None:
         self._kwargs: dict[str, Any] = {
             "access_token": access_token,
@@ -172,6 +183,7 @@ class Client:
             "login_handler": login_handler,
             "issuer": issuer,
             "callback_port": callback_port,
+            "client_version": client_version,
         }
         self._async = AsyncClient(**self._kwargs)
         self._kwargs["session_id"] = self._async.session_id  # the same session after fork()
@@ -182,8 +194,10 @@ class Client:
         self._finalizer = weakref.finalize(
             self, _finalize, self._portal, self._async, type(self).__name__
         )
-        #: ``client.responses.create(...)`` and ``client.responses.stream(...)``.
+        #: ``client.responses.create(...)``, ``.stream(...)``, ``.parse(...)``, ``.run_tools(...)``.
         self.responses = Responses(self)
+        #: ``client.models.list()`` and ``client.models.retrieve(slug)``.
+        self.models = Models(self)
 
     @property
     def base_url(self) -> str:
@@ -199,6 +213,26 @@ class Client:
     def account(self) -> Account | None:
         """The signed-in account (email, plan, ids, token expiry); None before sign-in."""
         return self._aclient.account
+
+    @property
+    def rate_limits(self) -> RateLimits | None:
+        """The last rate limits the backend reported (headers or events); None before any."""
+        return self._aclient.rate_limits
+
+    def usage(self) -> AccountUsage:
+        """The account's plan, usage windows and credits (``GET /wham/usage``)."""
+        return self._call(self._aclient.usage)
+
+    def conversation(self, *, model: str, instructions: str, **defaults: Any) -> Conversation:
+        """A multi-turn conversation that keeps its history; see ``Conversation``.
+
+        ``defaults`` (reasoning, tools, text, ...) apply to every turn.
+        """
+        self._check_open()
+        aconversation = self._aclient.conversation(
+            model=model, instructions=instructions, **defaults
+        )
+        return Conversation(aconversation, self)
 
     def login(self) -> Account:
         """Sign in now with the configured flow and store the credentials."""
@@ -308,6 +342,117 @@ class Responses:
         self._client._check_open()
         return ResponseStream(self._async.stream(**params), self._client)
 
+    def parse(
+        self, *, text_format: type[T], **params: Unpack[ResponseCreateParams]
+    ) -> ParsedResponse[T]:
+        """Create a response whose text is a JSON document of ``text_format``, parsed.
+
+        ``text_format`` is a pydantic model (or, with pydantic installed, a dataclass or a
+        TypedDict); its strict JSON schema is sent as ``text.format``. Returns a
+        ``ParsedResponse`` with ``output_parsed``. A refusal raises ``RefusalError``, an
+        incomplete response ``IncompleteResponseError``, a document that does not validate
+        ``StructuredOutputError``. Needs ``pip install 'codex-open-client[pydantic]'``.
+        """
+        return self._client._call(
+            functools.partial(self._async.parse, text_format=text_format, **params)
+        )
+
+    def run_tools(
+        self,
+        *,
+        tools: Sequence[Callable[..., Any] | Tool],
+        max_turns: int = 10,
+        raise_tool_errors: bool = False,
+        **params: Unpack[ToolRunParams],
+    ) -> ToolRunResult:
+        """Call the model, run the functions it asks for, feed the results back, repeat.
+
+        ``tools`` mixes plain functions (sync or async; their schema comes from their type
+        hints), ``FunctionTool``s and tool dicts. Stops when the model answers without
+        calling a function and returns a ``ToolRunResult`` (``response``, ``output_text``,
+        ``responses``, ``input``). A function that raises reports the error to the model,
+        unless ``raise_tool_errors=True``. More than ``max_turns`` responses raise
+        ``MaxTurnsExceededError``, which carries the result so far. Sync functions run on a
+        worker thread, async ones on the client's event loop.
+        """
+        return self._client._call(
+            functools.partial(
+                self._async.run_tools,
+                tools=tools,
+                max_turns=max_turns,
+                raise_tool_errors=raise_tool_errors,
+                **params,
+            )
+        )
+
+
+class Models:
+    """``client.models``: the models this account can use (cached for five minutes)."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    @property
+    def client_version(self) -> str:
+        """The ``client_version`` sent to ``/models``."""
+        return self._client._aclient.models.client_version
+
+    def list(self, *, force_refresh: bool = False) -> builtins.list[Model]:
+        """Every model of the catalog, in the backend's order (hidden ones included).
+
+        Served from the cache for five minutes; ``force_refresh=True`` asks the backend now.
+        """
+        models = self._client._aclient.models
+        return self._client._call(functools.partial(models.list, force_refresh=force_refresh))
+
+    def retrieve(self, slug: str) -> Model:
+        """The catalog entry of ``slug``; ``KeyError`` naming the known slugs when absent."""
+        return self._client._call(self._client._aclient.models.retrieve, slug)
+
+
+class Conversation:
+    """A conversation: ``conversation.ask("...")`` sends the history plus the new input.
+
+    Create it with ``client.conversation(model=..., instructions=..., **defaults)``; the
+    defaults apply to every turn and each turn may override them. A turn joins ``history``
+    only when its response completes, so a failed turn can simply be asked again.
+    """
+
+    def __init__(self, conversation: AsyncConversation, client: Client) -> None:
+        self._async = conversation
+        self._client = client
+
+    @property
+    def history(self) -> list[InputItem]:
+        """Every item so far: the user's inputs and the model's outputs, in order (a copy)."""
+        return self._async.history
+
+    @property
+    def session_id(self) -> str:
+        """Sent as ``session_id`` and ``prompt_cache_key`` with every turn."""
+        return self._async.session_id
+
+    @property
+    def model(self) -> str:
+        """The model slug of every turn."""
+        return self._async.model
+
+    def ask(self, input: str | Sequence[InputItem], **overrides: Any) -> Response:
+        """Send ``input`` after the history; return the ``Response`` and keep both."""
+        return self._client._call(functools.partial(self._async.ask, input, **overrides))
+
+    def stream(self, input: str | Sequence[InputItem], **overrides: Any) -> ResponseStream:
+        """Like ``ask`` but streamed: ``with conversation.stream("...") as stream:``."""
+        self._client._check_open()
+        return ResponseStream(self._async.stream(input, **overrides), self._client)
+
+    def clear(self) -> None:
+        """Forget the history (the session id stays)."""
+        self._async.clear()
+
+    def __repr__(self) -> str:
+        return repr(self._async).replace("AsyncConversation", "Conversation", 1)
+
 
 def _close_abandoned(portal: _Portal, stream: AsyncResponseStream) -> None:
     """A ``ResponseStream`` dropped unclosed (e.g. after ``break``): release its connection."""
@@ -340,6 +485,11 @@ class ResponseStream:
     def response(self) -> Response:
         """The response as accumulated so far (final once the stream has ended)."""
         return self._stream.response
+
+    @property
+    def rate_limits(self) -> RateLimits | None:
+        """The rate limits from the headers and ``codex.rate_limits`` events, when sent."""
+        return self._stream.rate_limits
 
     def __iter__(self) -> Iterator[ResponseStreamEvent]:
         return self

@@ -53,6 +53,19 @@ class Api:
     def run(self, coro: Any) -> Any:
         return self.loop.run_until_complete(coro)
 
+    @property
+    def client(self) -> Any:
+        """The ``Client`` or ``AsyncClient`` itself, for attributes that do no I/O."""
+        return self.sync if self.mode == "sync" else self.aclient
+
+    def call(self, path: str, *args: Any, **kwargs: Any) -> Any:
+        """Call ``client.<path>(...)`` in either mode, e.g. ``call("models.list")``."""
+        target = self.client
+        for name in path.split("."):
+            target = getattr(target, name)
+        result = target(*args, **kwargs)
+        return result if self.mode == "sync" else self.run(result)
+
     def create(self, **kwargs: Any) -> c.Response:
         params = {**BASE, **kwargs}
         if self.mode == "sync":

@@ -27,6 +27,7 @@ Run ``python -m codex_open_client.testing --port 8765`` to serve it from a termi
 
 from __future__ import annotations
 
+from ._documents import example_document
 from ._models_catalog import default_model_catalog
 from ._replies import (
     DEFAULT_REPLY_TEXT,
@@ -38,9 +39,11 @@ from ._replies import (
     function_call,
     http_error,
     incomplete_reply,
+    json_reply,
     message,
     rate_limited,
     reasoning,
+    refusal,
     reply,
     text_reply,
     tool_call_reply,
@@ -59,13 +62,16 @@ __all__ = [
     "custom_tool_call",
     "default_model_catalog",
     "error_event_reply",
+    "example_document",
     "failed_reply",
     "function_call",
     "http_error",
     "incomplete_reply",
+    "json_reply",
     "message",
     "rate_limited",
     "reasoning",
+    "refusal",
     "reply",
     "text_reply",
     "tool_call_reply",

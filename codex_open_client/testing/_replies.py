@@ -33,9 +33,11 @@ __all__ = [
     "function_call",
     "http_error",
     "incomplete_reply",
+    "json_reply",
     "message",
     "rate_limited",
     "reasoning",
+    "refusal",
     "reply",
     "text_reply",
     "tool_call_reply",
@@ -487,6 +489,48 @@ def message(
     "output_index", "content_index": 0, "delta", "logprobs": []}``.
     """
     return _message_part(text, deltas, status="completed", phase=phase)
+
+
+def refusal(text: str = "I can't help with that.") -> OutputPart:
+    """An assistant ``message`` whose content is a ``refusal`` part instead of text.
+
+    Item: ``{"id": "msg_…", "type": "message", "status": "completed", "role": "assistant",
+    "content": [{"type": "refusal", "refusal": text}]}``, streamed as
+    ``response.refusal.delta`` / ``response.refusal.done`` events.
+    """
+    item_id = _new_id("msg")
+    added: JSONObject = {
+        "id": item_id,
+        "type": "message",
+        "status": "in_progress",
+        "role": "assistant",
+        "content": [],
+    }
+    item: JSONObject = {
+        **added,
+        "status": "completed",
+        "content": [{"type": "refusal", "refusal": text}],
+    }
+
+    def events(output_index: int) -> list[JSONObject]:
+        where = {"item_id": item_id, "output_index": output_index, "content_index": 0}
+        return [
+            {"type": "response.refusal.delta", **where, "delta": text},
+            {"type": "response.refusal.done", **where, "refusal": text},
+        ]
+
+    return OutputPart(
+        item=item, added_item=added, events=events, output_tokens=_estimate_tokens(text)
+    )
+
+
+def json_reply(document: Any, **reply_options: Any) -> Reply:
+    """A streamed answer whose text is ``document`` as JSON (structured output).
+
+    ``reply_options`` are those of :func:`text_reply`. Without a queued reply the server
+    already answers a ``json_schema`` request with an example document for its schema.
+    """
+    return text_reply(json.dumps(document, ensure_ascii=False), **reply_options)
 
 
 def function_call(

@@ -17,9 +17,11 @@ import attrs
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from ._documents import example_document
 from ._models_catalog import catalog_etag, default_model_catalog
 from ._oauth import Answer, Identity, OAuthAuthority, rfc3339_now
 from ._replies import (
+    DEFAULT_REPLY_TEXT,
     Reply,
     _Cut,
     _End,
@@ -102,7 +104,20 @@ ReplyFactory = Callable[[RecordedRequest], Reply]
 
 
 def _default_reply(request: RecordedRequest) -> Reply:
-    """Answer with the default greeting (new ids for every request)."""
+    """Answer with the default greeting, or a JSON document when the request asks for one.
+
+    A ``json_schema`` text format gets an example document of its schema; ``json_object``
+    gets a small object. Ids are new for every request.
+    """
+    body = request.json if isinstance(request.json, dict) else {}
+    text = body.get("text")
+    fmt = text.get("format") if isinstance(text, dict) else None
+    if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
+        schema = fmt.get("schema")
+        if isinstance(schema, dict):
+            return text_reply(json.dumps(example_document(schema)))
+    if isinstance(fmt, dict) and fmt.get("type") == "json_object":
+        return text_reply(json.dumps({"answer": DEFAULT_REPLY_TEXT}))
     return text_reply()
 
 
@@ -314,6 +329,7 @@ class FakeCodexServer:
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._queue: deque[Reply | ReplyFactory] = deque()
+        self._plain_queues: dict[str, deque[Reply]] = {"models": deque(), "usage": deque()}
         self._requests: list[RecordedRequest] = []
         self._disconnects = 0
         self._oauth = OAuthAuthority()
@@ -499,6 +515,26 @@ class FakeCodexServer:
         with self._lock:
             self._queue.extend(replies)
 
+    def queue_for(self, endpoint: Literal["models", "usage"], *replies: Reply) -> None:
+        """Append plain answers (e.g. :func:`http_error`) for the next ``GET /models`` or
+        ``GET /wham/usage`` requests, served first in, first out, after the token check.
+
+        When none is queued, the endpoint answers normally.
+        """
+        if endpoint not in self._plain_queues:
+            raise ValueError(f"endpoint must be 'models' or 'usage', got {endpoint!r}")
+        for item in replies:
+            if not isinstance(item, Reply) or item.is_stream:
+                raise TypeError(f"expected a plain Reply such as http_error(...), got {item!r}")
+        with self._lock:
+            self._plain_queues[endpoint].extend(replies)
+
+    async def _queued_plain(self, endpoint: str, request: web.Request) -> web.StreamResponse | None:
+        with self._lock:
+            waiting = self._plain_queues[endpoint]
+            reply = waiting.popleft() if waiting else None
+        return None if reply is None else await self._send_plain(request, reply)
+
     @property
     def queued(self) -> int:
         """How many queued replies are still waiting for a request."""
@@ -534,6 +570,8 @@ class FakeCodexServer:
         """
         with self._lock:
             self._queue.clear()
+            for waiting in self._plain_queues.values():
+                waiting.clear()
             self._requests.clear()
             self._disconnects = 0
         self._oauth.clear()
@@ -756,17 +794,30 @@ class FakeCodexServer:
         answer = self._oauth.device_token(record.body, self.issuer, self.device_auto_approve)
         return self._answer(answer)
 
-    async def _handle_models(self, request: web.Request, record: RecordedRequest) -> web.Response:
+    async def _handle_models(
+        self, request: web.Request, record: RecordedRequest
+    ) -> web.StreamResponse:
         denied = self._check_auth(record)
         if denied is not None:
             return denied
-        models = list(self.model_catalog)
-        return self._json(200, {"models": models}, {"ETag": catalog_etag(models)})
+        queued = await self._queued_plain("models", request)
+        if queued is not None:
+            return queued
+        models = _visible_models(self.model_catalog, record.query.get("client_version"))
+        etag = catalog_etag(models)
+        if request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers={**self._ids(), "ETag": etag})
+        return self._json(200, {"models": models}, {"ETag": etag})
 
-    async def _handle_usage(self, request: web.Request, record: RecordedRequest) -> web.Response:
+    async def _handle_usage(
+        self, request: web.Request, record: RecordedRequest
+    ) -> web.StreamResponse:
         denied = self._check_auth(record)
         if denied is not None:
             return denied
+        queued = await self._queued_plain("usage", request)
+        if queued is not None:
+            return queued
         now = int(time.time())
         snap = rate_limit_snapshot(now)
 
@@ -983,6 +1034,29 @@ class FakeCodexServer:
         ):
             await asyncio.sleep(0.001)
         transport.close()
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    parts = []
+    for part in version.split("."):
+        digits = "".join(ch for ch in part if ch.isdigit())
+        parts.append(int(digits or 0))
+    return tuple(parts)
+
+
+def _visible_models(
+    catalog: Sequence[Mapping[str, Any]], client_version: str | None
+) -> list[Mapping[str, Any]]:
+    """The models a client of ``client_version`` sees: newer-only models are hidden."""
+    if not client_version:
+        return list(catalog)
+    version = _version_tuple(client_version)
+    return [
+        model
+        for model in catalog
+        if not model.get("minimal_client_version")
+        or _version_tuple(str(model["minimal_client_version"])) <= version
+    ]
 
 
 class _FactoryError(Exception):
