@@ -56,13 +56,13 @@ class AsyncConversation:
         """The model slug of every turn."""
         return str(self._params["model"])
 
-    async def ask(self, input: str | Sequence[InputItem], **overrides: Any) -> Response:
+    async def ask(self, input: str | Sequence[InputItem], /, **overrides: Any) -> Response:
         """Send ``input`` after the history; return the ``Response`` and keep both."""
         stream = self.stream(input, **overrides)
         async with stream:
             return await stream.get_final_response()
 
-    def stream(self, input: str | Sequence[InputItem], **overrides: Any) -> AsyncResponseStream:
+    def stream(self, input: str | Sequence[InputItem], /, **overrides: Any) -> AsyncResponseStream:
         """Like ``ask`` but streamed: ``async with conversation.stream("...") as stream:``.
 
         The turn joins the history when the stream reaches its final event.

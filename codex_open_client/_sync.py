@@ -437,11 +437,11 @@ class Conversation:
         """The model slug of every turn."""
         return self._async.model
 
-    def ask(self, input: str | Sequence[InputItem], **overrides: Any) -> Response:
+    def ask(self, input: str | Sequence[InputItem], /, **overrides: Any) -> Response:
         """Send ``input`` after the history; return the ``Response`` and keep both."""
         return self._client._call(functools.partial(self._async.ask, input, **overrides))
 
-    def stream(self, input: str | Sequence[InputItem], **overrides: Any) -> ResponseStream:
+    def stream(self, input: str | Sequence[InputItem], /, **overrides: Any) -> ResponseStream:
         """Like ``ask`` but streamed: ``with conversation.stream("...") as stream:``."""
         self._client._check_open()
         return ResponseStream(self._async.stream(input, **overrides), self._client)

@@ -41,6 +41,7 @@ class Api:
             "access_token": server.access_token,
             "account_id": server.account_id,
             "base_url": server.url,
+            "chatgpt_base_url": server.chatgpt_base_url,
             "max_retries": 0,
             **client_kwargs,
         }

@@ -1,0 +1,129 @@
+"""``client.conversation()``: history, reasoning replay, one session per conversation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import codex_open_client as c
+from codex_open_client.testing import (
+    FakeCodexServer,
+    failed_reply,
+    message,
+    reasoning,
+    reply,
+    text_reply,
+)
+
+from .conftest import Api
+
+
+def ask(api: Api, conversation: Any, text: Any, /, **overrides: Any) -> c.Response:
+    result = conversation.ask(text, **overrides)
+    return result if api.mode == "sync" else api.run(result)
+
+
+def stream_text(api: Api, conversation: Any, text: str) -> tuple[str, c.Response]:
+    if api.mode == "sync":
+        with conversation.stream(text) as stream:
+            return "".join(stream.text_deltas()), stream.get_final_response()
+
+    async def go() -> tuple[str, c.Response]:
+        async with conversation.stream(text) as stream:
+            deltas = [d async for d in stream.text_deltas()]
+            return "".join(deltas), await stream.get_final_response()
+
+    return api.run(go())  # type: ignore[no-any-return]
+
+
+def conversation_of(api: Api, **defaults: Any) -> Any:
+    return api.client.conversation(
+        model="gpt-5.1-codex-mini", instructions="You are helpful.", **defaults
+    )
+
+
+def test_history_grows_and_reasoning_is_replayed(api: Api, server: FakeCodexServer) -> None:
+    first = reply(reasoning(["**Name** noted"], encrypted_content="enc-1"), message("Hi Alice!"))
+    server.queue(first, text_reply("Your name is Alice."))
+    conversation = conversation_of(api, reasoning=c.Reasoning(effort="low", summary="auto"))
+    assert type(conversation).__name__ == (
+        "Conversation" if api.mode == "sync" else "AsyncConversation"
+    )
+    r1 = ask(api, conversation, "My name is Alice.")
+    r2 = ask(api, conversation, "What's my name?")
+    assert r1.output_text == "Hi Alice!"
+    assert r2.output_text == "Your name is Alice."
+
+    second = server.requests[-1].json
+    kinds = [(item["type"], item.get("role")) for item in second["input"]]
+    assert kinds == [
+        ("message", "user"),
+        ("reasoning", None),
+        ("message", "assistant"),
+        ("message", "user"),
+    ]
+    assert second["input"][1]["encrypted_content"] == "enc-1"
+    assert second["input"][3]["content"] == [{"type": "input_text", "text": "What's my name?"}]
+    assert second["reasoning"] == {"effort": "low", "summary": "auto"}
+    assert "reasoning.encrypted_content" in second["include"]
+    history = conversation.history
+    assert len(history) == 5
+    assert history[-1] == r2.output[0]
+
+
+def test_one_session_per_conversation(api: Api, server: FakeCodexServer) -> None:
+    one, two = conversation_of(api), conversation_of(api)
+    assert one.session_id != two.session_id != api.client.session_id
+    ask(api, one, "a")
+    ask(api, one, "b")
+    ask(api, two, "c")
+    sent = [(r.headers["session_id"], r.json["prompt_cache_key"]) for r in server.requests]
+    assert sent == [(one.session_id,) * 2, (one.session_id,) * 2, (two.session_id,) * 2]
+
+
+def test_streamed_turn_joins_the_history_when_it_completes(
+    api: Api, server: FakeCodexServer
+) -> None:
+    server.queue(text_reply("streamed answer"))
+    conversation = conversation_of(api)
+    text, response = stream_text(api, conversation, "Stream please")
+    assert text == "streamed answer" == response.output_text
+    assert [type(item) for item in conversation.history] == [
+        c.InputMessage,
+        c.ResponseOutputMessage,
+    ]
+
+
+def test_a_failed_turn_is_not_kept(api: Api, server: FakeCodexServer) -> None:
+    server.queue(failed_reply("invalid_prompt", "Nope"), text_reply("ok"))
+    conversation = conversation_of(api)
+    with pytest.raises(c.InvalidRequestError):
+        ask(api, conversation, "first try")
+    assert conversation.history == []
+    ask(api, conversation, "second try")
+    assert len(server.requests[-1].json["input"]) == 1
+
+
+def test_overrides_and_bad_arguments(api: Api, server: FakeCodexServer) -> None:
+    conversation = conversation_of(api, text=c.TextConfig(verbosity="low"))
+    ask(api, conversation, "hi", text=c.TextConfig(verbosity="high"))
+    assert server.requests[-1].json["text"] == {"verbosity": "high"}
+    with pytest.raises(TypeError, match=r"temperature.*Codex backend"):
+        ask(api, conversation, "hi", temperature=0.2)
+    with pytest.raises(TypeError, match="'input'"):
+        ask(api, conversation, "hi", input="other")
+    with pytest.raises(TypeError, match="max_output_tokens"):
+        conversation_of(api, max_output_tokens=10)
+    conversation.clear()
+    assert conversation.history == []
+    assert "gpt-5.1-codex-mini" in repr(conversation)
+
+
+def test_items_and_dicts_as_input(api: Api, server: FakeCodexServer) -> None:
+    conversation = conversation_of(api)
+    ask(api, conversation, [{"role": "user", "content": "from a dict"}])  # type: ignore[arg-type]
+    assert server.requests[-1].json["input"][0]["content"] == [
+        {"type": "input_text", "text": "from a dict"}
+    ]
+    assert conversation.history[0] == {"role": "user", "content": "from a dict"}
