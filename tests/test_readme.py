@@ -35,7 +35,10 @@ def test_readme_snippet_runs(code: str, server: FakeCodexServer) -> None:
     if "json.loads(response.output_text)" in code:
         server.queue(text_reply('{"name": "John Smith", "age": 30}'))
     with codex_open_client.Client(
-        access_token=server.access_token, account_id=server.account_id, base_url=server.url
+        access_token=server.access_token,
+        account_id=server.account_id,
+        base_url=server.url,
+        chatgpt_base_url=server.chatgpt_base_url,
     ) as client:
         namespace = {"client": client, "codex_open_client": codex_open_client, "json": json}
         root, ours = logging.getLogger(), logging.getLogger("codex_open_client")
