@@ -129,17 +129,18 @@ class FunctionTool:
 
     @classmethod
     def from_function(cls, fn: Callable[..., Any]) -> FunctionTool:
-        """A strict tool for ``fn``: its name, its docstring, a schema from its type hints.
+        """A tool for ``fn``: its name, its docstring, a strict schema from its type hints.
 
         Plain types (str, int, float, bool, None, list, dict, Literal, Optional, enums,
         dataclasses, TypedDicts) need nothing more; other types need pydantic
         (``pip install 'codex-open-client[pydantic]'``). ``Args:`` in the docstring and
-        ``Annotated[T, "..."]`` describe the parameters.
+        ``Annotated[T, "..."]`` describe the parameters. Strict mode cannot express a
+        ``dict[str, X]`` (free-form keys), so a function taking one gets ``strict=False``.
         """
         from ._schema import function_tool_parts
 
-        name, description, parameters = function_tool_parts(fn)
-        return cls(name=name, description=description, parameters=parameters)
+        name, description, parameters, strict = function_tool_parts(fn)
+        return cls(name=name, description=description, parameters=parameters, strict=strict)
 
 
 @frozen(kw_only=True)

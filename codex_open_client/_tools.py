@@ -129,14 +129,9 @@ def _toolbox(tools: object) -> _Toolbox:
             specs.append(tool)
             name = tool.get("name") if tool.get("type") in ("function", "custom") else None
         elif callable(tool):
-            from ._schema import function_tool_parts
-
-            fn_name, description, parameters = function_tool_parts(tool)
-            specs.append(
-                FunctionTool(
-                    name=fn_name, description=description, parameters=parameters, strict=True
-                )
-            )
+            spec = FunctionTool.from_function(tool)
+            specs.append(spec)
+            fn_name = spec.name
             functions[fn_name] = tool
             name = fn_name
         else:
