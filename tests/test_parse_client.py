@@ -166,7 +166,7 @@ def test_without_pydantic_parse_names_the_extra(server: FakeCodexServer) -> None
             except ImportError as exc:
                 print("ImportError:", exc)
             # create() and plain JSON schemas need no pydantic.
-            answer = client.responses.create(model="gpt-5.1-codex-mini", instructions="x", input="x")
+            answer = client.responses.create(model="gpt-5.1-codex-mini", instructions="", input="x")
             print(answer.status)
         """
     )
