@@ -238,9 +238,12 @@ def build_responses_request(
     if text is not None:
         body["text"] = build_text(text)
     if service_tier is not None:
-        if service_tier not in SERVICE_TIERS:
-            raise ValueError(f"service_tier must be one of {SERVICE_TIERS}, got {service_tier!r}")
-        body["service_tier"] = service_tier
+        if service_tier not in SERVICE_TIERS and service_tier != "fast":
+            raise ValueError(
+                f"service_tier must be one of {SERVICE_TIERS} (or 'fast'), got {service_tier!r}"
+            )
+        # The CLI's "fast" tier is sent as "priority".
+        body["service_tier"] = "priority" if service_tier == "fast" else service_tier
     if include is not None:
         if not isinstance(include, (list, tuple)) or not all(isinstance(i, str) for i in include):
             raise TypeError(

@@ -1,0 +1,53 @@
+"""Every request parameter through both clients, and the ones the backend refuses."""
+
+from __future__ import annotations
+
+import pytest
+
+import codex_open_client as c
+from codex_open_client.testing import FakeCodexServer
+
+from .conftest import Api
+
+
+@pytest.mark.parametrize("effort", ["none", "minimal", "low", "medium", "high", "xhigh"])
+def test_every_reasoning_effort(api: Api, server: FakeCodexServer, effort: str) -> None:
+    api.create(reasoning=c.Reasoning(effort=effort))  # type: ignore[arg-type]
+    assert server.requests[-1].json["reasoning"] == {"effort": effort}
+
+
+@pytest.mark.parametrize("summary", ["auto", "concise", "detailed", "none"])
+def test_every_reasoning_summary(api: Api, server: FakeCodexServer, summary: str) -> None:
+    api.create(reasoning={"effort": "low", "summary": summary})
+    assert server.requests[-1].json["reasoning"] == {"effort": "low", "summary": summary}
+
+
+def test_the_other_parameters_reach_the_wire(api: Api, server: FakeCodexServer) -> None:
+    api.create(
+        service_tier="flex",
+        include=["reasoning.encrypted_content"],
+        prompt_cache_key="cache-1",
+        text=c.TextConfig(verbosity="high"),
+        parallel_tool_calls=False,
+        timeout=30,
+    )
+    body = server.requests[-1].json
+    assert body["service_tier"] == "flex"
+    assert body["include"] == ["reasoning.encrypted_content"]
+    assert body["prompt_cache_key"] == "cache-1"
+    assert body["text"] == {"verbosity": "high"}
+    api.create(service_tier="fast")  # the CLI's name for the priority tier
+    assert server.requests[-1].json["service_tier"] == "priority"
+    with pytest.raises(ValueError, match="service_tier"):
+        api.create(service_tier="turbo")
+    with pytest.raises(ValueError, match="verbosity"):
+        api.create(text=c.TextConfig(verbosity="loud"))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "name", ["max_output_tokens", "temperature", "top_p", "previous_response_id", "metadata"]
+)
+def test_refused_parameters_never_leave(api: Api, server: FakeCodexServer, name: str) -> None:
+    with pytest.raises(TypeError, match=f"'{name}': the Codex backend rejects it"):
+        api.create(**{name: 1})
+    assert server.requests == []
