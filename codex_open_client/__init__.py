@@ -290,6 +290,24 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def _log_from_environment() -> None:
+    """``CODEX_OPEN_CLIENT_LOG=debug`` (or info, warning): log to stderr, for quick debugging."""
+    import os
+
+    level = os.environ.get("CODEX_OPEN_CLIENT_LOG", "").strip().upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        return
+    import logging
+
+    logger = logging.getLogger(__name__)
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(level)
+
+
+_log_from_environment()
+
 # Public classes show as codex_open_client.X in reprs, docs and tracebacks. Their string
 # annotations are resolved first, while __module__ still names the module that defines them.
 for _name in __all__:

@@ -277,6 +277,9 @@ class AsyncResponseStream:
                 # Like the CLI, stop at the first terminal event.
                 self._finished = True
                 self._release()
+                if logger.isEnabledFor(logging.DEBUG):
+                    final = self._accumulator.response()
+                    logger.debug("stream ended: %s %s", final.id, final.status)
                 if self._on_complete is not None:
                     self._on_complete(self._with_rate_limits(self._accumulator.response()))
                 return None
@@ -333,6 +336,7 @@ class AsyncResponseStream:
 
     async def _fail(self, failure: CodexError) -> None:
         """Retry if nothing reached the caller yet and the failure allows it; else keep it."""
+        logger.debug("stream failed: %s", failure)
         self._release()
         if not self._delivered:
             try:
