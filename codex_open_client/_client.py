@@ -209,7 +209,7 @@ class AsyncClient:
 
     # The stream observer: what streams learn about the account.
     def _saw_headers(self, headers: Mapping[str, str]) -> None:
-        self.models.note_etag(headers.get("x-models-etag"))
+        self.models._note_etag(headers.get("x-models-etag"))
 
     def _saw_rate_limits(self, rate_limits: RateLimits) -> None:
         self._rate_limits = rate_limits
@@ -409,7 +409,7 @@ async def _warn_if_original_unsupported(client: AsyncClient, model: str) -> None
     """Warn when the catalog says ``model`` cannot take ``detail="original"`` images."""
     from ._exceptions import CodexError
 
-    entry = client.models.cached(model)
+    entry = client.models._cached(model)
     if entry is None:
         try:
             entry = next((m for m in await client.models.list() if m.slug == model), None)

@@ -43,8 +43,12 @@ class AsyncConversation:
         self._client = client
         self._params: dict[str, Any] = {"model": model, "instructions": instructions, **defaults}
         self._history: list[InputItem] = []
-        #: Sent as ``session_id`` and ``prompt_cache_key`` with every turn.
-        self.session_id = str(uuid.uuid4())
+        self._session_id = str(uuid.uuid4())
+
+    @property
+    def session_id(self) -> str:
+        """Sent as ``session_id`` and ``prompt_cache_key`` with every turn."""
+        return self._session_id
 
     @property
     def history(self) -> list[InputItem]:

@@ -151,14 +151,14 @@ class AsyncModels:
         known = ", ".join(model.slug for model in models)
         raise KeyError(f"no model {slug!r} in the catalog; known models: {known}")
 
-    def cached(self, slug: str) -> Model | None:
+    def _cached(self, slug: str) -> Model | None:
         """The cached entry of ``slug`` (no I/O), or None when unknown."""
         for model in self._models or ():
             if model.slug == slug:
                 return model
         return None
 
-    def note_etag(self, etag: str | None) -> None:
+    def _note_etag(self, etag: str | None) -> None:
         """A ``/responses`` answer named the catalog's ETag: a different one makes it stale."""
         if etag and self._models is not None:
             if etag == self._etag:

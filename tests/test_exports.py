@@ -58,6 +58,8 @@ def test_methods_match() -> None:
         (c.Client, c.AsyncClient),
         (c.Responses, c.AsyncResponses),
         (c.ResponseStream, c.AsyncResponseStream),
+        (c.Models, c.AsyncModels),
+        (c.Conversation, c.AsyncConversation),
     ]
     for sync_cls, async_cls in pairs:
         sync_names = {n for n in dir(sync_cls) if not n.startswith("_")}
@@ -74,3 +76,24 @@ def test_import_does_not_load_aiohttp_or_pydantic() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_every_public_name_has_a_docstring() -> None:
+    """help(codex_open_client.X) explains every public class, function, method and property."""
+    import inspect
+
+    missing = []
+    for name in c.__all__:
+        obj = getattr(c, name)
+        if not (inspect.isclass(obj) or inspect.isfunction(obj)):
+            continue
+        if not (obj.__doc__ or "").strip():
+            missing.append(name)
+        if inspect.isclass(obj):
+            for attr, value in vars(obj).items():
+                member = value.fget if isinstance(value, property) else value
+                if attr.startswith("_") or not (inspect.isfunction(member) or callable(member)):
+                    continue
+                if not (getattr(member, "__doc__", "") or "").strip():
+                    missing.append(f"{name}.{attr}")
+    assert missing == []
