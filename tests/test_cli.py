@@ -1,0 +1,463 @@
+"""The ``codex-open-client`` command line, run as a subprocess against fake backends.
+
+Scripted scenarios use the session ``FakeCodexServer`` through ``CODEX_BASE_URL`` and
+``CODEX_ACCESS_TOKEN``; ``--fake`` runs use the CLI's own in-process fake. Every run has its
+own empty ``HOME`` and ``CODEX_HOME``, so nothing can read or write the real ``~/.codex``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codex_open_client._cli import main
+from codex_open_client.testing import (
+    FakeCodexServer,
+    http_error,
+    message,
+    rate_limited,
+    reasoning,
+    reply,
+    text_reply,
+    usage_limit_reached,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+COMMAND = [sys.executable, "-W", "error", "-m", "codex_open_client"]
+PREFIX = "codex-open-client: error: "
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """A clean environment: no CODEX_* settings, and empty HOME and CODEX_HOME folders."""
+    home, codex_home = tmp_path / "home", tmp_path / "codex-home"
+    home.mkdir()
+    codex_home.mkdir()
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("CODEX_")}
+    return {**clean, "HOME": str(home), "CODEX_HOME": str(codex_home)}
+
+
+@pytest.fixture
+def served(env: dict[str, str], server: FakeCodexServer) -> dict[str, str]:
+    """The environment pointing the CLI at the session fake backend, with its token."""
+    return {
+        **env,
+        "CODEX_BASE_URL": server.url,
+        "CODEX_ACCESS_TOKEN": server.access_token,
+        "CODEX_ACCOUNT_ID": server.account_id,
+    }
+
+
+def run(
+    *args: str, env: Mapping[str, str], input: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*COMMAND, *args],
+        cwd=REPO_ROOT,
+        env=dict(env),
+        input=input if input is not None else "",
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
+    """The single stderr line of a failed run (no traceback)."""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(PREFIX)
+    return lines[0]
+
+
+def assert_empty(*folders: str) -> None:
+    for folder in folders:
+        assert list(Path(folder).iterdir()) == [], f"{folder} was written to"
+
+
+def held_reply(gate: threading.Event, deltas: list[str]) -> Any:
+    """A reply that sends its first text delta, then waits for ``gate``."""
+    answer = reply(message("".join(deltas), deltas=deltas))
+    types = [event["type"] for event in answer.events]
+    return answer.hold(gate, after=types.index("response.output_text.delta") + 1)
+
+
+@pytest.fixture
+def sigint_default() -> Iterator[None]:
+    """Children start with SIGINT at its default, even when this process ignores it."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+class Child:
+    """A CLI subprocess whose stdout is read as it arrives."""
+
+    def __init__(self, *args: str, env: Mapping[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [*COMMAND, *args],
+            cwd=REPO_ROOT,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        self.chunks: queue.Queue[bytes] = queue.Queue()
+        self.reader = threading.Thread(target=self._pump, daemon=True)
+        self.reader.start()
+
+    def _pump(self) -> None:
+        stdout = self.process.stdout
+        assert stdout is not None
+        with stdout:
+            while chunk := stdout.read1(4096):
+                self.chunks.put(chunk)
+
+    def read_until(self, text: bytes) -> bytes:
+        seen = b""
+        while text not in seen:
+            seen += self.chunks.get(timeout=20)
+        return seen
+
+    def finish(self) -> tuple[int, bytes, str]:
+        """Wait for the exit: status, the rest of stdout, stderr."""
+        status = self.process.wait(timeout=20)
+        self.reader.join(10)
+        rest = b""
+        while not self.chunks.empty():
+            rest += self.chunks.get()
+        assert self.process.stderr is not None
+        with self.process.stderr:
+            stderr = self.process.stderr.read().decode()
+        return status, rest, stderr
+
+    def close(self) -> None:
+        """Kill the child if it still runs and release its pipes."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+        self.reader.join(10)
+        for pipe in (self.process.stdout, self.process.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
+# --------------------------------------------------------------------------- usage
+
+
+def test_main_returns_the_status_instead_of_exiting(capsys: pytest.CaptureFixture[str]) -> None:
+    """main() returns 0 for --help and 2 for a usage error; it never raises SystemExit."""
+    assert main(["--help"]) == 0
+    assert "ask" in capsys.readouterr().out
+    assert main(["no-such-command"]) == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["ask"],
+        ["ask", "hi", "--reasoning", "enormous"],
+        ["--max-retries", "-1", "status"],
+        ["--fake", "--base-url", "http://127.0.0.1:1/backend-api/codex", "status"],
+        ["login", "--device", "--headless"],
+    ],
+    ids=["no-command", "no-prompt", "bad-effort", "bad-retries", "fake-and-url", "two-flows"],
+)
+def test_usage_errors_exit_2(args: list[str], env: dict[str, str]) -> None:
+    result = run(*args, env=env)
+    assert result.returncode == 2, result.stderr
+    assert "usage: codex-open-client" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# --------------------------------------------------------------------------- --fake
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["login"], "Signed in as user@example.com (plus plan) on the fake backend"),
+        (["login", "--device"], "Signed in as user@example.com"),
+        (["login", "--headless"], "Signed in as user@example.com"),
+        (["logout"], "Signed out."),
+        (["status"], "user@example.com"),
+        (["models"], "gpt-5.1-codex-mini"),
+        (["usage"], "credits"),
+        (["ask", "Hi"], "Hello from the fake Codex backend!"),
+    ],
+    ids=["login", "login-device", "login-headless", "logout", "status", "models", "usage", "ask"],
+)
+def test_fake_commands_work_offline_and_leave_home_alone(
+    args: list[str], expected: str, env: dict[str, str]
+) -> None:
+    """--fake signs in against its own fake, in a temporary folder: HOME stays empty."""
+    result = run("--fake", *args, env=env)
+    assert result.returncode == 0, result.stderr
+    assert expected in result.stdout
+    assert "Traceback" not in result.stderr
+    assert_empty(env["HOME"], env["CODEX_HOME"])
+
+
+def test_fake_status_and_usage_show_the_windows(env: dict[str, str]) -> None:
+    status = run("--fake", "status", env=env)
+    assert status.returncode == 0, status.stderr
+    for text in ("plan", "plus", "acct_fake", "token expires", "primary (5h)", "% used"):
+        assert text in status.stdout
+    usage = run("--fake", "usage", env=env)
+    assert usage.returncode == 0, usage.stderr
+    for text in ("plus", "primary (5h)", "secondary (7d)", "resets", "credits"):
+        assert text in usage.stdout
+
+
+def test_fake_models_is_a_table(env: dict[str, str]) -> None:
+    result = run("--fake", "models", env=env)
+    assert result.returncode == 0, result.stderr
+    header, *rows = result.stdout.splitlines()
+    assert header.split() == ["SLUG", "NAME", "CONTEXT", "REASONING", "DEFAULT"]
+    mini = next(row.split() for row in rows if row.startswith("gpt-5.1-codex-mini "))
+    assert mini[2] == "272,000" and "medium" in mini[3].split(",") and mini[4] == "medium"
+
+
+def test_stored_credentials_status_then_logout(
+    env: dict[str, str], server: FakeCodexServer
+) -> None:
+    """Without --fake the credentials are $CODEX_HOME/auth.json; logout revokes and deletes."""
+    auth = Path(env["CODEX_HOME"]) / "auth.json"
+    auth.write_text(json.dumps(server.mint_credentials()))
+    flags = ["--base-url", server.url, "--issuer", server.issuer]
+    status = run(*flags, "status", env=env)
+    assert status.returncode == 0, status.stderr
+    assert "user@example.com" in status.stdout and "primary (5h)" in status.stdout
+    assert [r.path for r in server.requests] == ["/backend-api/wham/usage"]
+    # logout ignores $CODEX_ACCESS_TOKEN: it is about the stored sign-in
+    logout = run(*flags, "logout", env={**env, "CODEX_ACCESS_TOKEN": "other-token"})
+    assert logout.returncode == 0, logout.stderr
+    assert logout.stdout == "Signed out.\n"
+    assert not auth.exists()
+    assert server.revoked and "other-token" not in server.revoked
+
+
+# --------------------------------------------------------------------------- ask
+
+
+def test_ask_streams_text_before_the_response_ends(
+    served: dict[str, str], server: FakeCodexServer
+) -> None:
+    """The first delta is on stdout while the server still holds the rest of the answer."""
+    gate = threading.Event()
+    server.queue(held_reply(gate, ["Hello ", "there ", "world"]))
+    child = Child("ask", "Hi", env=served)
+    try:
+        first = child.read_until(b"Hello ")
+        assert child.process.poll() is None
+        gate.set()
+        status, rest, stderr = child.finish()
+    finally:
+        gate.set()
+        child.close()
+    assert status == 0, stderr
+    assert (first + rest).decode() == "Hello there world\n"
+    assert stderr == ""
+
+
+def test_ask_reads_the_prompt_from_stdin_and_the_model_from_env(
+    served: dict[str, str], server: FakeCodexServer
+) -> None:
+    result = run("ask", "-", env={**served, "CODEX_MODEL": "gpt-5.4"}, input="Prompt from stdin\n")
+    assert result.returncode == 0, result.stderr
+    body = server.requests[-1].json
+    assert body["model"] == "gpt-5.4"
+    assert "Prompt from stdin" in json.dumps(body["input"])
+    assert body["instructions"] == "You are a helpful assistant."
+    override = run("ask", "Hi", "-m", "gpt-5.3-codex", "-i", "Be terse.", env=served)
+    assert override.returncode == 0, override.stderr
+    assert server.requests[-1].json["model"] == "gpt-5.3-codex"
+    assert server.requests[-1].json["instructions"] == "Be terse."
+
+
+def test_ask_json_prints_the_final_response(
+    served: dict[str, str], server: FakeCodexServer
+) -> None:
+    server.queue(text_reply("Forty-two."))
+    result = run("ask", "Hi", "--json", env=served)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["output_text"] == "Forty-two."
+    assert data["status"] == "completed"
+    assert data["output"][-1]["content"][0]["text"] == "Forty-two."
+
+
+def test_ask_schema_sends_a_strict_json_schema(
+    served: dict[str, str], server: FakeCodexServer, tmp_path: Path
+) -> None:
+    schema = {
+        "type": "object",
+        "properties": {"name": {"type": "string"}},
+        "required": ["name"],
+        "additionalProperties": False,
+    }
+    path = tmp_path / "person.json"
+    path.write_text(json.dumps(schema))
+    server.queue(text_reply('{"name": "Ann"}'))
+    result = run("ask", "Who?", "--schema", str(path), "--no-stream", env=served)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"name": "Ann"}
+    sent = server.requests[-1].json["text"]["format"]
+    assert sent == {"type": "json_schema", "name": "person", "schema": schema, "strict": True}
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    assert run("ask", "Who?", "--schema", str(bad), env=served).returncode == 2
+
+
+def test_ask_image_sends_a_data_url(
+    served: dict[str, str], server: FakeCodexServer, tmp_path: Path
+) -> None:
+    pixels = b"\x89PNG\r\n\x1a\n fake image bytes"
+    path = tmp_path / "picture.png"
+    path.write_bytes(pixels)
+    result = run("ask", "What is this?", "--image", str(path), env=served)
+    assert result.returncode == 0, result.stderr
+    (item,) = server.requests[-1].json["input"]
+    parts = {part["type"]: part for part in item["content"]}
+    assert parts["input_text"]["text"] == "What is this?"
+    prefix = "data:image/png;base64,"
+    assert parts["input_image"]["image_url"].startswith(prefix)
+    assert base64.b64decode(parts["input_image"]["image_url"][len(prefix) :]) == pixels
+    missing = run("ask", "Hi", "--image", str(tmp_path / "nope.png"), env=served)
+    assert missing.returncode == 2
+    assert "nope.png" in one_error_line(missing)
+
+
+def test_ask_reasoning_summary_goes_to_stderr(
+    served: dict[str, str], server: FakeCodexServer
+) -> None:
+    server.queue(reply(reasoning(["Thinking about it"]), message("The answer.")))
+    result = run("ask", "Hi", "--reasoning", "high", "--summary", env=served)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "The answer.\n"
+    assert result.stderr == "Thinking about it\n"
+    assert server.requests[-1].json["reasoning"] == {"effort": "high", "summary": "auto"}
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "fragment"),
+    [
+        (usage_limit_reached(), 4, "usage limit"),
+        (rate_limited(), 4, "Rate limit reached"),
+        (http_error(400, {"detail": "Unsupported parameter: x"}), 1, "Unsupported parameter"),
+        (http_error(500), 1, "HTTP 500"),
+        (http_error(401), 3, "HTTP 401"),
+    ],
+    ids=["quota", "rate-limit", "invalid", "server", "unauthorized"],
+)
+def test_api_errors_exit_with_their_status_and_one_line(
+    answer: Any, status: int, fragment: str, served: dict[str, str], server: FakeCodexServer
+) -> None:
+    server.queue(answer)
+    result = run("--max-retries", "0", "ask", "Hi", env=served)
+    assert result.returncode == status
+    assert fragment in one_error_line(result)
+    assert result.stdout == ""
+
+
+def test_not_signed_in_exits_3(env: dict[str, str]) -> None:
+    """No stored credentials and no token: a hint to sign in, no sign-in attempt."""
+    for command in (["ask", "Hi"], ["status"], ["models"], ["usage"]):
+        result = run(*command, env=env)
+        assert result.returncode == 3, result.stderr
+        assert "not signed in" in one_error_line(result)
+    assert_empty(env["HOME"], env["CODEX_HOME"])
+
+
+def test_network_error_exits_5(served: dict[str, str]) -> None:
+    base_url = f"http://127.0.0.1:{free_port()}/backend-api/codex"
+    result = run("--max-retries", "0", "--base-url", base_url, "ask", "Hi", env=served)
+    assert result.returncode == 5
+    assert "Connection error" in one_error_line(result)
+
+
+def test_debug_shows_the_traceback_and_the_sdk_log(
+    served: dict[str, str], server: FakeCodexServer
+) -> None:
+    server.queue(http_error(400, {"detail": "Unsupported parameter: x"}))
+    result = run("--debug", "--max-retries", "0", "ask", "Hi", env=served)
+    assert result.returncode == 1
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "codex_open_client DEBUG" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith(PREFIX + "HTTP 400")
+
+
+@pytest.mark.usefixtures("sigint_default")
+def test_ctrl_c_stops_the_stream_and_exits_130(
+    served: dict[str, str], server: FakeCodexServer
+) -> None:
+    gate = threading.Event()  # never set: the answer is held until the client leaves
+    server.queue(held_reply(gate, ["Partial ", "answer"]))
+    child = Child("ask", "Hi", env=served)
+    try:
+        child.read_until(b"Partial ")
+        child.process.send_signal(signal.SIGINT)
+        status, rest, stderr = child.finish()
+    finally:
+        child.close()
+    assert status == 130
+    assert rest == b"\n"  # the partial line is finished
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+    assert server.wait_for_disconnects(1) == 1
+
+
+def test_broken_pipe_exits_quietly(served: dict[str, str], server: FakeCodexServer) -> None:
+    """``| head -c 5``: the reader goes away mid-stream; no error message, status 141."""
+    gate = threading.Event()
+    server.queue(held_reply(gate, ["First ", "second ", "third"]))
+    process = subprocess.Popen(
+        [*COMMAND, "ask", "Hi"],
+        cwd=REPO_ROOT,
+        env=served,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout.read(6) == b"First "
+        process.stdout.close()
+        gate.set()
+        status = process.wait(timeout=20)
+        with process.stderr:
+            stderr = process.stderr.read().decode()
+    finally:
+        gate.set()
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+        for pipe in (process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()
+    assert status == 141
+    assert stderr == ""
