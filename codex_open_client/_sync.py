@@ -123,14 +123,16 @@ def _finalize(portal: _Portal, client: AsyncClient, name: str) -> None:
     """Safety net for a ``Client`` that was never closed: stop its loop, never start one."""
     if sys.is_finalizing() or not portal.running:
         return
-    warnings.warn(
-        f"{name} was not closed; use `with Client(...) as client:` or call client.close()",
-        ResourceWarning,
-        stacklevel=1,
-    )
-    with contextlib.suppress(Exception):
-        portal.call(client.aclose)
-    portal.stop()
+    try:
+        warnings.warn(
+            f"{name} was not closed; use `with Client(...) as client:` or call client.close()",
+            ResourceWarning,
+            stacklevel=1,
+        )
+    finally:  # the warning may be an error (-W error): the loop thread must stop anyway
+        with contextlib.suppress(Exception):
+            portal.call(client.aclose)
+        portal.stop()
 
 
 class Client:

@@ -9,6 +9,7 @@ import os
 import signal
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -138,6 +139,20 @@ def test_unclosed_client_warns_and_stops_its_thread(server: FakeCodexServer) -> 
     client = sync_client(server)
     client.responses.create(**BASE)
     with pytest.warns(ResourceWarning, match="was not closed"):
+        del client
+        gc.collect()
+    assert wait_for(lambda: not any("codex-open-client" in t.name for t in threading.enumerate()))
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_unclosed_client_stops_its_thread_when_warnings_are_errors(
+    server: FakeCodexServer,
+) -> None:
+    """Under -W error the ResourceWarning raises; the loop thread must still stop."""
+    client = sync_client(server)
+    client.responses.create(**BASE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         del client
         gc.collect()
     assert wait_for(lambda: not any("codex-open-client" in t.name for t in threading.enumerate()))
