@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import nox
@@ -42,45 +38,29 @@ def typecheck(session: nox.Session) -> None:
     session.run("mypy", "--strict", "codex_open_client")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @nox.session
 def examples(session: nox.Session) -> None:
-    """Run every script in examples/ against the fake backend."""
-    install(session, "-e", ".")
-    port = _free_port()
-    passthrough = isinstance(session.virtualenv, nox.virtualenv.PassthroughEnv)
-    python = sys.executable if passthrough else str(Path(session.bin) / "python")
-    server = subprocess.Popen(
-        [python, "-m", "codex_open_client.testing", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    session.error("the fake backend did not start")
-                time.sleep(0.1)
-        env = {
-            "CODEX_BASE_URL": f"http://127.0.0.1:{port}/backend-api/codex",
-            "CODEX_ACCESS_TOKEN": "fake-access-token",
-            "CODEX_ACCOUNT_ID": "acct_fake",
-        }
-        for script in sorted((ROOT / "examples").glob("*.py")):
-            session.log(f"example: {script.name}")
-            session.run("python", str(script), env=env)
-    finally:
-        server.terminate()
-        server.wait(10)
+    """Run every script in examples/ offline, against the fake backend; fail if any fails.
+
+    CODEX_OPEN_CLIENT_FAKE=1 makes each example start the fake in its own process
+    (examples/_support.py): no server to manage here.
+    """
+    install(session, "-e", ".[pydantic]", "pytest")
+    failed = []
+    for script in sorted((ROOT / "examples").glob("*.py")):
+        if script.name.startswith("_"):
+            continue  # the shared helper, not an example
+        session.log(f"example: {script.name}")
+        if script.name.startswith("test_"):  # a pytest module
+            command = ["python", "-m", "pytest", "-q", str(script)]
+        else:
+            command = ["python", str(script)]
+        try:
+            session.run(*command, env={"CODEX_OPEN_CLIENT_FAKE": "1"})
+        except nox.command.CommandFailed:
+            failed.append(script.name)  # run the others too, then report them all
+    if failed:
+        session.error(f"examples failed: {', '.join(failed)}")
 
 
 @nox.session
