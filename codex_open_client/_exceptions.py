@@ -373,8 +373,9 @@ def _error_for_code(
     if code == "context_length_exceeded":
         return ContextWindowError(message, **kwargs)
     if code in _QUOTA_CODES:
-        reset = _int(error.get("resets_at"))
-        resets_at = None if reset is None else datetime.fromtimestamp(reset, timezone.utc)
+        from ._ratelimits import unix_to_datetime
+
+        resets_at = unix_to_datetime(_int(error.get("resets_at")))
         plan_type = error.get("plan_type")
         return QuotaExceededError(message, resets_at=resets_at, plan_type=plan_type, **kwargs)
     return None

@@ -66,6 +66,14 @@ REASONING_SUMMARIES: tuple[str, ...] = ("auto", "concise", "detailed", "none")
 IMAGE_DETAILS: tuple[str, ...] = ("auto", "low", "high", "original")
 VERBOSITIES: tuple[str, ...] = ("low", "medium", "high")
 
+_IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+}
+
 # --------------------------------------------------------------------------- configuration
 
 
@@ -211,7 +219,9 @@ class InputImage:
         """
         if detail not in IMAGE_DETAILS:
             raise ValueError(f"detail must be one of {IMAGE_DETAILS}, got {detail!r}")
-        media_type, _ = mimetypes.guess_type(os.fspath(path))
+        extension = os.path.splitext(os.fspath(path))[1].lower()
+        # Known here first: mimetypes lacks .webp before Python 3.13 without a mime.types file.
+        media_type = _IMAGE_TYPES.get(extension) or mimetypes.guess_type(os.fspath(path))[0]
         if media_type is None or not media_type.startswith("image/"):
             raise ValueError(
                 f"InputImage.from_path({os.fspath(path)!r}): cannot tell the image type from "

@@ -179,7 +179,8 @@ def _parse_bool(text: str | None) -> bool | None:
     return None
 
 
-def _utc(seconds: float | None) -> datetime | None:
+def unix_to_datetime(seconds: float | None) -> datetime | None:
+    """Unix seconds as an aware UTC datetime; None for None or an impossible value."""
     if seconds is None:
         return None
     try:
@@ -209,7 +210,7 @@ def _header_window(headers: Mapping[str, str], base: str, now: float) -> RateLim
         # Servers older than CLI 0.48 only send the relative form.
         after = _parse_float(headers.get(f"{base}-reset-after-seconds"))
         reset_at = None if after is None else now + after
-    resets_at = _utc(reset_at)
+    resets_at = unix_to_datetime(reset_at)
     # As the CLI: a zero window with no length and no reset time is "not reported".
     if used == 0 and not minutes and resets_at is None:
         return None
@@ -295,7 +296,7 @@ def _event_window(window: CodexRateLimitWindow | None) -> RateLimitWindow | None
     return RateLimitWindow(
         used_percent=float(window.used_percent),
         window_minutes=window.window_minutes,
-        resets_at=_utc(window.reset_at),
+        resets_at=unix_to_datetime(window.reset_at),
     )
 
 
@@ -376,7 +377,7 @@ def _usage_window(value: Any, now: float) -> RateLimitWindow | None:
     return RateLimitWindow(
         used_percent=used,
         window_minutes=None if seconds is None else int(seconds // 60),
-        resets_at=_utc(reset_at),
+        resets_at=unix_to_datetime(reset_at),
     )
 
 

@@ -22,12 +22,11 @@ from ._models import (
     VERBOSITIES,
     CustomTool,
     FunctionTool,
-    ImageGenerationTool,
     InputItem,
     Reasoning,
     TextConfig,
+    Tool,
     UnknownItem,
-    WebSearchTool,
 )
 from ._serde import unstructure
 from ._version import VERSION
@@ -250,8 +249,9 @@ def build_responses_request(
                 "include must be a list of strings, e.g. ['reasoning.encrypted_content']"
             )
         body["include"] = list(include)
-    elif reasoning is not None:
-        # Without it the reasoning cannot be replayed on the next turn (store is false).
+    else:
+        # As the CLI always does: without it the model's reasoning (which it does whether or
+        # not reasoning= is given) cannot be replayed on the next turn, since store is false.
         body["include"] = ["reasoning.encrypted_content"]
     if prompt_cache_key is not None and not isinstance(prompt_cache_key, str):
         raise TypeError("prompt_cache_key must be a string or None")
@@ -359,7 +359,8 @@ def _normalize_message(wire: dict[str, Any], index: int) -> dict[str, Any]:
     return wire
 
 
-_TOOL_CLASSES = (FunctionTool, CustomTool, WebSearchTool, ImageGenerationTool)
+# Every typed tool of the Tool union (FunctionTool, CustomTool, the built-in tools).
+TOOL_CLASSES = tuple(member for member in get_args(Tool) if attrs.has(member))
 
 
 def build_tools(tools: object) -> list[dict[str, Any]]:
@@ -368,7 +369,7 @@ def build_tools(tools: object) -> list[dict[str, Any]]:
         raise TypeError("tools must be a list of FunctionTool objects or tool dicts")
     wire_tools = []
     for index, tool in enumerate(tools):
-        if isinstance(tool, _TOOL_CLASSES):
+        if isinstance(tool, TOOL_CLASSES):
             wire = unstructure(tool)
         elif isinstance(tool, dict):
             wire = dict(tool)
@@ -457,6 +458,8 @@ def build_reasoning(reasoning: object) -> dict[str, Any]:
     summary = wire.get("summary")
     if summary is not None and summary not in REASONING_SUMMARIES:
         raise ValueError(f"reasoning summary must be one of {REASONING_SUMMARIES}, got {summary!r}")
+    if summary == "none":
+        del wire["summary"]  # the CLI omits a summary that resolves to none
     return wire
 
 

@@ -65,6 +65,10 @@ _ARG_LINE = re.compile(r"\*{0,2}(\w+)\s*(?:\([^)]*\))?\s*:(.*)$")
 # --------------------------------------------------------------------------- strict_schema
 
 
+class _FreeFormError(TypeError):
+    """A free-form dict, which only a non-strict schema can describe."""
+
+
 def strict_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of ``schema`` that the backend accepts with ``"strict": true``.
 
@@ -186,7 +190,7 @@ class _Strict:
         properties = node.get("properties")
         extra = node.get("additionalProperties", False)
         if not properties and extra is not False:
-            raise TypeError(
+            raise _FreeFormError(
                 f"{path}: strict mode cannot express an object with free-form keys "
                 "(a dict[str, X] or an untyped dict): the backend demands "
                 '"additionalProperties": false. Use a class with named fields, or a list '
@@ -268,10 +272,6 @@ def type_schema(tp: Any) -> dict[str, Any]:
     if builder.defs:
         schema = {**schema, "$defs": builder.defs}
     return strict_schema(schema)
-
-
-class _FreeFormError(TypeError):
-    """A free-form dict, which only a non-strict schema can describe."""
 
 
 class _Builder:
@@ -601,7 +601,8 @@ def _parameters(fn: Callable[..., Any]) -> list[tuple[inspect.Parameter, Any]]:
         signature = inspect.signature(fn)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"cannot read the signature of {name}: {exc}") from exc
-    hints = _hints(fn)
+    # A callable object: its __call__ carries the hints (the signature already drops self).
+    hints = _hints(fn if inspect.isroutine(fn) or inspect.isclass(fn) else type(fn).__call__)
     result = []
     for parameter in signature.parameters.values():
         if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):

@@ -21,6 +21,7 @@ from ._accumulate import TERMINAL_EVENTS, Accumulator
 from ._auth import AuthManager
 from ._events import (
     CodexRateLimitsEvent,
+    ResponseCompletedEvent,
     ResponseErrorEvent,
     ResponseFailedEvent,
     ResponseOutputTextDeltaEvent,
@@ -280,7 +281,7 @@ class AsyncResponseStream:
                 if logger.isEnabledFor(logging.DEBUG):
                     final = self._accumulator.response()
                     logger.debug("stream ended: %s %s", final.id, final.status)
-                if self._on_complete is not None:
+                if self._on_complete is not None and event_class is ResponseCompletedEvent:
                     self._on_complete(self._with_rate_limits(self._accumulator.response()))
                 return None
         if not chunk:

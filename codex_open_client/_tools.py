@@ -14,7 +14,7 @@ import inspect
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, cast, get_args
+from typing import Any, cast
 
 import anyio
 import anyio.to_thread
@@ -34,14 +34,13 @@ from ._models import (
     ResponseFunctionToolCall,
     Tool,
 )
+from ._request import TOOL_CLASSES
 
 __all__ = ["ToolRunResult", "parse_arguments", "run_tools"]
 
 logger = logging.getLogger("codex_open_client")
 
 _EXCERPT = 80
-# The typed tools (FunctionTool, CustomTool, built-in tools...): sent as given.
-_TOOL_MODELS = tuple(member for member in get_args(Tool) if attrs.has(member))
 
 
 def _excerpt(text: str) -> str:
@@ -122,7 +121,7 @@ def _toolbox(tools: object) -> _Toolbox:
     declared: list[str] = []
     for index, tool in enumerate(tools):
         name: object
-        if isinstance(tool, _TOOL_MODELS):
+        if isinstance(tool, TOOL_CLASSES):
             specs.append(cast(Tool, tool))
             name = getattr(tool, "name", None)  # built-in tools have none
         elif isinstance(tool, dict):

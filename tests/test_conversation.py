@@ -127,3 +127,34 @@ def test_items_and_dicts_as_input(api: Api, server: FakeCodexServer) -> None:
         {"type": "input_text", "text": "from a dict"}
     ]
     assert conversation.history[0] == {"role": "user", "content": "from a dict"}
+
+
+def test_reasoning_is_replayed_without_a_reasoning_argument(
+    api: Api, server: FakeCodexServer
+) -> None:
+    """include=['reasoning.encrypted_content'] is always asked for, so reasoning goes back."""
+    server.queue(reply(reasoning(["think"], encrypted_content="enc-x"), message("A")))
+    conversation = conversation_of(api)
+    ask(api, conversation, "one")
+    ask(api, conversation, "two")
+    first, second = (r.json for r in server.requests[-2:])
+    assert first["include"] == ["reasoning.encrypted_content"]
+    replayed = [i for i in second["input"] if i["type"] == "reasoning"]
+    assert [i["encrypted_content"] for i in replayed] == ["enc-x"]
+
+
+def test_an_incomplete_turn_is_not_kept(api: Api, server: FakeCodexServer) -> None:
+    from codex_open_client.testing import incomplete_reply
+
+    server.queue(incomplete_reply("cut sho"))
+    conversation = conversation_of(api)
+    response = ask(api, conversation, "long question")
+    assert response.status == "incomplete"
+    assert conversation.history == []
+
+
+def test_history_is_a_copy(api: Api) -> None:
+    conversation = conversation_of(api)
+    ask(api, conversation, "hi")
+    conversation.history.clear()
+    assert len(conversation.history) == 2

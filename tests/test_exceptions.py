@@ -181,3 +181,15 @@ def test_stream_error_mapping(code: str, cls: type[c.APIError]) -> None:
     assert error.response is response
     if isinstance(error, c.RateLimitError):
         assert error.retry_after == pytest.approx(11.054)
+
+
+def test_an_impossible_reset_time_is_dropped_not_raised() -> None:
+    """A milliseconds (or garbage) resets_at must not turn the error into a ValueError."""
+    body = {"error": {"type": "usage_limit_reached", "resets_at": 10**13}}
+    error = status_error(429, body)
+    assert isinstance(error, c.QuotaExceededError)
+    assert error.resets_at is None
+    in_stream = c._exceptions.error_from_stream(
+        {"code": "usage_limit_reached", "resets_at": 10**13}
+    )
+    assert isinstance(in_stream, c.QuotaExceededError) and in_stream.resets_at is None

@@ -222,3 +222,48 @@ def test_base_request_untouched_by_catalog_lookups(api: Api, server: FakeCodexSe
     """A plain request never reads the catalog."""
     api.create(**BASE)
     assert model_requests(server) == []
+
+
+def test_a_304_and_a_matching_etag_renew_the_cache(
+    api: Api, server: FakeCodexServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Revalidated (304) or confirmed by /responses' x-models-etag: fresh for another TTL."""
+    import time
+
+    monkeypatch.setattr(_endpoints, "MODELS_TTL", 0.3)
+    api.call("models.list")
+    time.sleep(0.35)
+    api.call("models.list")  # stale: revalidated with a 304
+    api.call("models.list")  # the 304 renewed it
+    assert len(model_requests(server)) == 2
+    time.sleep(0.35)
+    api.create()  # the same ETag on /responses: renewed again
+    api.call("models.list")
+    assert len(model_requests(server)) == 2
+
+
+def test_models_recovers_from_a_401_like_responses(make_api: Any, server: FakeCodexServer) -> None:
+    """A 401 reloads the stored credentials or refreshes them, then retries once."""
+    from codex_open_client.testing import http_error
+
+    for mode in ("sync", "async"):
+        store = c.MemoryTokenStore()
+        store.save(c.Credentials.from_auth_json(server.mint_credentials(expires_in=3600)))
+        api = make_api(
+            mode, access_token=None, account_id=None, token_store=store, issuer=server.issuer
+        )
+        refreshes = server.refresh_count
+        server.queue_for("models", http_error(401, {"detail": "Unauthorized"}))
+        assert api.call("models.list")
+        assert server.refresh_count == refreshes + 1
+
+
+def test_models_refuses_a_body_without_a_model_list(api: Api, server: FakeCodexServer) -> None:
+    from codex_open_client.testing import http_error
+
+    server.queue_for("models", http_error(200, "[1, 2]", content_type="application/json"))
+    with pytest.raises(c.APIError, match="model list"):
+        api.call("models.list")
+    server.queue_for("models", http_error(200, {"data": []}))
+    with pytest.raises(c.APIError, match="models"):
+        api.call("models.list")

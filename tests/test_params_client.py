@@ -19,7 +19,8 @@ def test_every_reasoning_effort(api: Api, server: FakeCodexServer, effort: str) 
 @pytest.mark.parametrize("summary", ["auto", "concise", "detailed", "none"])
 def test_every_reasoning_summary(api: Api, server: FakeCodexServer, summary: str) -> None:
     api.create(reasoning={"effort": "low", "summary": summary})
-    assert server.requests[-1].json["reasoning"] == {"effort": "low", "summary": summary}
+    sent = {"effort": "low"} if summary == "none" else {"effort": "low", "summary": summary}
+    assert server.requests[-1].json["reasoning"] == sent  # the CLI omits summary "none"
 
 
 def test_the_other_parameters_reach_the_wire(api: Api, server: FakeCodexServer) -> None:
@@ -51,3 +52,23 @@ def test_refused_parameters_never_leave(api: Api, server: FakeCodexServer, name:
     with pytest.raises(TypeError, match=f"'{name}': the Codex backend rejects it"):
         api.create(**{name: 1})
     assert server.requests == []
+
+
+def test_text_formats(api: Api, server: FakeCodexServer) -> None:
+    api.create(text=c.TextConfig(format=c.ResponseFormatText(), verbosity="medium"))
+    assert server.requests[-1].json["text"] == {"format": {"type": "text"}, "verbosity": "medium"}
+    api.create(text=c.TextConfig(format=c.ResponseFormatJsonObject()))
+    assert server.requests[-1].json["text"] == {"format": {"type": "json_object"}}
+
+
+def test_reasoning_content_only_comes_back_when_asked(api: Api, server: FakeCodexServer) -> None:
+    """The fake, like the backend, sends encrypted_content only for include=[...encrypted...];
+    without it the reasoning cannot be replayed and is left out of the next request."""
+    from codex_open_client.testing import message, reasoning, reply
+
+    server.queue(reply(reasoning(["hm"], encrypted_content="enc"), message("a")))
+    first = api.create(include=[])
+    (item,) = [i for i in first.output if isinstance(i, c.ResponseReasoningItem)]
+    assert item.encrypted_content is None
+    api.create(input=[*first.output, c.InputMessage(role="user", content="next")])
+    assert [i["type"] for i in server.requests[-1].json["input"]] == ["message", "message"]

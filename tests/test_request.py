@@ -41,7 +41,7 @@ def test_body_has_fixed_values_and_string_input() -> None:
         {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Hi"}]}
     ]
     assert body["prompt_cache_key"] == "sess-1"
-    assert "include" not in body
+    assert body["include"] == ["reasoning.encrypted_content"]  # always, as the CLI sends it
     assert "tools" not in body
 
 
@@ -176,7 +176,7 @@ def test_output_items_replay_with_ids_and_reasoning_rules() -> None:
 
 
 def test_reasoning_asks_for_encrypted_content_unless_include_given() -> None:
-    """reasoning= adds include=['reasoning.encrypted_content']; an explicit include wins."""
+    """include=['reasoning.encrypted_content'] is the default; an explicit include wins."""
     body = build(reasoning=c.Reasoning(effort="high", summary="auto"))
     assert body["reasoning"] == {"effort": "high", "summary": "auto"}
     assert body["include"] == ["reasoning.encrypted_content"]

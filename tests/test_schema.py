@@ -696,3 +696,22 @@ def test_function_tool_from_function_uses_function_tool_parts() -> None:
     )
     assert tool.name == "search"
     assert_strict(tool.parameters)
+
+
+def test_a_dict_inside_a_pydantic_parameter_also_gives_a_non_strict_tool() -> None:
+    import pydantic
+
+    class Basket(pydantic.BaseModel):
+        item: str
+        options: dict[str, int]
+
+    def place(basket: Basket) -> str:
+        """Place an order."""
+        return basket.item
+
+    place.__annotations__ = {"basket": Basket, "return": str}  # a local class: resolve it here
+    _, _, parameters, strict = function_tool_parts(place)
+    assert strict is False
+    assert "basket" in parameters["properties"]
+    bound = bind_arguments(place, {"basket": {"item": "tea", "options": {"sugar": 2}}})
+    assert bound["basket"] == Basket(item="tea", options={"sugar": 2})

@@ -270,3 +270,29 @@ def test_parsed_arguments(api: Api, server: FakeCodexServer) -> None:
     assert isinstance(info.value, ValueError)
     assert info.value.arguments == "{oops"
     assert json.loads(call.arguments) == call.parsed_arguments()
+
+
+def test_tools_may_return_content_parts_and_be_async_callables(
+    api: Api, server: FakeCodexServer
+) -> None:
+    """A list of InputText/InputImage parts is sent as is; an async __call__ is awaited."""
+
+    class Camera:
+        __name__ = "snapshot"
+        __doc__ = "Take a picture."
+
+        async def __call__(self, room: str) -> list[Any]:
+            return [
+                c.InputText(text=f"the {room}"),
+                c.InputImage(image_url="data:image/png;base64,AAAA", detail="low"),
+            ]
+
+    server.queue(reply(function_call("snapshot", {"room": "kitchen"}, call_id="p1")))
+    result = api.call("responses.run_tools", **BASE, tools=[Camera()])
+    assert result.output_text
+    assert outputs(bodies(server)[-1]) == {
+        "p1": [
+            {"type": "input_text", "text": "the kitchen"},
+            {"type": "input_image", "image_url": "data:image/png;base64,AAAA", "detail": "low"},
+        ]
+    }

@@ -886,7 +886,10 @@ class FakeCodexServer:
         if queued:
             self._consume(reply)
         model: str = record.json["model"]
-        return await self._send_stream(request, reply, reply.model or model)
+        # Like the real backend: reasoning comes with encrypted_content only when asked for.
+        include = record.json.get("include")
+        encrypted = isinstance(include, list) and "reasoning.encrypted_content" in include
+        return await self._send_stream(request, reply, reply.model or model, encrypted)
 
     async def _send_plain(self, request: web.Request, reply: Reply) -> web.StreamResponse:
         if reply.delay:
@@ -932,7 +935,7 @@ class FakeCodexServer:
             await asyncio.sleep(min(remaining, _SLEEP_SLICE_SECONDS))
 
     async def _send_stream(
-        self, request: web.Request, reply: Reply, model: str
+        self, request: web.Request, reply: Reply, model: str, encrypted: bool = True
     ) -> web.StreamResponse:
         if reply.delay:
             outcome = await self._wait(request, seconds=reply.delay)
@@ -946,7 +949,7 @@ class FakeCodexServer:
         )
         try:
             await response.prepare(request)
-            outcome = await self._write_steps(request, response, reply, model)
+            outcome = await self._write_steps(request, response, reply, model, encrypted)
         except ConnectionError:
             outcome = "gone"
         if outcome == "gone":
@@ -961,6 +964,7 @@ class FakeCodexServer:
         response: web.StreamResponse,
         reply: Reply,
         model: str,
+        encrypted: bool = True,
     ) -> _Outcome:
         nl = reply.line_ending
         pace = reply.pace
@@ -986,6 +990,8 @@ class FakeCodexServer:
                     if outcome != "ok":
                         return outcome
                 event_type = step["type"]
+                if not encrypted:
+                    step = _without_encrypted_content(step)
                 payload = {"type": event_type, "sequence_number": sequence, **step}
                 if echo_model and "response" in step:
                     obj = step["response"]
@@ -1034,6 +1040,22 @@ class FakeCodexServer:
         ):
             await asyncio.sleep(0.001)
         transport.close()
+
+
+def _without_encrypted_content(step: dict[str, Any]) -> dict[str, Any]:
+    """``step`` with the reasoning items' ``encrypted_content`` set to null."""
+
+    def clean(item: Any) -> Any:
+        if isinstance(item, dict) and item.get("type") == "reasoning":
+            return {**item, "encrypted_content": None}
+        return item
+
+    if "item" in step:
+        return {**step, "item": clean(step["item"])}
+    response = step.get("response")
+    if isinstance(response, dict) and response.get("output"):
+        return {**step, "response": {**response, "output": [clean(i) for i in response["output"]]}}
+    return step
 
 
 def _version_tuple(version: str) -> tuple[int, ...]:
