@@ -10,15 +10,12 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ._auth import afinish_login, aget_token, alogin, arefresh, astart_login
-from ._catalog import Model, ReasoningLevel
 from ._client import (
     AsyncClient,
     AsyncCodexClient,
     AsyncResponses,
     UnsupportedImageDetailWarning,
 )
-from ._conversation import AsyncConversation
-from ._endpoints import AsyncModels
 from ._events import (
     CodexCredits,
     CodexRateLimits,
@@ -135,6 +132,9 @@ from ._sync import (
 from ._tokens import Account, Credentials
 
 if TYPE_CHECKING:
+    from ._catalog import Model, ReasoningLevel
+    from ._conversation import AsyncConversation
+    from ._endpoints import AsyncModels
     from ._login import PendingLogin
     from ._structured import ParsedResponse
     from ._tools import ToolRunResult
@@ -268,8 +268,12 @@ __all__ = [
 
 
 _LAZY = {
+    "AsyncConversation": "._conversation",
+    "AsyncModels": "._endpoints",
+    "Model": "._catalog",
     "ParsedResponse": "._structured",
     "PendingLogin": "._login",
+    "ReasoningLevel": "._catalog",
     "ToolRunResult": "._tools",
 }
 

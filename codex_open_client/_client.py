@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 import attrs
 
 from ._auth import LoginHandler, make_auth_manager, make_login_options
-from ._endpoints import DEFAULT_CLIENT_VERSION, AsyncModels, fetch_usage
 from ._models import InputItem, Reasoning, Response, TextConfig, Tool
 from ._ratelimits import AccountUsage, RateLimits
 from ._request import ClientConfig, build_responses_request, make_config, unexpected_argument
@@ -24,6 +23,7 @@ if TYPE_CHECKING:
     from typing_extensions import NotRequired, Required, TypedDict, Unpack
 
     from ._conversation import AsyncConversation
+    from ._endpoints import AsyncModels
     from ._structured import ParsedResponse
     from ._tools import ToolRunResult
 
@@ -171,8 +171,8 @@ class AsyncClient:
         self._rate_limits: RateLimits | None = None
         #: ``client.responses.create(...)``, ``.stream(...)``, ``.parse(...)``, ``.run_tools(...)``.
         self.responses = AsyncResponses(self)
-        #: ``client.models.list()`` and ``client.models.retrieve(slug)``.
-        self.models = AsyncModels(self, client_version or DEFAULT_CLIENT_VERSION)
+        self._client_version = client_version
+        self._models: AsyncModels | None = None
 
     @property
     def base_url(self) -> str:
@@ -190,12 +190,23 @@ class AsyncClient:
         return self._auth.account
 
     @property
+    def models(self) -> AsyncModels:
+        """``client.models.list()`` and ``client.models.retrieve(slug)``: the model catalog."""
+        if self._models is None:  # its module loads on first use, to keep `import` fast
+            from ._endpoints import DEFAULT_CLIENT_VERSION, AsyncModels
+
+            self._models = AsyncModels(self, self._client_version or DEFAULT_CLIENT_VERSION)
+        return self._models
+
+    @property
     def rate_limits(self) -> RateLimits | None:
         """The last rate limits the backend reported (headers or events); None before any."""
         return self._rate_limits
 
     async def usage(self) -> AccountUsage:
         """The account's plan, usage windows and credits (``GET /wham/usage``)."""
+        from ._endpoints import fetch_usage
+
         return await fetch_usage(self)
 
     def conversation(self, *, model: str, instructions: str, **defaults: Any) -> AsyncConversation:
@@ -209,7 +220,8 @@ class AsyncClient:
 
     # The stream observer: what streams learn about the account.
     def _saw_headers(self, headers: Mapping[str, str]) -> None:
-        self.models._note_etag(headers.get("x-models-etag"))
+        if self._models is not None:
+            self._models._note_etag(headers.get("x-models-etag"))
 
     def _saw_rate_limits(self, rate_limits: RateLimits) -> None:
         self._rate_limits = rate_limits

@@ -8,7 +8,6 @@ which keeps the raw dict so nothing the server sent is lost.
 from __future__ import annotations
 
 import base64
-import mimetypes
 import os
 from collections.abc import Callable
 from typing import Any, Literal, Union
@@ -219,6 +218,8 @@ class InputImage:
         """
         if detail not in IMAGE_DETAILS:
             raise ValueError(f"detail must be one of {IMAGE_DETAILS}, got {detail!r}")
+        import mimetypes
+
         extension = os.path.splitext(os.fspath(path))[1].lower()
         # Known here first: mimetypes lacks .webp before Python 3.13 without a mime.types file.
         media_type = _IMAGE_TYPES.get(extension) or mimetypes.guess_type(os.fspath(path))[0]

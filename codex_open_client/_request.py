@@ -6,9 +6,8 @@ Every argument is checked here, before anything is sent, and a bad one raises ``
 
 from __future__ import annotations
 
-import platform
+import os
 import sys
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, get_args
 
@@ -66,12 +65,25 @@ _INPUT_MODELS = tuple(member for member in get_args(InputItem) if attrs.has(memb
 
 
 def _user_agent() -> str:
-    system = f"{platform.system()} {platform.release()}".strip()
     python = ".".join(map(str, sys.version_info[:3]))
-    return f"codex-open-client/{VERSION} ({system}; {platform.machine()}) Python/{python}"
+    if hasattr(os, "uname"):  # what platform.system()/release()/machine() read, without
+        uname = os.uname()  # importing platform (import time matters)
+        system, machine = f"{uname.sysname} {uname.release}", uname.machine
+    else:  # Windows
+        import platform
+
+        system, machine = f"{platform.system()} {platform.release()}", platform.machine()
+    return f"codex-open-client/{VERSION} ({system.strip()}; {machine}) Python/{python}"
 
 
 USER_AGENT = _user_agent()
+
+
+def new_session_id() -> str:
+    """A random session id (a UUID4, as the CLI uses)."""
+    import uuid  # here, not at the top: it loads `platform`, which import time can do without
+
+    return str(uuid.uuid4())
 
 
 @frozen(kw_only=True)
@@ -84,7 +96,7 @@ class ClientConfig:
     max_retries: int = DEFAULT_MAX_RETRIES
     default_headers: Mapping[str, str] = field(factory=dict)
     originator: str = DEFAULT_ORIGINATOR
-    session_id: str = field(factory=lambda: str(uuid.uuid4()))
+    session_id: str = field(factory=lambda: new_session_id())
 
 
 def make_config(
@@ -131,7 +143,7 @@ def make_config(
         max_retries=check_max_retries(DEFAULT_MAX_RETRIES if max_retries is None else max_retries),
         default_headers=dict(default_headers or {}),
         originator=originator or DEFAULT_ORIGINATOR,
-        session_id=session_id or str(uuid.uuid4()),
+        session_id=session_id or new_session_id(),
     )
 
 

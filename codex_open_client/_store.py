@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -124,6 +123,8 @@ class FileTokenStore:
         _make_folders(folder)
         # mkstemp creates the file with mode 0600 and O_EXCL, in the target's folder so
         # that os.replace is a rename within one file system.
+        import tempfile  # here, not at the top: keeps `import codex_open_client` fast
+
         fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
         try:
             with os.fdopen(fd, "wb") as file:

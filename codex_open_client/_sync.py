@@ -22,9 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, overload
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from ._auth import LoginHandler, afinish_login, aget_token, alogin, arefresh, astart_login
-from ._catalog import Model
 from ._client import AsyncClient, AsyncResponses
-from ._conversation import AsyncConversation
 from ._events import ResponseOutputTextDeltaEvent, ResponseStreamEvent
 from ._models import InputItem, Response, Tool
 from ._ratelimits import AccountUsage, RateLimits
@@ -37,7 +35,9 @@ if TYPE_CHECKING:
 
     from typing_extensions import Unpack
 
+    from ._catalog import Model
     from ._client import ResponseCreateParams, ToolRunParams
+    from ._conversation import AsyncConversation
     from ._structured import ParsedResponse
     from ._tools import ToolRunResult
 
@@ -198,8 +198,7 @@ class Client:
         )
         #: ``client.responses.create(...)``, ``.stream(...)``, ``.parse(...)``, ``.run_tools(...)``.
         self.responses = Responses(self)
-        #: ``client.models.list()`` and ``client.models.retrieve(slug)``.
-        self.models = Models(self)
+        self._models = Models(self)
 
     @property
     def base_url(self) -> str:
@@ -215,6 +214,11 @@ class Client:
     def account(self) -> Account | None:
         """The signed-in account (email, plan, ids, token expiry); None before sign-in."""
         return self._aclient.account
+
+    @property
+    def models(self) -> Models:
+        """``client.models.list()`` and ``client.models.retrieve(slug)``: the model catalog."""
+        return self._models
 
     @property
     def rate_limits(self) -> RateLimits | None:
