@@ -424,9 +424,10 @@ async def _warn_if_original_unsupported(client: AsyncClient, model: str) -> None
     entry = client.models._cached(model)
     if entry is None:
         try:
-            entry = next((m for m in await client.models.list() if m.slug == model), None)
+            await client.models.list()
         except CodexError:
             return  # the catalog is a hint only: no catalog, no warning
+        entry = client.models._cached(model)
     if entry is not None and not entry.supports_image_detail_original:
         warnings.warn(
             f"model {model!r} does not support image detail 'original' (per its /models "

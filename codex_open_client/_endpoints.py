@@ -145,9 +145,9 @@ class AsyncModels:
         if not isinstance(slug, str) or not slug:
             raise TypeError(f"slug must be a model slug such as 'gpt-5.4', got {slug!r}")
         models = await self.list()
-        for model in models:
-            if model.slug == slug:
-                return model
+        model = self._cached(slug)
+        if model is not None:
+            return model
         known = ", ".join(model.slug for model in models)
         raise KeyError(f"no model {slug!r} in the catalog; known models: {known}")
 

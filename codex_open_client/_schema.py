@@ -19,10 +19,11 @@ import enum
 import inspect
 import re
 import sys
+import threading
 import types
 import typing
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 __all__ = [
     "annotated_description",
@@ -523,8 +524,19 @@ def annotated_description(tp: Any) -> str | None:
 
 
 # pydantic TypeAdapters are slow to build: one per type, for schemas and validation alike.
+T = TypeVar("T")
 _ADAPTERS: dict[Any, Any] = {}
-_ADAPTERS_MAX = 256
+_CACHE_SIZE = 256
+_CACHE_LOCK = threading.Lock()  # sync clients' loop threads may fill a cache at once
+
+
+def remember(cache: dict[Any, T], key: Any, value: T) -> T:
+    """Store ``value`` in the bounded ``cache`` (the oldest entry goes first); return it."""
+    with _CACHE_LOCK:
+        if len(cache) >= _CACHE_SIZE:
+            cache.pop(next(iter(cache)))
+        cache[key] = value
+    return value
 
 
 def type_adapter(tp: Any) -> Any:
@@ -538,10 +550,7 @@ def type_adapter(tp: Any) -> Any:
     if adapter is None:
         from pydantic import TypeAdapter
 
-        adapter = TypeAdapter(tp)
-        if len(_ADAPTERS) >= _ADAPTERS_MAX:
-            _ADAPTERS.pop(next(iter(_ADAPTERS)))
-        _ADAPTERS[tp] = adapter
+        adapter = remember(_ADAPTERS, tp, TypeAdapter(tp))
     return adapter
 
 

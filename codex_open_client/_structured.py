@@ -33,7 +33,7 @@ from ._models import (
     Usage,
 )
 from ._ratelimits import RateLimits
-from ._schema import class_description, strict_schema, type_adapter, type_name
+from ._schema import class_description, remember, strict_schema, type_adapter, type_name
 
 __all__ = [
     "PYDANTIC_MISSING",
@@ -81,7 +81,6 @@ class _Plan:
 
 # One plan per type: building a schema and a validator takes milliseconds.
 _PLANS: dict[Any, _Plan] = {}
-_PLANS_MAX = 256
 
 
 def _plan(text_format: Any) -> _Plan:
@@ -90,10 +89,7 @@ def _plan(text_format: Any) -> _Plan:
     except TypeError:  # unhashable: no cache
         return _make_plan(text_format)
     if plan is None:
-        plan = _make_plan(text_format)
-        if len(_PLANS) >= _PLANS_MAX:
-            _PLANS.pop(next(iter(_PLANS)))
-        _PLANS[text_format] = plan
+        plan = remember(_PLANS, text_format, _make_plan(text_format))
     return plan
 
 
