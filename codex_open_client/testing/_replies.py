@@ -439,18 +439,23 @@ def _resolve_deltas(text: str, deltas: Sequence[str] | None) -> tuple[str, Seque
     return joined, deltas
 
 
-def _message_part(
-    text: str, deltas: Sequence[str] | None, *, status: str, phase: str | None
-) -> OutputPart:
-    text, chunks = _resolve_deltas(text, deltas)
-    item_id = _new_id("msg")
-    added: JSONObject = {
+def _message_added(item_id: str) -> JSONObject:
+    """An assistant message as ``response.output_item.added`` announces it."""
+    return {
         "id": item_id,
         "type": "message",
         "status": "in_progress",
         "role": "assistant",
         "content": [],
     }
+
+
+def _message_part(
+    text: str, deltas: Sequence[str] | None, *, status: str, phase: str | None
+) -> OutputPart:
+    text, chunks = _resolve_deltas(text, deltas)
+    item_id = _new_id("msg")
+    added = _message_added(item_id)
     item: JSONObject = {
         "id": item_id,
         "type": "message",
@@ -499,13 +504,7 @@ def refusal(text: str = "I can't help with that.") -> OutputPart:
     ``response.refusal.delta`` / ``response.refusal.done`` events.
     """
     item_id = _new_id("msg")
-    added: JSONObject = {
-        "id": item_id,
-        "type": "message",
-        "status": "in_progress",
-        "role": "assistant",
-        "content": [],
-    }
+    added = _message_added(item_id)
     item: JSONObject = {
         **added,
         "status": "completed",
