@@ -138,9 +138,24 @@ def _finalize(portal: _Portal, client: AsyncClient, name: str) -> None:
 class Client:
     """Sync client for the ChatGPT Codex backend.
 
-    Takes the same keywords as ``AsyncClient`` and runs the very same code on a private event
-    loop thread. Use ``with Client(...) as client:`` or call ``client.close()``. It works in
-    scripts and notebooks; in async code prefer ``AsyncClient``.
+    ::
+
+        with Client() as client:  # the Codex CLI's ~/.codex/auth.json, kept fresh
+            response = client.responses.create(
+                model="gpt-5.4", instructions="Be brief.", input="Hello!"
+            )
+            print(response.output_text)
+
+    ``client.responses`` creates responses (``create``, ``stream``, ``parse``,
+    ``run_tools``); ``client.models`` lists the model catalog; ``client.conversation(...)``
+    keeps a multi-turn history; ``client.usage()`` and ``client.rate_limits`` report limits;
+    ``client.account``, ``login()`` and ``logout()`` manage the sign-in.
+
+    Takes the same keywords as ``AsyncClient`` (see ``help(AsyncClient)``: ``access_token``,
+    ``base_url``, ``timeout``, ``max_retries``, ``codex_home``, ...) and runs the very same
+    code on a private event loop thread. Use ``with Client(...) as client:`` or call
+    ``client.close()``. It works in scripts and notebooks; in async code prefer
+    ``AsyncClient``.
     """
 
     def __init__(
