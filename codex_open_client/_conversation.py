@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from ._models import InputItem, InputMessage, Response
+from ._models import InputItem, Response
+from ._request import input_items
 
 if TYPE_CHECKING:
     from ._client import AsyncClient
@@ -74,7 +75,7 @@ class AsyncConversation:
         from ._client import CREATE_PARAMS
 
         self._check(overrides, "ask", CREATE_PARAMS)
-        new_items = _as_items(input)
+        new_items = input_items(input)
         params = {**self._params, **overrides, "input": [*self._history, *new_items]}
 
         def commit(response: Response) -> None:
@@ -103,11 +104,3 @@ class AsyncConversation:
             f"{type(self).__name__}(model={self.model!r}, turns={len(self._history)} items, "
             f"session_id={self.session_id!r})"
         )
-
-
-def _as_items(value: str | Sequence[InputItem]) -> list[InputItem]:
-    if isinstance(value, str):
-        return [InputMessage(role="user", content=value)]
-    if isinstance(value, Sequence):
-        return list(cast("Sequence[InputItem]", value))
-    raise TypeError(f"input must be a string or a list of input items, got {type(value).__name__}")

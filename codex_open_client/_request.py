@@ -22,6 +22,7 @@ from ._models import (
     CustomTool,
     FunctionTool,
     InputItem,
+    InputMessage,
     Reasoning,
     TextConfig,
     Tool,
@@ -279,6 +280,17 @@ def build_responses_request(
         timeout=config.timeout if timeout is None else check_timeout(timeout),
         max_retries=config.max_retries if max_retries is None else check_max_retries(max_retries),
     )
+
+
+def input_items(value: object) -> list[InputItem]:
+    """``input`` as a list of items to keep as a history: a string is one user message."""
+    if isinstance(value, str):
+        return [InputMessage(role="user", content=value)]
+    if not isinstance(value, Sequence) or isinstance(value, (bytes, dict)):
+        raise TypeError(
+            f"input must be a string or a list of input items, got {type(value).__name__}"
+        )
+    return list(value)
 
 
 def build_input(value: object) -> list[dict[str, Any]]:

@@ -27,14 +27,13 @@ from ._models import (
     FunctionTool,
     InputImage,
     InputItem,
-    InputMessage,
     InputText,
     Response,
     ResponseCustomToolCall,
     ResponseFunctionToolCall,
     Tool,
 )
-from ._request import TOOL_CLASSES
+from ._request import TOOL_CLASSES, input_items
 
 __all__ = ["ToolRunResult", "parse_arguments", "run_tools"]
 
@@ -317,16 +316,7 @@ async def run_tools(
     if max_turns < 1:
         raise ValueError(f"max_turns must be at least 1, got {max_turns}")
     toolbox = _toolbox(tools)
-    history: list[InputItem]
-    if isinstance(input, str):
-        history = [InputMessage(role="user", content=input)]
-    else:
-        not_a_list = not isinstance(input, Sequence) or isinstance(input, (bytes, dict))
-        if not_a_list:
-            raise TypeError(
-                f"input must be a string or a list of input items, got {type(input).__name__}"
-            )
-        history = list(input)
+    history = input_items(input)
 
     responses: list[Response] = []
 
