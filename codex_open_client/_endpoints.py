@@ -9,6 +9,7 @@ from __future__ import annotations
 import builtins
 import json
 import logging
+import math
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -104,7 +105,8 @@ class AsyncModels:
         self._client_version = client_version
         self._models: builtins.list[Model] | None = None
         self._etag: str | None = None
-        self._fetched_at = 0.0
+        # Never fetched: -inf, not 0.0, since the monotonic clock may start near 0 at boot.
+        self._fetched_at = -math.inf
 
     @property
     def client_version(self) -> str:
@@ -164,7 +166,7 @@ class AsyncModels:
             if etag == self._etag:
                 self._fetched_at = time.monotonic()
             else:
-                self._fetched_at = 0.0
+                self._fetched_at = -math.inf
 
     def _fresh(self) -> bool:
         return time.monotonic() - self._fetched_at < MODELS_TTL
