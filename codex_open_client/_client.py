@@ -109,6 +109,11 @@ class AsyncClient:
     :param callback_port: the local sign-in callback port (default 1455, then 1457).
     :param client_version: the Codex CLI version sent to ``/models`` (default a recent one;
         the backend hides models newer than the client).
+    :param max_connections: a cap on the client's open connections (default None: no cap,
+        so a thousand concurrent streams all open at once); a request waiting for a free
+        connection gives up after ``timeout`` with ``APITimeoutError``.
+    :param max_event_size: the largest server-sent event (or line) accepted, in bytes
+        (default 64 MiB); a larger one ends the stream with ``StreamError``.
 
     Creating a client does no I/O. Close it with ``await client.aclose()`` or
     ``async with AsyncClient(...) as client:``. It is bound to the event loop that first uses it.
@@ -136,6 +141,8 @@ class AsyncClient:
         issuer: str | None = None,
         callback_port: int | None = None,
         client_version: str | None = None,
+        max_connections: int | None = None,
+        max_event_size: int | None = None,
     ) -> None:
         if client_version is not None and not isinstance(client_version, str):
             raise TypeError("client_version must be a version string such as '0.169.0'")
@@ -149,6 +156,8 @@ class AsyncClient:
             default_headers=default_headers,
             originator=originator,
             session_id=session_id,
+            max_connections=max_connections,
+            max_event_size=max_event_size,
         )
         self._auth = make_auth_manager(
             access_token=access_token,
@@ -166,7 +175,7 @@ class AsyncClient:
                 originator=self._config.originator,
             ),
         )
-        self._transport = Transport()
+        self._transport = Transport(max_connections=self._config.max_connections)
         self._closed = False
         self._rate_limits: RateLimits | None = None
         #: ``client.responses.create(...)``, ``.stream(...)``, ``.parse(...)``, ``.run_tools(...)``.

@@ -6,6 +6,7 @@ Every argument is checked here, before anything is sent, and a bad one raises ``
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -33,6 +34,7 @@ from ._version import VERSION
 
 DEFAULT_BASE_URL = "https://chatgpt.com/backend-api/codex"
 DEFAULT_CHATGPT_BASE_URL = "https://chatgpt.com/backend-api"
+DEFAULT_MAX_EVENT_SIZE = 64 << 20  # one SSE event or line; far above any real event
 DEFAULT_TIMEOUT = 300.0  # the Codex CLI's stream idle timeout
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_ORIGINATOR = "codex_cli_rs"
@@ -95,6 +97,8 @@ class ClientConfig:
     chatgpt_base_url: str = DEFAULT_CHATGPT_BASE_URL
     timeout: float = DEFAULT_TIMEOUT
     max_retries: int = DEFAULT_MAX_RETRIES
+    max_connections: int | None = None
+    max_event_size: int = DEFAULT_MAX_EVENT_SIZE
     default_headers: Mapping[str, str] = field(factory=dict)
     originator: str = DEFAULT_ORIGINATOR
     session_id: str = field(factory=lambda: new_session_id())
@@ -111,6 +115,8 @@ def make_config(
     default_headers: Mapping[str, str] | None,
     originator: str | None,
     session_id: str | None,
+    max_connections: int | None = None,
+    max_event_size: int | None = None,
 ) -> ClientConfig:
     """Check the client's constructor arguments and fill in the defaults.
 
@@ -142,6 +148,10 @@ def make_config(
         ),
         timeout=check_timeout(DEFAULT_TIMEOUT if timeout is None else timeout),
         max_retries=check_max_retries(DEFAULT_MAX_RETRIES if max_retries is None else max_retries),
+        max_connections=check_max_connections(max_connections),
+        max_event_size=check_max_event_size(
+            DEFAULT_MAX_EVENT_SIZE if max_event_size is None else max_event_size
+        ),
         default_headers=dict(default_headers or {}),
         originator=originator or DEFAULT_ORIGINATOR,
         session_id=session_id or new_session_id(),
@@ -164,10 +174,46 @@ def _check_url(name: str, url: str) -> str:
 
 
 def check_timeout(timeout: object) -> float:
-    """A timeout in seconds: a positive number."""
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    """A timeout in seconds: a positive, finite number (NaN and infinity are refused)."""
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or not math.isfinite(timeout)
+        or timeout <= 0
+    ):
+        raise ValueError(
+            f"timeout must be a positive, finite number of seconds, got {timeout!r} "
+            "(for no practical limit pass a large number such as 86400)"
+        )
     return float(timeout)
+
+
+def check_max_connections(max_connections: object) -> int | None:
+    """A cap on open connections: a whole number >= 1, or None for no cap."""
+    if max_connections is None:
+        return None
+    if (
+        isinstance(max_connections, bool)
+        or not isinstance(max_connections, int)
+        or max_connections < 1
+    ):
+        raise ValueError(
+            f"max_connections must be a whole number >= 1 or None (no cap), got {max_connections!r}"
+        )
+    return max_connections
+
+
+def check_max_event_size(max_event_size: object) -> int:
+    """A cap in bytes on one server-sent event (or line): a whole number >= 1024."""
+    if (
+        isinstance(max_event_size, bool)
+        or not isinstance(max_event_size, int)
+        or max_event_size < 1024
+    ):
+        raise ValueError(
+            f"max_event_size must be a whole number of bytes >= 1024, got {max_event_size!r}"
+        )
+    return max_event_size
 
 
 def check_max_retries(max_retries: object) -> int:

@@ -180,6 +180,8 @@ class Client:
         issuer: str | None = None,
         callback_port: int | None = None,
         client_version: str | None = None,
+        max_connections: int | None = None,
+        max_event_size: int | None = None,
     ) -> None:
         self._kwargs: dict[str, Any] = {
             "access_token": access_token,
@@ -201,6 +203,8 @@ class Client:
             "issuer": issuer,
             "callback_port": callback_port,
             "client_version": client_version,
+            "max_connections": max_connections,
+            "max_event_size": max_event_size,
         }
         self._async = AsyncClient(**self._kwargs)
         self._kwargs["session_id"] = self._async.session_id  # the same session after fork()

@@ -88,7 +88,8 @@ class HTTPResponse:
 class Transport:
     """Owns one aiohttp ``ClientSession``, created on the event loop that first uses it."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_connections: int | None = None) -> None:
+        self._max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._open: weakref.WeakSet[HTTPResponse] = weakref.WeakSet()
@@ -103,7 +104,10 @@ class Transport:
             raise RuntimeError("This client is closed; create a new one")
         loop = asyncio.get_running_loop()
         if self._session is None:
-            self._session = aiohttp.ClientSession()
+            # aiohttp's default connector caps a session at 100 connections, which made the
+            # 101st concurrent stream wait for one to end: no cap unless the user sets one.
+            connector = aiohttp.TCPConnector(limit=self._max_connections or 0)
+            self._session = aiohttp.ClientSession(connector=connector)
             self._loop = loop
         elif loop is not self._loop:
             raise RuntimeError(
@@ -119,8 +123,12 @@ class Transport:
         session = self._session_for_this_loop()
         # No total: a healthy stream may last longer than any fixed cap. Connecting and every
         # wait for data are bounded instead.
+        # `connect` bounds the wait for a free pooled connection too (with max_connections).
         timeout = aiohttp.ClientTimeout(
-            total=None, sock_connect=request.timeout, sock_read=request.timeout
+            total=None,
+            connect=request.timeout,
+            sock_connect=request.timeout,
+            sock_read=request.timeout,
         )
         data = None
         if request.json is not None:
