@@ -179,6 +179,14 @@ class AuthManager:
             self._load_stored()
         return self.loaded_account
 
+    def secrets(self) -> tuple[str, ...]:
+        """Every credential held now, to redact from what servers answer (no I/O)."""
+        credentials = self._credentials
+        if credentials is None:
+            return ()
+        values = (credentials.access_token, credentials.refresh_token, credentials.id_token)
+        return tuple(value for value in values if value)
+
     async def headers(self, transport: Transport) -> dict[str, str]:
         """``Authorization`` and account headers for the next request, refreshed if stale."""
         credentials = await self.credentials(transport)

@@ -407,6 +407,7 @@ class AsyncResponses:
             client._transport,
             request,
             client._auth,
+            max_event_size=config.max_event_size,
             observer=client,
             prepare=prepare,
             on_complete=on_complete,

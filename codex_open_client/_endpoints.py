@@ -7,7 +7,6 @@ Both are plain ``GET``s with the client's credentials, the same retry policy as
 from __future__ import annotations
 
 import builtins
-import json
 import logging
 import math
 import time
@@ -17,9 +16,11 @@ from urllib.parse import urlencode
 
 from ._catalog import Model, models_from_payload
 from ._exceptions import APIError, AuthError, CodexError, error_from_status
+from ._json import loads
 from ._ratelimits import AccountUsage, account_usage_from_payload
 from ._request import USER_AGENT
 from ._retry import is_retryable, retry_delay
+from ._transport import bearer_token
 
 if TYPE_CHECKING:
     from ._client import AsyncClient
@@ -66,7 +67,8 @@ async def get_json(
                 timeout=min(config.timeout, _GET_TIMEOUT),
             )
             if status not in ok:
-                raise error_from_status(status, content, answer_headers, url)
+                secrets = (*auth.secrets(), bearer_token(auth_headers))
+                raise error_from_status(status, content, answer_headers, url, secrets)
             return status, answer_headers, _decode(status, content, url)
         except AuthError as exc:
             if exc.status_code != 401 or not await auth.recover(
@@ -87,7 +89,7 @@ def _decode(status: int, content: bytes, url: str) -> Any:
     if status == 304 or not content:
         return None
     try:
-        return json.loads(content)
+        return loads(content)
     except ValueError:
         raise APIError(
             f"GET {url} answered {status} with a body that is not JSON", status_code=status

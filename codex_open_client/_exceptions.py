@@ -20,14 +20,15 @@
     └── MaxTurnsExceededError  run_tools() hit max_turns; carries the result so far
 
 Messages never contain credentials: they are built from the status, the body and a few
-response headers only.
+response headers only, and every credential the client holds is redacted from the body first,
+in case a server echoes one back.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -278,19 +279,64 @@ def _error_fields(body: object) -> tuple[str, str | None, dict[str, Any]]:
     return (str(message) if message else ""), (str(code) if code else None), {}
 
 
+REDACTED = "[redacted]"
+# Shorter strings are not credentials, and replacing them would garble messages.
+_MIN_SECRET_LENGTH = 8
+
+
+def redact(value: Any, secrets: Iterable[str | None]) -> Any:
+    """``value`` (text, or JSON values) with every secret replaced by ``[redacted]``.
+
+    The JSON-escaped spelling of each secret is replaced too, so raw bodies are covered.
+    """
+    spellings: set[str] = set()
+    for secret in secrets:
+        if secret and len(secret) >= _MIN_SECRET_LENGTH:
+            spellings.add(secret)
+            spellings.add(json.dumps(secret)[1:-1])
+    if not spellings:
+        return value
+    # Longest first: a secret that contains another is replaced whole.
+    ordered = sorted(spellings, key=len, reverse=True)
+
+    def scrub(item: Any) -> Any:
+        if isinstance(item, str):
+            for spelling in ordered:
+                if spelling in item:
+                    item = item.replace(spelling, REDACTED)
+            return item
+        if isinstance(item, dict):
+            return {scrub(key): scrub(inner) for key, inner in item.items()}
+        if isinstance(item, list):
+            return [scrub(inner) for inner in item]
+        return item
+
+    return scrub(value)
+
+
 def _snippet(text: str, limit: int = 160) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def error_from_status(
-    status: int, content: bytes, headers: Mapping[str, str], url: str = ""
+    status: int,
+    content: bytes,
+    headers: Mapping[str, str],
+    url: str = "",
+    secrets: Sequence[str | None] = (),
 ) -> APIError:
-    """Build the exception for an HTTP error answer (status >= 400)."""
-    text = content.decode("utf-8", "replace")
+    """Build the exception for an HTTP error answer (status >= 400).
+
+    ``secrets`` (the client's credentials) are redacted from the body before anything is
+    built from it.
+    """
+    from ._json import loads
+
+    text = redact(content.decode("utf-8", "replace"), secrets)
     body: object
     try:
-        body = json.loads(text) if text.strip() else None
+        body = loads(text) if text.strip() else None
     except ValueError:
         body = text
     request_id = headers.get("x-request-id") or headers.get("x-oai-request-id")
@@ -382,10 +428,22 @@ def _error_for_code(
 
 
 def error_from_stream(
-    error: Mapping[str, Any] | None, response: Response | None = None
+    error: Mapping[str, Any] | None,
+    response: Response | None = None,
+    secrets: Sequence[str | None] = (),
 ) -> APIError:
-    """Build the exception for ``response.failed`` or an ``error`` event, by ``error.code``."""
-    error = error or {}
+    """Build the exception for ``response.failed`` or an ``error`` event, by ``error.code``.
+
+    ``secrets`` are redacted from the error (and from ``response.error``) first.
+    """
+    error = redact(dict(error or {}), secrets)
+    failed = response.error if response is not None else None
+    if response is not None and failed is not None:
+        message = redact(failed.message, secrets)
+        if message != failed.message:
+            import attrs
+
+            response = attrs.evolve(response, error=attrs.evolve(failed, message=message))
     raw_code = error.get("code") or error.get("type")
     code = str(raw_code) if raw_code else None
     message = str(error.get("message") or "") or "The response failed without a message."

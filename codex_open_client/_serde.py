@@ -17,7 +17,14 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from ._events import EVENT_CLASSES, ResponseStreamEvent, UnknownEvent
+from ._events import (
+    EVENT_CLASSES,
+    ResponseOutputTextDeltaEvent,
+    ResponseReasoningSummaryTextDeltaEvent,
+    ResponseReasoningTextDeltaEvent,
+    ResponseStreamEvent,
+    UnknownEvent,
+)
 from ._models import (
     OutputContent,
     OutputItem,
@@ -158,10 +165,75 @@ def _event_hook(event_type: str) -> Callable[[Any, Any], Any] | None:
     return hook
 
 
+def _direct_delta_builder(
+    cls: type[Any], index_name: str
+) -> Callable[[dict[str, Any]], ResponseStreamEvent]:
+    """A hand-written structure function for one text-delta event class.
+
+    Deltas are nearly every event of a stream. This builds exactly the object the converter
+    builds (same checks: ``delta`` a str, the indexes ints, ``item_id`` a str or None, ...),
+    without cattrs' generic dispatch or attrs' keyword ``__init__``. Anything it does not
+    accept raises, and the converter then decides, so no validation is loosened.
+    """
+    fields = attrs.fields(cls)
+    names = ("delta", "item_id", "output_index", index_name, "sequence_number", "type")
+    # The shortcut skips __init__: only valid while the class has nothing for it to run.
+    if tuple(a.name for a in fields) != names or any(
+        a.validator is not None or a.converter is not None for a in fields
+    ):
+        raise TypeError(f"{cls.__name__} no longer fits the direct construction path")
+    if hasattr(cls, "__attrs_post_init__") or hasattr(cls, "__attrs_pre_init__"):
+        raise TypeError(f"{cls.__name__} no longer fits the direct construction path")
+    tag = _type_tag(cls)
+    new = object.__new__
+    set_slot = object.__setattr__
+
+    def build(data: dict[str, Any]) -> Any:
+        delta = data["delta"]
+        item_id = data.get("item_id")
+        output_index = data.get("output_index", 0)
+        index = data.get(index_name, 0)
+        sequence_number = data.get("sequence_number")
+        if (
+            delta.__class__ is not str
+            or output_index.__class__ is not int
+            or index.__class__ is not int
+            or (item_id is not None and item_id.__class__ is not str)
+            or (sequence_number is not None and sequence_number.__class__ is not int)
+        ):
+            raise TypeError("not a plain delta event")
+        event = new(cls)
+        set_slot(event, "delta", delta)
+        set_slot(event, "item_id", item_id)
+        set_slot(event, "output_index", output_index)
+        set_slot(event, index_name, index)
+        set_slot(event, "sequence_number", sequence_number)
+        set_slot(event, "type", tag)
+        return event
+
+    return build
+
+
+_DIRECT_BUILDERS: dict[str, Callable[[dict[str, Any]], ResponseStreamEvent]] = {
+    _type_tag(cls): _direct_delta_builder(cls, index_name)
+    for cls, index_name in (
+        (ResponseOutputTextDeltaEvent, "content_index"),
+        (ResponseReasoningSummaryTextDeltaEvent, "summary_index"),
+        (ResponseReasoningTextDeltaEvent, "content_index"),
+    )
+}
+
+
 def structure_event(data: dict[str, Any]) -> ResponseStreamEvent:
     """Turn one decoded SSE ``data`` object into its event class (``UnknownEvent`` if unknown)."""
     event_type = data.get("type")
     if isinstance(event_type, str):
+        direct = _DIRECT_BUILDERS.get(event_type)
+        if direct is not None:
+            try:
+                return direct(data)
+            except Exception:
+                pass  # the converter rules on it (and keeps it raw if it does not fit)
         hook = _EVENT_HOOKS.get(event_type) or _event_hook(event_type)
         if hook is not None:
             try:

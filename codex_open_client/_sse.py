@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-__all__ = ["SSEDecoder", "ServerSentEvent"]
+__all__ = ["EventTooLargeError", "SSEDecoder", "ServerSentEvent"]
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -31,21 +31,38 @@ class ServerSentEvent(NamedTuple):
 _new_tuple = tuple.__new__
 
 
+class EventTooLargeError(ValueError):
+    """A line, or the data of one event, is longer than the decoder's ``max_size``."""
+
+    def __init__(self, max_size: int) -> None:
+        super().__init__(f"a server-sent event line or event is larger than {max_size:,} bytes")
+        self.max_size = max_size
+
+
 class SSEDecoder:
-    """Incremental event-stream decoder: feed it bytes as they arrive, get complete events."""
+    """Incremental event-stream decoder: feed it bytes as they arrive, get complete events.
+
+    With ``max_size``, a line or an event's data longer than that many bytes raises
+    ``EventTooLargeError`` as soon as it is seen, so memory stays bounded by the cap even for a
+    stream that never ends its line (a compression bomb of zeros, say).
+    """
 
     __slots__ = (
         "_bom_head",
         "_data",
         "_event",
         "_last_id",
+        "_max_size",
         "_more",
+        "_more_size",
         "_pending_cr",
         "_retry",
         "_tail",
+        "_tail_size",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, max_size: int | None = None) -> None:
+        self._max_size = max_size if max_size is not None else 1 << 62
         self._reset()
 
     def _reset(self) -> None:
@@ -55,8 +72,10 @@ class SSEDecoder:
         self._pending_cr = False
         # Bytes of the unterminated last line, kept as pieces so a huge line is joined once.
         self._tail: list[bytes] = []
+        self._tail_size = 0
         self._data: str | None = None
         self._more: list[str] | None = None
+        self._more_size = 0  # characters in the data lines of an event with several of them
         self._event = ""
         self._last_id: str | None = None
         self._retry: int | None = None
@@ -88,6 +107,9 @@ class SSEDecoder:
         end = chunk.rfind(b"\n") + 1
         if not end:
             self._tail.append(chunk)
+            self._tail_size += len(chunk)
+            if self._tail_size > self._max_size:
+                self._too_large()
             return []
         tail = self._tail
         if tail:
@@ -96,8 +118,13 @@ class SSEDecoder:
             tail.clear()
         else:
             complete = chunk[:end]
-        if end < len(chunk):
+        if len(complete) > self._max_size and max(map(len, complete.split(b"\n"))) > self._max_size:
+            self._too_large()
+        self._tail_size = len(chunk) - end
+        if self._tail_size:
             tail.append(chunk[end:])
+            if self._tail_size > self._max_size:
+                self._too_large()
         # LF cannot occur inside a UTF-8 sequence, so decoding all complete lines at once gives
         # the same text as decoding each line on its own, with one call instead of one per line.
         lines = complete.decode("utf-8", "replace").split("\n")
@@ -119,6 +146,11 @@ class SSEDecoder:
         self._reset()
         return events
 
+    def _too_large(self) -> None:
+        max_size = self._max_size
+        self._reset()  # drop what was buffered: the memory is the point
+        raise EventTooLargeError(max_size)
+
     def _process(self, lines: list[str]) -> list[ServerSentEvent]:
         out: list[ServerSentEvent] = []
         append = out.append
@@ -130,6 +162,7 @@ class SSEDecoder:
         event = self._event
         last_id = self._last_id
         retry = self._retry
+        more_size = self._more_size
         for line in lines:
             if not line:
                 if data is not None:
@@ -137,6 +170,7 @@ class SSEDecoder:
                         more.insert(0, data)
                         data = "\n".join(more)
                         more = None
+                        more_size = 0
                     append(new(sse, (event, data, last_id, retry)))
                     data = None
                 event = ""
@@ -144,10 +178,15 @@ class SSEDecoder:
             elif line.startswith("data: "):
                 if data is None:
                     data = line[6:]
-                elif more is None:
-                    more = [line[6:]]
                 else:
-                    more.append(line[6:])
+                    # Each line is capped by feed(); an event of many lines is capped here.
+                    more_size += len(line) - 5 if more is not None else len(data) + len(line)
+                    if more_size > self._max_size:
+                        self._too_large()
+                    if more is None:
+                        more = [line[6:]]
+                    else:
+                        more.append(line[6:])
             elif line.startswith("event: "):
                 event = line[7:]
             else:
@@ -157,10 +196,14 @@ class SSEDecoder:
                 if name == "data":
                     if data is None:
                         data = value
-                    elif more is None:
-                        more = [value]
                     else:
-                        more.append(value)
+                        more_size += len(value) + 1 if more is not None else len(data) + len(value)
+                        if more_size > self._max_size:
+                            self._too_large()
+                        if more is None:
+                            more = [value]
+                        else:
+                            more.append(value)
                 elif name == "event":
                     event = value
                 elif name == "id":
@@ -176,4 +219,5 @@ class SSEDecoder:
         self._event = event
         self._last_id = last_id
         self._retry = retry
+        self._more_size = more_size
         return out

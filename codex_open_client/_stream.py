@@ -8,7 +8,6 @@ failure is retried instead, as a fresh request.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -37,12 +36,13 @@ from ._exceptions import (
     StreamError,
     error_from_stream as _error_from_stream,
 )
+from ._json import loads as _json_loads
 from ._models import Response
 from ._ratelimits import RateLimits, rate_limits_from_event, rate_limits_from_headers
 from ._request import Request
 from ._retry import is_retryable, retry_delay
 from ._serde import structure_event, unstructure
-from ._sse import SSEDecoder
+from ._sse import EventTooLargeError, SSEDecoder
 from ._transport import HTTPResponse, Transport
 
 __all__ = ["AsyncResponseStream"]
@@ -78,8 +78,10 @@ class AsyncResponseStream:
         observer: StreamObserver | None = None,
         prepare: Callable[[], Awaitable[None]] | None = None,
         on_complete: Callable[[Response], None] | None = None,
+        max_event_size: int | None = None,
     ) -> None:
         self._transport = transport
+        self._max_event_size = max_event_size
         self._request = request
         self._auth = auth
         self._observer = observer
@@ -96,7 +98,7 @@ class AsyncResponseStream:
         self._reset()
 
     def _reset(self) -> None:
-        self._decoder = SSEDecoder()
+        self._decoder = SSEDecoder(self._max_event_size)
         self._accumulator = Accumulator()
         self._pending.clear()
         self._head = b""  # the first bytes of the body, to explain a body that is not SSE
@@ -184,7 +186,9 @@ class AsyncResponseStream:
         while self._http is None and not self._finished:
             auth_headers = await self._auth.headers(self._transport)
             try:
-                self._http = await self._transport.send(self._request, auth_headers)
+                self._http = await self._transport.send(
+                    self._request, auth_headers, self._auth.secrets()
+                )
                 self._saw_headers(self._http.headers)
             except AuthError as exc:
                 # 401: reload the stored credentials, else refresh them, then try again.
@@ -250,13 +254,24 @@ class AsyncResponseStream:
             )
         if len(self._head) < _HEAD_SIZE:
             self._head += chunk[:_HEAD_SIZE]
-        events = self._decoder.feed(chunk) if chunk else self._decoder.flush()
+        try:
+            events = self._decoder.feed(chunk) if chunk else self._decoder.flush()
+        except EventTooLargeError as exc:
+            # Not retried: the same answer would only cost the same memory again.
+            self._release()
+            self._failure = StreamError(
+                f"A server-sent event (or line) is larger than max_event_size "
+                f"({exc.max_size:,} bytes), so the stream was stopped; raise max_event_size= "
+                "on the client if such events are expected",
+                response=self._accumulator.response(),
+            )
+            return None
         for sse in events:
             data = sse.data
             if not data:
                 continue
             try:
-                payload = json.loads(data)
+                payload = _json_loads(data)
             except ValueError:
                 logger.debug("skipped an SSE data line that is not JSON: %.120r", data)
                 continue
@@ -306,11 +321,13 @@ class AsyncResponseStream:
         response = self._with_rate_limits(self._accumulator.response())
         if isinstance(event, ResponseFailedEvent):
             error = unstructure(event.response.error) if event.response.error else None
-            failure = _error_from_stream(error, response)
+            failure = _error_from_stream(error, response, self._auth.secrets())
         else:
             assert isinstance(event, ResponseErrorEvent)
             failure = _error_from_stream(
-                {"code": event.code, "message": event.message, "param": event.param}, response
+                {"code": event.code, "message": event.message, "param": event.param},
+                response,
+                self._auth.secrets(),
             )
         limits = self._rate_limits
         if isinstance(failure, (RateLimitError, QuotaExceededError)) and limits is not None:

@@ -9,10 +9,10 @@ import contextlib
 import json
 import logging
 import weakref
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-from ._exceptions import APIConnectionError, APITimeoutError, error_from_status
+from ._exceptions import APIConnectionError, APIError, APITimeoutError, error_from_status
 from ._request import Request
 
 if TYPE_CHECKING:
@@ -116,8 +116,16 @@ class Transport:
             )
         return self._session
 
-    async def send(self, request: Request, auth_headers: Mapping[str, str]) -> HTTPResponse:
-        """Send ``request`` with ``auth_headers``; raise the mapped ``APIError`` for >= 400."""
+    async def send(
+        self,
+        request: Request,
+        auth_headers: Mapping[str, str],
+        secrets: Sequence[str] = (),
+    ) -> HTTPResponse:
+        """Send ``request`` with ``auth_headers``; raise the mapped ``APIError`` for >= 400.
+
+        ``secrets`` (and the bearer token of ``auth_headers``) are redacted from error bodies.
+        """
         import aiohttp
 
         session = self._session_for_this_loop()
@@ -134,14 +142,15 @@ class Transport:
         if request.json is not None:
             data = json.dumps(request.json, ensure_ascii=False, separators=(",", ":")).encode()
         logger.debug("%s %s", request.method, request.url)
-        with map_aiohttp(f"sending {request.method} {request.url}", request.timeout):
-            response = await session.request(
-                request.method,
-                request.url,
-                data=data,
-                headers={**auth_headers, **request.headers},
-                timeout=timeout,
-            )
+        response = await _request(
+            session,
+            request.method,
+            request.url,
+            request.timeout,
+            data=data,
+            headers={**auth_headers, **request.headers},
+            timeout=timeout,
+        )
         if response.status < 400:
             http = HTTPResponse(response, self, request.timeout)
             self._open.add(http)
@@ -152,7 +161,8 @@ class Transport:
         finally:
             response.close()
         logger.debug("%s %s -> HTTP %s", request.method, request.url, response.status)
-        raise error_from_status(response.status, content, response.headers, request.url)
+        secrets = (*secrets, bearer_token(auth_headers))
+        raise error_from_status(response.status, content, response.headers, request.url, secrets)
 
     async def fetch(
         self,
@@ -179,14 +189,17 @@ class Transport:
         elif form is not None:
             data = aiohttp.FormData(dict(form))
         logger.debug("%s %s", method, url)
-        with map_aiohttp(f"sending {method} {url}", timeout):
-            async with session.request(
-                method,
-                url,
-                data=data,
-                headers=request_headers,
-                timeout=aiohttp.ClientTimeout(total=timeout),
-            ) as response:
+        response = await _request(
+            session,
+            method,
+            url,
+            timeout,
+            data=data,
+            headers=request_headers,
+            timeout=aiohttp.ClientTimeout(total=timeout),
+        )
+        with map_aiohttp(f"reading the answer of {method} {url}", timeout):
+            async with response:
                 content = await _read_up_to(response, _MAX_ERROR_BODY)
                 return response.status, response.headers, content
 
@@ -198,6 +211,58 @@ class Transport:
         session, self._session = self._session, None
         if session is not None:
             await session.close()
+
+
+_MAX_REDIRECTS = 5
+_REDIRECTS = frozenset((301, 302, 303, 307, 308))
+
+
+async def _request(
+    session: aiohttp.ClientSession, method: str, url: str, seconds: float, **options: Any
+) -> aiohttp.ClientResponse:
+    """``session.request``, following only redirects that cannot leak anything.
+
+    aiohttp would follow a redirect to another origin with the account id, the session ids
+    and (for 307/308) the body; only same-origin redirects that keep the method are followed.
+    """
+    for _ in range(_MAX_REDIRECTS + 1):
+        with map_aiohttp(f"sending {method} {url}", seconds):
+            response = await session.request(method, url, allow_redirects=False, **options)
+        if response.status not in _REDIRECTS:
+            return response
+        location = response.headers.get("Location", "")
+        response.close()
+        url = _redirect_target(method, response.status, url, location)
+    raise APIError(f"Too many redirects sending {method} {url}")
+
+
+def _redirect_target(method: str, status: int, url: str, location: str) -> str:
+    """Where a redirect may be followed to; ``APIError`` saying why when it may not."""
+    from yarl import URL
+
+    if not location:
+        raise APIError(f"HTTP {status} from {url} without a Location header", status_code=status)
+    source = URL(url)
+    target = source.join(URL(location))
+    same_origin = target.is_absolute() and target.origin() == source.origin()
+    if same_origin and (status in (307, 308) or method in ("GET", "HEAD")):
+        return str(target)
+    if same_origin:
+        why = f"it would turn the {method} into a GET"
+    else:
+        why = f"it leads to another origin ({target.origin() if target.is_absolute() else target})"
+    raise APIError(
+        f"HTTP {status} from {url}: a redirect that was not followed, because {why} and the "
+        "request carries the account id, the session ids and its body; if the service moved, "
+        "point base_url at its new address",
+        status_code=status,
+    )
+
+
+def bearer_token(headers: Mapping[str, str]) -> str:
+    """The token of an ``Authorization: Bearer`` header, or ""."""
+    value = headers.get("Authorization", "")
+    return value[7:] if value.startswith("Bearer ") else ""
 
 
 async def _read_up_to(response: aiohttp.ClientResponse, limit: int) -> bytes:
