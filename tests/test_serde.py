@@ -6,10 +6,16 @@ import typing
 
 import attrs
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import codex_open_client as c
 from codex_open_client._events import EVENT_CLASSES
-from codex_open_client._serde import structure_event, unstructure
+from codex_open_client._serde import (
+    _direct_delta_builder,
+    converter,
+    structure_event,
+    unstructure,
+)
 
 WIRE_TYPES = {
     "response.created", "response.in_progress", "response.completed", "response.failed",
@@ -174,3 +180,87 @@ def test_unknown_content_part_is_kept() -> None:
     assert isinstance(event.item, c.ResponseOutputMessage)
     assert event.item.content == [c.UnknownContent(type="output_audio", raw=part)]
     assert unstructure(event.item)["content"] == [part]
+
+
+# ----------------------------------------------------------------------- direct delta builders
+
+_DELTA_CLASSES = {
+    "response.output_text.delta": (c.ResponseOutputTextDeltaEvent, "content_index"),
+    "response.reasoning_summary_text.delta": (
+        c.ResponseReasoningSummaryTextDeltaEvent,
+        "summary_index",
+    ),
+    "response.reasoning_text.delta": (c.ResponseReasoningTextDeltaEvent, "content_index"),
+}
+_ANY_JSON = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=False),
+    st.text(max_size=5),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=2), st.integers(), max_size=2),
+)
+
+
+@st.composite
+def delta_payloads(draw: st.DrawFn) -> dict[str, typing.Any]:
+    """Delta events as the wire may bring them: mostly right, sometimes of the wrong shape."""
+    tag = draw(st.sampled_from(sorted(_DELTA_CLASSES)))
+    _, index_name = _DELTA_CLASSES[tag]
+    data: dict[str, typing.Any] = {"type": tag}
+    good = {
+        "delta": st.text(max_size=8),
+        "item_id": st.one_of(st.none(), st.text(max_size=8)),
+        "output_index": st.integers(0, 10**6),
+        index_name: st.integers(0, 100),
+        "sequence_number": st.one_of(st.none(), st.integers(0, 10**9)),
+        "logprobs": st.just([]),
+    }
+    for name, values in good.items():
+        presence = draw(st.sampled_from(["right", "right", "right", "missing", "wrong"]))
+        if presence == "right":
+            data[name] = draw(values)
+        elif presence == "wrong":
+            data[name] = draw(_ANY_JSON)
+    return data
+
+
+def _via_converter(data: dict[str, typing.Any]) -> typing.Any:
+    """What the generic cattrs path gives (structure_event's rule without the shortcut)."""
+    cls, _ = _DELTA_CLASSES[data["type"]]
+    try:
+        return converter.structure(data, cls)
+    except Exception:
+        return c.UnknownEvent(type=data["type"], raw=data)
+
+
+@settings(max_examples=600, deadline=None)
+@given(delta_payloads())
+def test_direct_delta_builders_give_exactly_what_the_converter_gives(
+    data: dict[str, typing.Any],
+) -> None:
+    """Same class, same fields, same Unknown fallback: no validation is loosened."""
+    direct = structure_event(data)
+    expected = _via_converter(data)
+    assert type(direct) is type(expected)
+    assert direct == expected
+    if not isinstance(direct, c.UnknownEvent):
+        assert attrs.asdict(direct) == attrs.asdict(expected)
+        assert hash(direct) == hash(expected)
+
+
+def test_direct_delta_builders_refuse_classes_that_grew_an_init_step() -> None:
+    """The shortcut skips __init__, so a validator on a delta class must stop it at import."""
+
+    @attrs.frozen(kw_only=True)
+    class Validated:
+        delta: str = attrs.field(validator=attrs.validators.instance_of(str))
+        item_id: str | None = None
+        output_index: int = 0
+        content_index: int = 0
+        sequence_number: int | None = None
+        type: str = "x.delta"
+
+    with pytest.raises(TypeError, match="direct construction"):
+        _direct_delta_builder(Validated, "content_index")

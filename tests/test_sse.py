@@ -8,7 +8,7 @@ import sys
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from codex_open_client._sse import ServerSentEvent, SSEDecoder
+from codex_open_client._sse import EventTooLargeError, ServerSentEvent, SSEDecoder
 
 BOM = b"\xef\xbb\xbf"
 ENDINGS = {"LF": b"\n", "CR": b"\r", "CRLF": b"\r\n"}
@@ -500,3 +500,64 @@ def test_byte_soup_matches_reference(blob: bytes, data: st.DataObject) -> None:
     expected = reference_decode(blob)
     assert decode(blob) == expected
     assert decode_chunks(split_at(blob, cuts)) == expected
+
+
+# ----------------------------------------------------------------------- the size cap
+
+def test_an_unterminated_line_beyond_the_cap_raises_as_soon_as_it_passes_it() -> None:
+    """A line that never ends (a compression bomb of zeros) is refused at the cap, not at EOF."""
+    decoder = SSEDecoder(max_size=1000)
+    for _ in range(9):
+        assert decoder.feed(b"x" * 100) == []
+    with pytest.raises(EventTooLargeError, match="1,000 bytes") as caught:
+        decoder.feed(b"x" * 101)
+    assert caught.value.max_size == 1000
+    assert decoder._tail == []  # what was buffered is let go
+
+
+def test_a_whole_line_beyond_the_cap_in_one_chunk_raises() -> None:
+    decoder = SSEDecoder(max_size=1000)
+    with pytest.raises(EventTooLargeError):
+        decoder.feed(b"data: " + b"x" * 1000 + b"\n\n")
+
+
+def test_many_short_lines_in_one_chunk_are_not_one_long_line() -> None:
+    """The cap is per line and per event, not per chunk."""
+    decoder = SSEDecoder(max_size=1024)
+    blob = b"".join(b"data: %d\n\n" % n for n in range(1000))
+    assert len(blob) > 1024
+    assert [e.data for e in decoder.feed(blob)] == [str(n) for n in range(1000)]
+
+
+def test_an_event_of_many_data_lines_beyond_the_cap_raises() -> None:
+    """Each line is short, their joined data is not."""
+    decoder = SSEDecoder(max_size=1000)
+    with pytest.raises(EventTooLargeError):
+        for _ in range(200):
+            decoder.feed(b"data: 0123456789\n")
+    decoder = SSEDecoder(max_size=1000)
+    with pytest.raises(EventTooLargeError):
+        for _ in range(200):
+            decoder.feed(b"data:0123456789\n")
+
+
+def test_lines_and_events_up_to_the_cap_pass() -> None:
+    """Exactly at the cap is fine: a line of max_size bytes, then an event of many lines."""
+    decoder = SSEDecoder(max_size=1000)
+    line = b"data: " + b"x" * 994  # 1000 bytes without its line ending
+    assert decoder.feed(line[:500]) == []
+    assert decoder.feed(line[500:] + b"\n\n") == [ev("x" * 994)]
+    lines = b"data: 123456789\n" * 60 + b"\n"  # 60 * 10 characters of data
+    assert decoder.feed(lines) == [ev("\n".join(["123456789"] * 60))]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.binary(max_size=300), max_size=30), st.integers(1024, 4096))
+def test_a_cap_above_every_line_changes_nothing(chunks: list[bytes], cap: int) -> None:
+    """Under the cap, the capped decoder gives exactly the uncapped decoder's events."""
+    blob = b"".join(chunks)
+    if any(len(line) > cap for line in blob.replace(b"\r", b"\n").split(b"\n")):
+        return
+    capped = SSEDecoder(max_size=cap * 100)
+    events = [e for chunk in chunks for e in capped.feed(chunk)] + capped.flush()
+    assert events == decode_chunks(chunks)
