@@ -47,7 +47,7 @@ __all__ = ["TERMINAL_EVENTS", "Accumulator"]
 
 TERMINAL_EVENTS = (ResponseCompletedEvent, ResponseFailedEvent, ResponseIncompleteEvent)
 
-_Key = tuple[int, int]
+_Parts = dict[int, dict[int, list[str]]]
 
 
 @attrs.define
@@ -58,8 +58,10 @@ class Accumulator:
     _terminal: Response | None = None
     _items: dict[int, OutputItem] = attrs.Factory(dict)
     _done: set[int] = attrs.Factory(set)
-    _texts: dict[_Key, list[str]] = attrs.Factory(dict)
-    _summaries: dict[_Key, list[str]] = attrs.Factory(dict)
+    # By output index, then content (or summary) index, as they arrive: rebuilding an item
+    # reads only its own pieces, which keeps response() linear in the number of items.
+    _texts: _Parts = attrs.Factory(dict)
+    _summaries: _Parts = attrs.Factory(dict)
     _arguments: dict[int, list[str]] = attrs.Factory(dict)
     _inputs: dict[int, list[str]] = attrs.Factory(dict)
 
@@ -67,10 +69,13 @@ class Accumulator:
         """Take one event into account."""
         # Text deltas are nearly every event of a stream: handle them before any dispatch.
         if type(event) is ResponseOutputTextDeltaEvent:
-            key = (event.output_index, event.content_index)
-            pieces = self._texts.get(key)
+            parts = self._texts.get(event.output_index)
+            if parts is None:
+                self._texts[event.output_index] = {event.content_index: [event.delta]}
+                return
+            pieces = parts.get(event.content_index)
             if pieces is None:
-                self._texts[key] = [event.delta]
+                parts[event.content_index] = [event.delta]
             else:
                 pieces.append(event.delta)
             return
@@ -106,15 +111,14 @@ class Accumulator:
         self._done.add(event.output_index)
 
     def _on_text_done(self, event: ResponseOutputTextDoneEvent) -> None:
-        self._texts[(event.output_index, event.content_index)] = [event.text]
+        self._texts.setdefault(event.output_index, {})[event.content_index] = [event.text]
 
     def _on_summary_delta(self, event: ResponseReasoningSummaryTextDeltaEvent) -> None:
-        self._summaries.setdefault((event.output_index, event.summary_index), []).append(
-            event.delta
-        )
+        parts = self._summaries.setdefault(event.output_index, {})
+        parts.setdefault(event.summary_index, []).append(event.delta)
 
     def _on_summary_done(self, event: ResponseReasoningSummaryTextDoneEvent) -> None:
-        self._summaries[(event.output_index, event.summary_index)] = [event.text]
+        self._summaries.setdefault(event.output_index, {})[event.summary_index] = [event.text]
 
     def _on_arguments_delta(self, event: ResponseFunctionCallArgumentsDeltaEvent) -> None:
         self._arguments.setdefault(event.output_index, []).append(event.delta)
@@ -132,8 +136,8 @@ class Accumulator:
 
     def _output(self) -> list[OutputItem]:
         indexes = set(self._items)
-        indexes.update(index for index, _ in self._texts)
-        indexes.update(index for index, _ in self._summaries)
+        indexes.update(self._texts)
+        indexes.update(self._summaries)
         indexes.update(self._arguments)
         indexes.update(self._inputs)
         output: list[OutputItem] = []
@@ -150,13 +154,13 @@ class Accumulator:
     def _rebuild(self, index: int, item: OutputItem | None) -> OutputItem | None:
         """An item that never got its ``done`` event, completed from its deltas."""
         if item is None or isinstance(item, ResponseOutputMessage):
-            texts = {c: "".join(p) for (i, c), p in self._texts.items() if i == index}
+            texts = self._texts.get(index, {})
             if item is None and not texts:
                 return None
             message = item or ResponseOutputMessage(status="in_progress")
             content: list[OutputContent] = list(message.content)
-            for position, text in sorted(texts.items()):
-                part = OutputText(text=text)
+            for position in sorted(texts):
+                part = OutputText(text="".join(texts[position]))
                 if position < len(content):
                     content[position] = part
                 else:
@@ -167,11 +171,9 @@ class Accumulator:
         if isinstance(item, ResponseCustomToolCall) and index in self._inputs:
             return attrs.evolve(item, input="".join(self._inputs[index]))
         if isinstance(item, ResponseReasoningItem):
-            sections = sorted(
-                (s, "".join(p)) for (i, s), p in self._summaries.items() if i == index
-            )
+            sections = self._summaries.get(index)
             if sections:
-                summary = [ReasoningSummary(text=text) for _, text in sections]
+                summary = [ReasoningSummary(text="".join(sections[s])) for s in sorted(sections)]
                 return attrs.evolve(item, summary=summary)
         return item
 
