@@ -1,9 +1,10 @@
 """JSON in and out: orjson when it is installed (the ``speedups`` extra), else the stdlib.
 
 Both paths give the same values for every document the backend sends. orjson refuses a few
-things the stdlib accepts (NaN, integers beyond 64 bits, non-string keys, nesting deeper than
-1024 levels); there the stdlib decides, so the fast path never changes an answer, only its
-speed. ``CODEX_OPEN_CLIENT_JSON=stdlib`` turns the fast path off (the test suite runs both).
+things the stdlib accepts (NaN, lone surrogates, non-string keys and integers beyond 64 bits
+when encoding, nesting deeper than 1024 levels); there the stdlib decides. The one difference
+left: orjson decodes an integer beyond 64 bits as a float (no backend document has one).
+``CODEX_OPEN_CLIENT_JSON=stdlib`` turns the fast path off (CI runs the stream tests both ways).
 """
 
 from __future__ import annotations

@@ -1,0 +1,102 @@
+"""The JSON layer: orjson when installed, the stdlib otherwise, with the same answers."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from codex_open_client import _json
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+STDLIB = (_json._loads_stdlib, _json._dumps_stdlib)
+BACKENDS = [
+    pytest.param(STDLIB, id="stdlib"),
+    pytest.param((_json.loads, _json.dumps), id="active"),
+]
+
+
+def _strip_surrogates(value: Any) -> Any:
+    """Hypothesis text may hold lone surrogates, which no UTF-8 encoder accepts."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, list):
+        return [_strip_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_strip_surrogates(k): _strip_surrogates(v) for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=300, deadline=None)
+@given(value=JSON_VALUES)
+def test_both_paths_round_trip_like_the_stdlib(backend: Any, value: Any) -> None:
+    loads, dumps = backend
+    value = _strip_surrogates(value)
+    encoded = dumps(value)
+    assert isinstance(encoded, bytes)
+    assert loads(encoded) == value == json.loads(encoded)
+    assert loads(encoded.decode()) == value
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_what_orjson_refuses_the_stdlib_decides(backend: Any) -> None:
+    """NaN, integers beyond 64 bits and non-string keys: the same answers on both paths."""
+    loads, dumps = backend
+    assert math.isnan(loads("NaN"))
+    assert loads(str(2**64 - 1)) == 2**64 - 1
+    assert dumps({1: 2}) == b'{"1":2}'
+    assert dumps(2**70) == str(2**70).encode()
+    assert dumps({"é": "ü"}) == '{"é":"ü"}'.encode()
+
+
+def test_the_one_known_difference_integers_beyond_64_bits() -> None:
+    """orjson decodes them as floats (the backend sends none); the stdlib keeps them exact."""
+    big = "123456789012345678901234567890"
+    assert _json._loads_stdlib(big) == int(big)
+    assert _json.loads(big) == (float(big) if _json.BACKEND == "orjson" else int(big))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_deep_nesting_and_bad_text_are_value_errors(backend: Any) -> None:
+    """No RecursionError escapes: a document nested 100,000 deep is malformed like any other."""
+    loads, _ = backend
+    for bad in ("[" * 100_000, "[" * 100_000 + "]" * 100_000, "{", "", "nope"):
+        with pytest.raises(ValueError):
+            loads(bad)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_lone_surrogate_cannot_be_encoded(backend: Any) -> None:
+    _, dumps = backend
+    with pytest.raises(UnicodeEncodeError):
+        dumps({"text": "\ud800"})
+
+
+@pytest.mark.parametrize(("setting", "expected"), [("stdlib", "stdlib"), ("", "orjson")])
+def test_the_environment_chooses_the_path(setting: str, expected: str) -> None:
+    """CODEX_OPEN_CLIENT_JSON=stdlib turns orjson off (CI runs the stream tests both ways)."""
+    pytest.importorskip("orjson")
+    env = {**os.environ, "CODEX_OPEN_CLIENT_JSON": setting}
+    out = subprocess.run(
+        [sys.executable, "-c", "from codex_open_client import _json; print(_json.BACKEND)"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    assert out.stdout.strip() == expected
