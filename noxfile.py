@@ -67,5 +67,10 @@ def examples(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks: throughput, first-event latency and import time, side by side with openai."""
     install(session, "-e", ".[bench]")
-    for script in ("bench_throughput.py", "bench_latency.py", "bench_import.py"):
+    for script in (
+        "bench_throughput.py",
+        "bench_latency.py",
+        "bench_import.py",
+        "bench_accumulate.py",
+    ):
         session.run("python", str(ROOT / "tests" / "benchmarks" / script), *session.posargs)
