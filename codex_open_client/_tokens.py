@@ -86,7 +86,8 @@ def decode_jwt_claims(token: str | None) -> dict[str, Any] | None:
     try:
         raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
         claims = json.loads(raw.decode("utf-8"))
-    except (binascii.Error, ValueError):  # UnicodeDecodeError and JSONDecodeError included
+    # UnicodeDecodeError and JSONDecodeError are ValueErrors; deep nesting is a RecursionError.
+    except (binascii.Error, ValueError, RecursionError):
         return None
     return claims if isinstance(claims, dict) else None
 

@@ -125,6 +125,12 @@ def test_decode_jwt_claims_is_none_for_anything_but_a_jwt(token: str | None) -> 
     assert decode_jwt_claims(token) is None
 
 
+def test_decode_jwt_claims_of_a_deeply_nested_payload_is_none() -> None:
+    """A hostile token nested 100,000 deep is not a JWT, not a RecursionError."""
+    payload = base64.urlsafe_b64encode(b"[" * 100_000).rstrip(b"=").decode()
+    assert decode_jwt_claims(f"e30.{payload}.sig") is None
+
+
 @given(st.dictionaries(st.text(), st.one_of(st.none(), st.integers(), st.text()), max_size=5))
 def test_decode_jwt_claims_round_trips_any_object(claims: dict[str, Any]) -> None:
     """Any JSON object survives encoding as a JWT payload and decoding."""
