@@ -59,8 +59,11 @@ def parse_arguments(call: ResponseFunctionToolCall) -> dict[str, Any]:
         return {}
     try:
         value = json.loads(text)
-    except ValueError as exc:
-        problem = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+    except (ValueError, RecursionError) as exc:
+        if isinstance(exc, RecursionError):
+            problem = "nested too deeply to decode"
+        else:
+            problem = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
         raise ToolArgumentsError(
             f"{where} are not valid JSON ({problem}): {_excerpt(text)}",
             name=call.name,

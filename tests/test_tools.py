@@ -639,6 +639,14 @@ def test_parse_arguments_invalid_json() -> None:
     assert len(str(error)) < 300  # an excerpt, not the whole text
 
 
+def test_parse_arguments_nested_too_deeply() -> None:
+    """A model (or a hostile server) sending 100,000 nested brackets: ToolArgumentsError."""
+    text = "[" * 100_000
+    with pytest.raises(ToolArgumentsError, match="nested too deeply") as caught:
+        parse_arguments(call(text))
+    assert caught.value.arguments == text
+
+
 @pytest.mark.parametrize("text", ["[1, 2]", '"text"', "42", "null", "true"])
 def test_parse_arguments_not_an_object(text: str) -> None:
     with pytest.raises(ToolArgumentsError, match="must be a JSON object") as caught:
