@@ -7,6 +7,7 @@ tests/benchmarks/bench_x.py`` puts this directory first on ``sys.path``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import threading
@@ -263,3 +264,151 @@ def report_checks(checks: Sequence[tuple[str, bool]], enforce: bool) -> int:
         return 1
     print("(not enforced: pass --check to fail on a missed target)")
     return 0
+
+
+# ----------------------------------------------------------------------------- processes
+
+
+def raise_open_file_limit() -> tuple[int, int]:
+    """Raise this process's soft limit of open files to its hard limit (children inherit it).
+
+    Returns the (soft, hard) limits now in force. Where the hard limit is unlimited and the
+    system refuses that (macOS), the soft limit is raised as far as the system takes.
+    """
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    for wanted in (hard, 1 << 20, 10240):
+        if wanted != resource.RLIM_INFINITY and wanted <= soft:
+            break
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        except (ValueError, OSError):
+            continue
+        break
+    return resource.getrlimit(resource.RLIMIT_NOFILE)
+
+
+def _status_kib(field: str) -> int | None:
+    try:
+        with open("/proc/self/status", encoding="ascii") as file:
+            for line in file:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def peak_rss_bytes() -> int:
+    """This process's peak resident set size: ``VmHWM`` (Linux), else ``ru_maxrss``."""
+    kib = _status_kib("VmHWM")
+    if kib is not None:
+        return kib * 1024
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB elsewhere
+
+
+def rss_bytes() -> int | None:
+    """This process's resident set size now (``VmRSS``), or None where /proc is missing."""
+    kib = _status_kib("VmRSS")
+    return None if kib is None else kib * 1024
+
+
+#: Makes the handler in the server's process; must be a module-level function (it is pickled).
+HandlerFactory = Callable[..., Handler]
+
+
+def _serve_in_process(
+    make_handler: HandlerFactory, args: tuple[Any, ...], backlog: int, conn: Any
+) -> None:
+    """The server process: serve until the parent says stop (or goes away)."""
+    raise_open_file_limit()
+
+    async def serve() -> None:
+        handler = make_handler(*args)
+        app = web.Application()
+        for path in (f"{BASE_PATH}/responses", "/v1/responses"):
+            app.router.add_post(path, handler)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, "127.0.0.1", 0, backlog=backlog)
+            await site.start()
+            conn.send(("port", int(runner.addresses[0][1])))
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            loop.add_reader(conn.fileno(), stop.set)  # a message, or EOF if the parent died
+            await stop.wait()
+            loop.remove_reader(conn.fileno())
+        finally:
+            await runner.cleanup()
+
+    try:
+        asyncio.run(serve())
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            conn.send(("error", repr(exc)))
+        raise
+
+
+class ServerProcess:
+    """Like ``ServerThread``, but the server runs in a child process (own interpreter and GIL),
+    so the clients measured here do not share a core's worth of Python with it.
+
+    ``make_handler(*args)`` is called in the child to build the handler; it must be a
+    module-level function of an importable module (or of the script run as ``__main__``).
+    The listen backlog is ``backlog`` (aiohttp's default is 128, which drops the SYNs of a
+    burst of a thousand connects: they are retried a second later). Use as a context manager.
+    """
+
+    def __init__(self, make_handler: HandlerFactory, *args: Any, backlog: int = 4096) -> None:
+        import multiprocessing
+
+        self._context = multiprocessing.get_context("spawn")
+        self._conn, child_conn = self._context.Pipe()
+        self._process = self._context.Process(
+            target=_serve_in_process,
+            args=(make_handler, args, backlog, child_conn),
+            name="bench-server",
+            daemon=True,
+        )
+        self._child_conn = child_conn
+        self.port = 0
+
+    @property
+    def base_url(self) -> str:
+        """The base URL to give the clients."""
+        return f"http://127.0.0.1:{self.port}{BASE_PATH}"
+
+    @property
+    def pid(self) -> int | None:
+        """The server process's id."""
+        return self._process.pid
+
+    def __enter__(self) -> ServerProcess:
+        self._process.start()
+        self._child_conn.close()
+        message: tuple[str, Any] | None = None
+        if self._conn.poll(120):
+            with contextlib.suppress(EOFError):
+                message = self._conn.recv()
+        if message is None or message[0] != "port":
+            self._stop()
+            raise RuntimeError(f"the benchmark server process did not start: {message!r}")
+        self.port = int(message[1])
+        return self
+
+    def _stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self._conn.send("stop")
+        self._process.join(timeout=30)
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join(timeout=10)
+        self._conn.close()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop()

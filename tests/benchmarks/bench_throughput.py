@@ -19,8 +19,13 @@ best round kept (rounds interleave the contenders so drift hits them alike):
 Targets: AsyncClient/AsyncOpenAI >= 10x events/s; AsyncClient/floor >= 0.5 (the SDK takes at
 most twice the floor's time); Client/AsyncClient >= 0.7. ``--check`` exits 1 on a miss.
 
+``--server-process`` runs the server in a child process instead of a thread (the clients then
+have the interpreter to themselves). The header names the package's JSON path
+(``codex_open_client._json``: orjson when installed, the stdlib with
+``CODEX_OPEN_CLIENT_JSON=stdlib``); ``bench_json_paths.py`` runs this script once per path.
+
 Usage: ``python tests/benchmarks/bench_throughput.py [--deltas 20000] [--repeat 5]
-[--json out.json] [--check] [--only NAME ...]``
+[--json out.json] [--check] [--only NAME ...] [--server-process]``
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from typing import Any
 import aiohttp
 from _common import (
     MODEL,
+    ServerProcess,
     ServerThread,
     delta_texts,
     print_table,
@@ -275,6 +281,33 @@ def floor(loop: asyncio.AbstractEventLoop, url: str) -> Contender:
     return Contender("aiohttp floor", on_loop(loop, run), close, note="no models: json.loads")
 
 
+def sse_handler(deltas: int) -> Callable[[web.Request], Coroutine[Any, Any, web.StreamResponse]]:
+    """The server's handler: one pre-rendered body of ``deltas`` text deltas, in 64 KiB writes.
+
+    Module-level so that ``ServerProcess`` can build it in the server's process.
+    """
+    body = b"".join(render_frames(delta_texts(deltas)))
+    writes = [body[i : i + WRITE_SIZE] for i in range(0, len(body), WRITE_SIZE)]
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        response = await start_sse(request)
+        for chunk in writes:
+            await response.write(chunk)
+        await response.write_eof()
+        return response
+
+    return handler
+
+
+def json_backend() -> str:
+    """The package's JSON path (``codex_open_client._json.BACKEND``), or ``stdlib`` before it."""
+    try:
+        from codex_open_client import _json
+    except ImportError:
+        return "stdlib (no _json module)"
+    return str(getattr(_json, "BACKEND", "?"))
+
+
 def on_loop(
     loop: asyncio.AbstractEventLoop, func: Callable[[], Coroutine[Any, Any, tuple[int, int]]]
 ) -> Run:
@@ -298,6 +331,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="run only contenders whose name contains one of these (case-insensitive)",
     )
     parser.add_argument(
+        "--server-process",
+        action="store_true",
+        help="run the server in a child process instead of a thread of this one",
+    )
+    parser.add_argument(
         "--profile",
         metavar="NAME",
         help="after the timing, run the first contender whose name contains NAME once more "
@@ -312,29 +350,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     stream_events = len(frames)
     body = b"".join(frames)
     text_chars = len("".join(delta_texts(args.deltas)))
-    writes = [body[i : i + WRITE_SIZE] for i in range(0, len(body), WRITE_SIZE)]
-
-    async def handler(request: web.Request) -> web.StreamResponse:
-        response = await start_sse(request)
-        for chunk in writes:
-            await response.write(chunk)
-        await response.write_eof()
-        return response
+    writes = -(-len(body) // WRITE_SIZE)
 
     print(
         f"Python {platform.python_version()} on {platform.platform()}, "
-        f"aiohttp {aiohttp.__version__}, codex-open-client {codex.__version__}"
+        f"aiohttp {aiohttp.__version__}, codex-open-client {codex.__version__}, "
+        f"JSON path {json_backend()}"
     )
     print(
         f"Stream: {stream_events:,} events ({args.deltas:,} text deltas), "
-        f"{len(body):,} bytes in {len(writes)} writes of <= {WRITE_SIZE // 1024} KiB; "
-        f"best of {args.repeat} rounds after 1 warm-up"
+        f"{len(body):,} bytes in {writes} writes of <= {WRITE_SIZE // 1024} KiB; "
+        f"best of {args.repeat} rounds after 1 warm-up; server in "
+        + ("its own process" if args.server_process else "a thread of this process")
     )
 
     loop = asyncio.new_event_loop()
     contenders: list[Contender] = []
+    server_cm: ServerProcess | ServerThread
+    if args.server_process:
+        server_cm = ServerProcess(sse_handler, args.deltas)
+    else:
+        server_cm = ServerThread(sse_handler(args.deltas))
     try:
-        with ServerThread(handler) as server:
+        with server_cm as server:
             base_url = server.base_url
             contenders += codex_async(loop, base_url)
             contenders.append(codex_sync(base_url))
@@ -450,6 +488,8 @@ def report(
         result = {
             "benchmark": "throughput",
             "python": platform.python_version(),
+            "json_backend": json_backend(),
+            "server": "process" if args.server_process else "thread",
             "deltas": args.deltas,
             "stream_events": stream_events,
             "repeat": args.repeat,
