@@ -72,5 +72,7 @@ def bench(session: nox.Session) -> None:
         "bench_latency.py",
         "bench_import.py",
         "bench_accumulate.py",
+        "bench_concurrency.py",
+        "bench_json_paths.py",
     ):
         session.run("python", str(ROOT / "tests" / "benchmarks" / script), *session.posargs)
