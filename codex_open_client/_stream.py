@@ -36,7 +36,7 @@ from ._exceptions import (
     StreamError,
     error_from_stream as _error_from_stream,
 )
-from ._json import loads as _json_loads
+from ._json import fast_loads as _fast_loads, loads as _json_loads
 from ._models import Response
 from ._ratelimits import RateLimits, rate_limits_from_event, rate_limits_from_headers
 from ._request import Request
@@ -124,6 +124,11 @@ class AsyncResponseStream:
         return self
 
     async def __anext__(self) -> ResponseStreamEvent:
+        pending = self._pending
+        if pending and not self._reading:
+            # Most calls: the chunk already read holds more events. No I/O, nothing to guard.
+            self._delivered = True
+            return pending.popleft()
         if not await self._wait_for_events(deliver=True):
             raise StopAsyncIteration
         return self._pending.popleft()
@@ -271,10 +276,13 @@ class AsyncResponseStream:
             if not data:
                 continue
             try:
-                payload = _json_loads(data)
-            except ValueError:
-                logger.debug("skipped an SSE data line that is not JSON: %.120r", data)
-                continue
+                payload = _fast_loads(data)
+            except (ValueError, RecursionError):
+                try:
+                    payload = _json_loads(data)  # what orjson refuses, the stdlib rules on
+                except ValueError:
+                    logger.debug("skipped an SSE data line that is not JSON: %.120r", data)
+                    continue
             if type(payload) is not dict:
                 logger.debug("skipped an SSE data value that is not an object: %.120r", data)
                 continue
