@@ -25,6 +25,7 @@ from ._oauth import (
     DEVICE_CODE_TIMEOUT,
     LoginError,
     authorize_url,
+    callback_state_matches,
     device_redirect_uri,
     exchange_code,
     new_pkce,
@@ -273,6 +274,7 @@ async def run_browser_login(
 ) -> Credentials:
     """Sign in through a browser and a one-shot callback server on 127.0.0.1.
 
+    The first callback with this sign-in's state ends it; others get a 400 page and are ignored.
     ``callback_port`` 1455 falls back to 1457 when busy; 0 takes any free port (tests).
     ``open_url`` replaces ``webbrowser.open``; ``no_browser`` only prints the URL.
     """
@@ -286,12 +288,24 @@ async def run_browser_login(
 
     async def on_callback(request: web.Request) -> web.StreamResponse:
         nonlocal answered
+        url = str(request.rel_url)
+        if not callback_state_matches(url, state=pending._state):
+            # Any web page can send the browser here: only the issuer's redirect knows the
+            # state, so the rest neither ends the sign-in nor counts as its one callback.
+            logger.warning("ignored a sign-in callback whose state does not match this sign-in")
+            return _page(
+                400,
+                "State mismatch",
+                "This address does not belong to the sign-in in progress (a stale tab, an "
+                "older attempt, or a request from another site). The sign-in is still waiting: "
+                "finish it in the tab it opened.",
+            )
         if answered or done.done():
             return _page(409, "Sign-in already finished", "You can close this tab.")
         answered = True
         outcome: Credentials | BaseException
         try:
-            outcome = await afinish_login(pending, str(request.rel_url), transport=transport)
+            outcome = await afinish_login(pending, url, transport=transport)
         except LoginError as exc:
             outcome = exc
             response = _page(400, "Sign-in failed", f"{exc.message} You can close this tab.")

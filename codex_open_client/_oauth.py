@@ -33,6 +33,7 @@ __all__ = [
     "Pkce",
     "RefreshError",
     "authorize_url",
+    "callback_state_matches",
     "device_redirect_uri",
     "exchange_code",
     "new_pkce",
@@ -121,21 +122,44 @@ def authorize_url(
     return f"{issuer.rstrip('/')}/oauth/authorize?{query}"
 
 
+def _callback_params(url: str) -> dict[str, str]:
+    """The query parameters of a callback URL (or of a bare query string), first values only."""
+    text = url.strip()
+    try:
+        query = urlsplit(text).query if "?" in text else text
+    except ValueError:  # e.g. "http://[x/?code=...": not a URL at all
+        return {}
+    return {name: values[0] for name, values in parse_qs(query).items() if values}
+
+
+def _state_matches(params: Mapping[str, str], state: str) -> bool:
+    # surrogatepass: a pasted URL may hold a lone surrogate, which is a mismatch, not a crash.
+    given = params.get("state", "").encode("utf-8", "surrogatepass")
+    return secrets.compare_digest(given, state.encode("utf-8", "surrogatepass"))
+
+
+def callback_state_matches(url: str, *, state: str) -> bool:
+    """Whether the callback URL carries ``state``: the callback belongs to this sign-in.
+
+    Any web page can make a browser send a request to the local callback server; only the
+    issuer's redirect knows the state.
+    """
+    return _state_matches(_callback_params(url), state)
+
+
 def parse_callback(url: str, *, state: str) -> str:
     """The authorization code in the URL the browser was sent back to, after checking ``state``.
 
     Accepts the whole URL, or just its query string.
     """
-    text = url.strip()
-    query = urlsplit(text).query if "?" in text else text
-    params = {name: values[0] for name, values in parse_qs(query).items() if values}
+    params = _callback_params(url)
     if not params:
         raise LoginError(
             "That is not the sign-in redirect URL: expected one with ?code=...&state=... "
             "(the address the browser ended on after signing in)",
             code="invalid_callback",
         )
-    if not secrets.compare_digest(params.get("state", "").encode(), state.encode()):
+    if not _state_matches(params, state):
         raise LoginError(
             "State mismatch: the redirect URL does not belong to this sign-in (a stale tab, "
             f"an older attempt, or a forged request). {_RESTART}",

@@ -8,7 +8,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import stat
 import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -21,9 +24,13 @@ try:
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["FileTokenStore", "MemoryTokenStore", "TokenStore"]
+__all__ = ["FileTokenStore", "InsecureCredentialsWarning", "MemoryTokenStore", "TokenStore"]
 
 _FIX = "fix or delete it, then sign in again (`codex login`)"
+
+
+class InsecureCredentialsWarning(UserWarning):
+    """A credentials file other users can read or replace (POSIX permissions too open)."""
 
 
 @runtime_checkable
@@ -57,9 +64,20 @@ class TokenStore(Protocol):
 _THREAD_LOCKS: dict[str, threading.Lock] = {}
 _THREAD_LOCKS_GUARD = threading.Lock()
 
+# The files already warned about (InsecureCredentialsWarning): once per file per process.
+_WARNED: set[str] = set()
+_WARNED_GUARD = threading.Lock()
+
+# What tempfile.mkstemp adds between the prefix and the suffix of save()'s temporary files.
+_MKSTEMP_PART = "[a-z0-9_]{8}"
+
+
+def _key(path: Path) -> str:
+    return os.path.normcase(os.path.abspath(path))
+
 
 def _thread_lock(path: Path) -> threading.Lock:
-    key = os.path.normcase(os.path.abspath(path))
+    key = _key(path)
     with _THREAD_LOCKS_GUARD:
         return _THREAD_LOCKS.setdefault(key, threading.Lock())
 
@@ -69,7 +87,9 @@ class FileTokenStore:
     ``~/.codex/auth.json``), shared with the CLI and with other processes.
 
     Writes are atomic (a temporary file in the same folder, fsync, rename) and the file has
-    mode 0600. ``lock()`` takes ``fcntl.flock`` on ``<path>.lock``; on platforms without
+    mode 0600; a save also removes the temporary files of saves that died midway. ``load()``
+    warns (``InsecureCredentialsWarning``, once per file) when other users can read the file
+    or replace it. ``lock()`` takes ``fcntl.flock`` on ``<path>.lock``; on platforms without
     ``fcntl`` (Windows) it only excludes the threads of this process.
     """
 
@@ -91,12 +111,15 @@ class FileTokenStore:
         silently replaced, since it may be the user's only copy of their sign-in.
         """
         try:
-            content = self._path.read_bytes()
+            with open(self._path, "rb") as file:
+                info = os.fstat(file.fileno())
+                content = file.read()
         except FileNotFoundError:
             return None
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
             raise AuthError(f"Cannot read the credentials file {self._path}: {reason}") from None
+        _warn_if_exposed(self._path, info)
         try:
             data = json.loads(content)
         except json.JSONDecodeError as exc:
@@ -121,21 +144,23 @@ class FileTokenStore:
         target = Path(os.path.realpath(self._path))
         folder = target.parent
         _make_folders(folder)
-        # mkstemp creates the file with mode 0600 and O_EXCL, in the target's folder so
-        # that os.replace is a rename within one file system.
-        import tempfile  # here, not at the top: keeps `import codex_open_client` fast
-
-        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        fd, temp = _new_temp_file(folder, target.name)
         try:
             with os.fdopen(fd, "wb") as file:
                 file.write(content.encode("utf-8"))
                 file.flush()
                 os.fsync(file.fileno())
-            os.replace(temp, target)
+                if fcntl is not None:
+                    # Renamed while still open, so still locked: until the rename, a save
+                    # in another process sees this temporary file in use, not stale.
+                    os.replace(temp, target)
+            if fcntl is None:  # pragma: no cover - Windows cannot rename an open file
+                os.replace(temp, target)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(temp)
             raise
+        _remove_stale_temp_files(folder, target.name)
         _fsync_folder(folder)
 
     def delete(self) -> None:
@@ -166,6 +191,118 @@ class FileTokenStore:
         """An exclusive lock on the file across processes and threads (see the class)."""
         # The lock file stays: deleting it would let two processes lock different files.
         return self._locked()
+
+
+def _warn_if_exposed(path: Path, info: os.stat_result) -> None:
+    """Warn once when other users can read ``path`` (``info``) or replace it, as ssh does."""
+    if os.name != "posix":  # pragma: no cover - no POSIX modes to judge
+        return
+    key = _key(path)
+    with _WARNED_GUARD:
+        if key in _WARNED:
+            return
+    import shlex
+
+    problems: list[str] = []
+    mode = stat.S_IMODE(info.st_mode)
+    if mode & 0o077:
+        problems.append(
+            f"Permissions {mode:04o} for the credentials file '{path}' are too open: it holds "
+            "your ChatGPT sign-in, and other users can access it. Run "
+            f"`chmod 600 {shlex.quote(str(path))}`."
+        )
+    # The folder of the path, and of the file it leads to: whoever can write to either can
+    # replace what is read here (and receive the tokens saved there).
+    folders = dict.fromkeys(
+        (Path(os.path.abspath(path)).parent, Path(os.path.realpath(path)).parent)
+    )
+    for folder in folders:
+        try:
+            folder_mode = stat.S_IMODE(os.stat(folder).st_mode)
+        except OSError:
+            continue
+        # Sticky (like /tmp): others cannot rename or delete what is not theirs.
+        if folder_mode & 0o022 and not folder_mode & stat.S_ISVTX:
+            problems.append(
+                f"The folder '{folder}' of the credentials file '{path}' is writable by other "
+                f"users (mode {folder_mode:04o}), who may replace the file. Run "
+                f"`chmod go-w {shlex.quote(str(folder))}`."
+            )
+    if not problems:
+        return
+    with _WARNED_GUARD:
+        if key in _WARNED:
+            return
+        _WARNED.add(key)
+    try:
+        # stacklevel 3: the warning points at the caller of load().
+        warnings.warn(" ".join(problems), InsecureCredentialsWarning, stacklevel=3)
+    except BaseException:
+        # Turned into an error (-W error): not given, so the next load raises it again.
+        with _WARNED_GUARD:
+            _WARNED.discard(key)
+        raise
+
+
+def _new_temp_file(folder: Path, name: str) -> tuple[int, str]:
+    """A new temporary file for a save of ``name``, open and (with fcntl) flock-ed."""
+    # mkstemp creates the file with mode 0600 and O_EXCL, in the target's folder so that
+    # os.replace is a rename within one file system.
+    import tempfile  # here, not at the top: keeps `import codex_open_client` fast
+
+    for _ in range(10):
+        fd, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+        if fcntl is None:  # pragma: no cover - Windows
+            return fd, temp
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:  # no flock on this file system: no other save can tell either
+            return fd, temp
+        # Between mkstemp and flock another save may have taken the new file for a stale one
+        # and deleted it: then its name no longer leads to this file, so take another.
+        with contextlib.suppress(OSError):
+            if os.path.samestat(os.fstat(fd), os.lstat(temp)):
+                return fd, temp
+        os.close(fd)
+    raise OSError(f"Cannot create a temporary file in {folder}")  # pragma: no cover
+
+
+def _remove_stale_temp_files(folder: Path, name: str) -> None:
+    """Delete the temporary files of saves of ``name`` that died before their rename.
+
+    A save holds a flock on its temporary file until it has renamed it, and the kernel
+    releases that lock when the process dies, so a file with this store's temporary name that
+    can be locked is stale. Only regular files of this user with that exact name pattern are
+    touched: never another program's files. Without fcntl (Windows) nothing is removed.
+    """
+    if fcntl is None:  # pragma: no cover - Windows
+        return
+    pattern = re.compile(rf"\.{re.escape(name)}\.{_MKSTEMP_PART}\.tmp")
+    try:
+        names = [entry for entry in os.listdir(folder) if pattern.fullmatch(entry)]
+    except OSError:
+        return
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    for entry in names:
+        path = os.path.join(folder, entry)
+        try:
+            fd = os.open(path, flags)
+        except OSError:  # gone already, a symlink (not ours), unreadable
+            continue
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:  # a save in progress holds it (or this file system has no flock)
+                continue
+            if os.path.samestat(info, os.lstat(path)):
+                os.unlink(path)
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
 
 
 def _make_folders(folder: Path) -> None:

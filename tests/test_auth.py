@@ -38,6 +38,7 @@ def seed(server: FakeCodexServer, path: Path, *, expires_in: float) -> dict[str,
     data["unknown_top_level"] = {"kept": True}
     data["tokens"]["unknown_inside"] = "kept too"
     path.write_text(json.dumps(data, indent=2))
+    path.chmod(0o600)  # as the CLI writes it: a 0644 file warns (InsecureCredentialsWarning)
     return data
 
 

@@ -335,25 +335,135 @@ def test_browser_login_no_browser_prints_the_url(server: FakeCodexServer, secret
     run(body)
 
 
-def test_browser_login_state_mismatch_answers_400_and_fails(server: FakeCodexServer) -> None:
-    """A callback with the wrong state gets a 400 page and the login fails clearly."""
+def state_of(url: str) -> str:
+    """The ``state`` parameter of an authorize URL."""
+    return parse_qs(urlsplit(url).query)["state"][0]
+
+
+def redirect_of(url: str) -> str:
+    """The ``redirect_uri`` parameter of an authorize URL: the local callback."""
+    return parse_qs(urlsplit(url).query)["redirect_uri"][0]
+
+
+def test_browser_login_ignores_forged_callbacks_until_the_real_one(
+    server: FakeCodexServer, secrets: Secrets
+) -> None:
+    """Callbacks with a wrong or no state get 400 "State mismatch"; the login keeps waiting."""
+    opened: list[str] = []
+    ready = asyncio.Event()
+
+    def open_url(url: str) -> bool:
+        opened.append(url)
+        ready.set()
+        return True
+
+    async def body() -> None:
+        login = asyncio.create_task(
+            run_browser_login(
+                issuer=server.issuer, callback_port=0, open_url=open_url, out=io.StringIO()
+            )
+        )
+        await ready.wait()
+        (url,) = opened
+        callback = redirect_of(url)
+        # What any web page can make the browser send, knowing the port but not the state.
+        forged = [
+            f"{callback}?state=x",
+            f"{callback}?code=stolen&state=x",
+            f"{callback}?code=c",
+            f"{callback}?code=c&state=",
+            f"{callback}?error=access_denied&state=x",
+            f"{callback}?state=x&state={state_of(url)}",  # the first value counts
+            callback,
+        ]
+        for attempt in forged:
+            status, page = await visit(attempt)
+            assert status == 400, attempt
+            assert "State mismatch" in page
+            assert "still waiting" in page
+        await asyncio.sleep(0.2)  # time for a wrongly ended login to end
+        assert not login.done()
+        assert not refused(port_of(callback))
+        status, page = await visit(await authorize(url))
+        assert (status, "Signed in" in page) == (200, True)
+        credentials = secrets.add(await login)
+        assert credentials.account_id == server.account_id
+        assert refused(port_of(callback))
+
+    run(body)
+
+
+def test_browser_login_a_valid_callback_without_a_code_ends_it(server: FakeCodexServer) -> None:
+    """After a forged callback, the right state with no code ends the login: missing_code."""
     pages: list[tuple[int, str]] = []
 
     async def play(url: str) -> None:
-        pages.append(await visit(with_state(await authorize(url), "forged")))
+        pages.append(await visit(f"{redirect_of(url)}?state=forged"))
+        pages.append(await visit(f"{redirect_of(url)}?state={state_of(url)}"))
 
     async def body() -> None:
-        with pytest.raises(LoginError, match="State mismatch") as info:
+        with pytest.raises(LoginError, match="no authorization code") as info:
             await run_browser_login(
                 issuer=server.issuer, callback_port=0, open_url=play, out=io.StringIO()
             )
-        assert info.value.code == "state_mismatch"
+        assert info.value.code == "missing_code"
         assert isinstance(info.value, AuthError)
-        ((status, page),) = pages
+        (forged_status, forged_page), (status, page) = pages
+        assert (forged_status, "State mismatch" in forged_page) == (400, True)
         assert status == 400
-        assert "State mismatch" in page
+        assert "no authorization code" in page
 
     run(body)
+
+
+def test_browser_login_an_issuer_error_after_a_forged_callback_ends_it(
+    server: FakeCodexServer,
+) -> None:
+    """A forged callback first, then the issuer's error redirect: that error ends the login."""
+    pages: list[tuple[int, str]] = []
+
+    async def play(url: str) -> None:
+        location = await authorize(url)
+        pages.append(await visit(with_state(location, "forged")))
+        pages.append(await visit(location))
+
+    async def body() -> None:
+        with pytest.raises(LoginError, match="access_denied: User cancelled") as info:
+            await run_browser_login(
+                issuer=server.issuer, callback_port=0, open_url=play, out=io.StringIO()
+            )
+        assert info.value.code == "access_denied"
+        assert [status for status, _ in pages] == [400, 400]
+        assert "State mismatch" in pages[0][1]
+        assert "User cancelled" in pages[1][1]
+
+    server.authorize_error = ("access_denied", "User cancelled")
+    try:
+        run(body)
+    finally:
+        server.authorize_error = None
+
+
+def test_browser_login_accepts_one_valid_callback(
+    server: FakeCodexServer, secrets: Secrets
+) -> None:
+    """Two valid callbacks at once: one is exchanged and signs in, the other gets 409."""
+    pages: list[tuple[int, str]] = []
+
+    async def play(url: str) -> None:
+        location = await authorize(url)
+        pages.extend(await asyncio.gather(visit(location), visit(location)))
+
+    async def body() -> None:
+        secrets.add(
+            await run_browser_login(
+                issuer=server.issuer, callback_port=0, open_url=play, out=io.StringIO()
+            )
+        )
+
+    run(body)
+    assert sorted(status for status, _ in pages) == [200, 409]
+    assert any("already finished" in page for _, page in pages)
 
 
 def test_browser_login_reports_a_missing_codex_entitlement(server: FakeCodexServer) -> None:

@@ -26,6 +26,7 @@ from codex_open_client._oauth import (
     RefreshError,
     _interval,
     authorize_url,
+    callback_state_matches,
     device_redirect_uri,
     exchange_code,
     new_pkce,
@@ -267,6 +268,8 @@ def test_parse_callback_reports_other_errors_with_their_description() -> None:
         pytest.param(f"{REDIRECT}?code=&state=S", "missing_code", id="empty-code"),
         pytest.param("hello", "invalid_callback", id="not-a-url"),
         pytest.param(REDIRECT, "invalid_callback", id="no-query"),
+        pytest.param("http://[x/?code=c&state=S", "invalid_callback", id="unparsable-url"),
+        pytest.param("code=c&state=\ud800", "state_mismatch", id="lone-surrogate-state"),
     ],
 )
 def test_parse_callback_rejects_a_url_without_a_code(url: str, code: str) -> None:
@@ -274,6 +277,26 @@ def test_parse_callback_rejects_a_url_without_a_code(url: str, code: str) -> Non
     with pytest.raises(LoginError) as info:
         parse_callback(url, state="S")
     assert info.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("url", "matches"),
+    [
+        pytest.param("/auth/callback?code=c&state=S1", True, id="right"),
+        pytest.param("/auth/callback?state=S1", True, id="right-without-code"),
+        pytest.param("/auth/callback?error=access_denied&state=S1", True, id="right-with-error"),
+        pytest.param("/auth/callback?state=x", False, id="other"),
+        pytest.param("/auth/callback?state=S", False, id="prefix"),
+        pytest.param("/auth/callback?code=c", False, id="none"),
+        pytest.param("/auth/callback?state=&code=c", False, id="empty"),
+        pytest.param("/auth/callback?state=x&state=S1", False, id="first-value-counts"),
+        pytest.param("/auth/callback", False, id="no-query"),
+        pytest.param("http://[x/?state=S1", False, id="unparsable"),
+    ],
+)
+def test_callback_state_matches_only_this_sign_in(url: str, matches: bool) -> None:
+    """The browser flow's first check: the state, as parse_callback reads it."""
+    assert callback_state_matches(url, state="S1") is matches
 
 
 # --------------------------------------------------------------------------- URLs and overrides

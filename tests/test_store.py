@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import random
@@ -11,14 +12,22 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from codex_open_client import AsyncClient
 from codex_open_client._exceptions import AuthError
-from codex_open_client._store import FileTokenStore, MemoryTokenStore, TokenStore
+from codex_open_client._store import (
+    FileTokenStore,
+    InsecureCredentialsWarning,
+    MemoryTokenStore,
+    TokenStore,
+)
 from codex_open_client._tokens import Credentials
+from codex_open_client.testing import FakeCodexServer
 
 from .test_tokens import (
     NOW,
@@ -48,6 +57,15 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
 
 def mode_of(path: Path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def write_private(path: Path, content: str | bytes, mode: int = 0o600) -> None:
+    """Write a credentials file the way the CLI does (0600), or with another ``mode``."""
+    if isinstance(content, str):
+        path.write_text(content, encoding="utf-8")
+    else:
+        path.write_bytes(content)
+    os.chmod(path, mode)
 
 
 def run_child(code: str, *args: str) -> subprocess.Popen[str]:
@@ -162,7 +180,7 @@ def test_cli_file_round_trips_byte_for_byte(tmp_path: Path) -> None:
     data = cli_auth_json(note="naïve ünïcode ✓")
     text = json.dumps(data, indent=2, ensure_ascii=False)  # serde_json::to_string_pretty
     path = tmp_path / "auth.json"
-    path.write_text(text, encoding="utf-8")
+    write_private(path, text)
     store = FileTokenStore(path)
     loaded = store.load()
     assert loaded is not None
@@ -214,10 +232,10 @@ def test_save_creates_folders_and_a_0600_file_without_leftovers(tmp_path: Path) 
 def test_save_replaces_a_world_readable_file_with_a_0600_one(tmp_path: Path) -> None:
     """An existing 0644 auth.json ends as 0600 after a save."""
     path = tmp_path / "auth.json"
-    path.write_text(json.dumps(cli_auth_json(), indent=2))
-    os.chmod(path, 0o644)
+    write_private(path, json.dumps(cli_auth_json(), indent=2), 0o644)
     store = FileTokenStore(path)
-    loaded = store.load()
+    with pytest.warns(InsecureCredentialsWarning, match="chmod 600"):
+        loaded = store.load()
     assert loaded is not None
     store.save(loaded)
     assert mode_of(path) == 0o600
@@ -241,7 +259,7 @@ def test_save_through_a_symlink_updates_its_target(tmp_path: Path) -> None:
 def test_api_key_file_loads_as_no_credentials(tmp_path: Path) -> None:
     """An API-key-mode auth.json has no ChatGPT tokens: load() is None."""
     path = tmp_path / "auth.json"
-    path.write_text(json.dumps({"auth_mode": "apikey", "OPENAI_API_KEY": "sk-x"}))
+    write_private(path, json.dumps({"auth_mode": "apikey", "OPENAI_API_KEY": "sk-x"}))
     assert FileTokenStore(path).load() is None
 
 
@@ -261,7 +279,7 @@ BAD_FILES = {
 def test_invalid_file_raises_auth_error_naming_the_path(tmp_path: Path, content: str) -> None:
     """Invalid JSON or an invalid JWT: AuthError with the path and the fix, no token text."""
     path = tmp_path / "auth.json"
-    path.write_text(content)
+    write_private(path, content)
     with pytest.raises(AuthError) as info:
         FileTokenStore(path).load()
     message = str(info.value)
@@ -277,7 +295,7 @@ def test_invalid_file_raises_auth_error_naming_the_path(tmp_path: Path, content:
 def test_non_utf8_and_unreadable_files_raise_auth_error(tmp_path: Path) -> None:
     """Bytes that are not UTF-8, or a folder where the file should be: AuthError with the path."""
     path = tmp_path / "auth.json"
-    path.write_bytes(b'{"tokens": "\xff\xfe"}')
+    write_private(path, b'{"tokens": "\xff\xfe"}')
     with pytest.raises(AuthError, match=str(path)):
         FileTokenStore(path).load()
     folder = tmp_path / "dir" / "auth.json"
@@ -294,6 +312,144 @@ def test_delete_removes_only_the_file(tmp_path: Path) -> None:
     store.delete()
     assert not path.exists()
     assert tmp_path.is_dir()
+
+
+# --------------------------------------------------------------------------- permissions
+
+
+def warnings_of(action: Callable[[], object]) -> list[warnings.WarningMessage]:
+    """The warnings ``action`` issues, every one recorded (no filter hides a repeat)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        action()
+    return caught
+
+
+def assert_no_secret(text: str) -> None:
+    assert SECRET not in text
+    for token in secrets_of(credentials()):
+        assert token not in text
+
+
+@posix_only
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o660, 0o666, 0o740], ids=oct)
+def test_a_file_others_can_access_warns_once_naming_the_fix(tmp_path: Path, mode: int) -> None:
+    """Like ssh: group or other bits on auth.json warn, once per file, with `chmod 600`."""
+    path = tmp_path / "auth.json"
+    write_private(path, json.dumps(cli_auth_json(), indent=2), mode)
+
+    def load_three_times() -> None:
+        assert FileTokenStore(path).load() is not None
+        assert FileTokenStore(path).load() is not None  # another store object, same file
+        assert FileTokenStore(str(path)).load() is not None
+
+    (warning,) = warnings_of(load_three_times)
+    assert warning.category is InsecureCredentialsWarning
+    assert issubclass(InsecureCredentialsWarning, UserWarning)
+    message = str(warning.message)
+    assert f"'{path}'" in message
+    assert f"{mode:04o}" in message
+    assert f"chmod 600 {path}" in message
+    assert_no_secret(message)
+    assert warning.filename == __file__  # it points at the caller of load()
+    assert warnings_of(FileTokenStore(path).load) == []
+    assert mode_of(path) == mode  # only the user changes modes
+
+    other = tmp_path / "other.json"
+    write_private(other, json.dumps(cli_auth_json()), mode)
+    (warning,) = warnings_of(FileTokenStore(other).load)
+    assert f"'{other}'" in str(warning.message)
+
+
+@posix_only
+@pytest.mark.parametrize("mode", [0o777, 0o775, 0o770, 0o703], ids=oct)
+def test_a_folder_others_can_write_warns_naming_the_fix(tmp_path: Path, mode: int) -> None:
+    """A group- or world-writable folder lets others replace auth.json: warn, `chmod go-w`."""
+    folder = tmp_path / "codex home"
+    folder.mkdir(mode=0o700)
+    path = folder / "auth.json"
+    write_private(path, json.dumps(cli_auth_json()))
+    os.chmod(folder, mode)
+    (warning,) = warnings_of(FileTokenStore(path).load)
+    message = str(warning.message)
+    assert f"'{folder}'" in message and f"'{path}'" in message
+    assert f"{mode:04o}" in message
+    assert f"chmod go-w '{folder}'" in message  # quoted for the shell
+    assert "chmod 600" not in message  # the file itself is fine
+    assert_no_secret(message)
+    assert warnings_of(FileTokenStore(path).load) == []
+
+
+@posix_only
+def test_a_symlink_in_a_folder_others_can_write_warns(tmp_path: Path) -> None:
+    """A private file reached through a link in a writable folder: the link can be replaced."""
+    real = tmp_path / "private" / "auth.json"
+    real.parent.mkdir(mode=0o700)
+    write_private(real, json.dumps(cli_auth_json()))
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    link = shared / "auth.json"
+    link.symlink_to(real)
+    os.chmod(shared, 0o777)
+    (warning,) = warnings_of(FileTokenStore(link).load)
+    assert f"chmod go-w {shared}" in str(warning.message)
+    assert f"'{real.parent}'" not in str(warning.message)
+
+
+@posix_only
+@pytest.mark.parametrize(
+    ("file_mode", "folder_mode"),
+    [(0o600, 0o700), (0o400, 0o755), (0o600, 0o1777), (0o600, 0o711)],
+    ids=["private", "read-only-file", "sticky-folder", "traversable-folder"],
+)
+def test_private_files_do_not_warn(tmp_path: Path, file_mode: int, folder_mode: int) -> None:
+    """0600 (or 0400) files in folders others cannot write to (or sticky, like /tmp): silent."""
+    folder = tmp_path / "codex"
+    folder.mkdir()
+    path = folder / "auth.json"
+    write_private(path, json.dumps(cli_auth_json()), file_mode)
+    os.chmod(folder, folder_mode)
+    try:
+        assert warnings_of(FileTokenStore(path).load) == []
+    finally:
+        os.chmod(folder, 0o700)
+
+
+@posix_only
+def test_a_client_reading_an_exposed_file_warns_once(
+    server: FakeCodexServer, tmp_path: Path
+) -> None:
+    """Through AsyncClient (loads in worker threads): one warning for many requests."""
+    path = tmp_path / "auth.json"
+    write_private(path, json.dumps(server.mint_credentials(expires_in=3600)), 0o644)
+
+    async def main() -> None:
+        async with AsyncClient(
+            base_url=server.url, token_path=path, issuer=server.issuer, max_retries=0
+        ) as client:
+            for _ in range(3):
+                response = await client.responses.create(
+                    model="gpt-5.1-codex-mini", instructions="", input="Hello!"
+                )
+                assert response.output_text
+
+    caught = warnings_of(lambda: asyncio.run(main()))
+    assert [w.category for w in caught] == [InsecureCredentialsWarning]
+    assert f"chmod 600 {path}" in str(caught[0].message)
+    assert "eyJ" not in str(caught[0].message)  # no token (JWT) in it
+
+
+@posix_only
+def test_warnings_as_errors_fail_every_load_until_the_file_is_fixed(tmp_path: Path) -> None:
+    """With -W error the warning raises, each time (a raised one does not count as given)."""
+    path = tmp_path / "auth.json"
+    write_private(path, json.dumps(cli_auth_json()), 0o644)
+    store = FileTokenStore(path)
+    for _ in range(2):
+        with pytest.raises(InsecureCredentialsWarning, match="chmod 600"):
+            store.load()
+    os.chmod(path, 0o600)
+    assert store.load() is not None
 
 
 # --------------------------------------------------------------------------- processes
@@ -356,6 +512,132 @@ def test_a_process_killed_while_writing_leaves_the_old_or_the_new_file(tmp_path:
     # The kills did land in the middle of writes, and the writes did replace the file.
     assert interrupted >= 1
     assert len(rounds_seen) >= 2
+
+
+def temps_of(folder: Path) -> list[str]:
+    """The temporary files FileTokenStore.save leaves when it dies: .auth.json.XXXXXXXX.tmp."""
+    return sorted(
+        n for n in os.listdir(folder) if n.startswith(".auth.json.") and n.endswith(".tmp")
+    )
+
+
+@posix_only
+def test_a_save_removes_temp_files_of_saves_killed_midway(tmp_path: Path) -> None:
+    """Writers SIGKILLed mid-save leave token-holding temp files; the next save removes them."""
+    path = tmp_path / "auth.json"
+    size = 2_000_000
+    base = cli_auth_json()
+    store = FileTokenStore(path)
+    store.save(credentials())
+    rng = random.Random(4321)
+    for _ in range(60):
+        child = run_child(CHILD_WRITER, str(path), str(size), json.dumps(base))
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.0, 0.15))
+        child.send_signal(signal.SIGKILL)
+        child.communicate(timeout=30)
+        if temps_of(tmp_path):
+            break
+    assert temps_of(tmp_path)  # a kill did land in the middle of a save
+    store.save(credentials(refresh_token="rt-after-the-kills"))
+    assert sorted(os.listdir(tmp_path)) == ["auth.json"]
+    loaded = FileTokenStore(path).load()
+    assert loaded is not None
+    assert loaded.refresh_token == "rt-after-the-kills"
+    assert mode_of(path) == 0o600
+
+
+@posix_only
+def test_a_save_removes_only_this_stores_own_temp_files(tmp_path: Path) -> None:
+    """Only names mkstemp gives this store's saves go; lookalikes, links and folders stay."""
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    target = outside / "precious.txt"
+    target.write_text("not ours")
+    folder = tmp_path / "codex"
+    folder.mkdir()
+    stale = [".auth.json.abcd_123.tmp", ".auth.json.zz9plura.tmp"]
+    kept = [
+        ".auth.json.tmp",
+        ".auth.json.abc.tmp",  # not mkstemp's 8 characters
+        ".auth.json.ABCDEFGH.tmp",  # mkstemp never uses capitals
+        "auth.json.abcdefgh.tmp",
+        ".auth.json.abcdefgh.tmp.bak",
+        ".other.json.abcdefgh.tmp",  # another store's
+        ".auth.json.bak.abcdefgh.tmp",  # the store auth.json.bak's
+        "notes.tmp",
+    ]
+    for name in stale + kept:
+        write_private(folder / name, f"{SECRET} {name}")
+    (folder / ".auth.json.symlinks.tmp").symlink_to(target)
+    (folder / ".auth.json.folder00.tmp").mkdir()
+    kept += [".auth.json.symlinks.tmp", ".auth.json.folder00.tmp"]
+    FileTokenStore(folder / "auth.json").save(credentials())
+    assert sorted(os.listdir(folder)) == sorted(["auth.json", *kept])
+    assert target.read_text() == "not ours"
+    for name in kept[:-2]:
+        assert (folder / name).read_text() == f"{SECRET} {name}"
+
+
+CHILD_HOLDER = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+fcntl.flock(fd, fcntl.LOCK_EX)  # what a save does while it writes its temp file
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+@posix_only
+def test_a_save_keeps_the_temp_file_of_a_save_in_progress_elsewhere(tmp_path: Path) -> None:
+    """A temp file another process is still writing (and so has locked) stays until it is done."""
+    path = tmp_path / "auth.json"
+    temp = tmp_path / ".auth.json.inflight.tmp"
+    write_private(temp, "half a save")
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD_HOLDER, str(temp)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "ready"
+        FileTokenStore(path).save(credentials())
+        assert temp.read_text() == "half a save"
+    finally:
+        child.communicate("", timeout=30)
+    assert child.returncode == 0
+    FileTokenStore(path).save(credentials())  # its writer is gone: now it is stale
+    assert os.listdir(tmp_path) == ["auth.json"]
+
+
+CHILD_SAVER = """
+import json, sys
+from codex_open_client._store import FileTokenStore
+from codex_open_client._tokens import Credentials
+
+path, rounds, base = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
+store = FileTokenStore(path)
+for n in range(rounds):
+    store.save(Credentials.from_auth_json(dict(base, padding="x" * 5_000, round=n)))
+"""
+
+
+@posix_only
+def test_concurrent_saves_never_remove_each_others_temp_files(tmp_path: Path) -> None:
+    """4 processes saving at once, each cleaning up on every save: every save succeeds."""
+    # A cleanup that deleted every file with the temporary name fails about a third of these.
+    path = tmp_path / "auth.json"
+    children = [
+        run_child(CHILD_SAVER, str(path), "60", json.dumps(cli_auth_json())) for _ in range(4)
+    ]
+    for child in children:
+        _, err = child.communicate(timeout=120)
+        assert child.returncode == 0, err
+    assert os.listdir(tmp_path) == ["auth.json"]
+    assert json.loads(path.read_text())["round"] == 59
 
 
 CHILD_LOCKER = """
