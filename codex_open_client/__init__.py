@@ -114,7 +114,7 @@ from ._ratelimits import (
     RateLimits,
     RateLimitWindow,
 )
-from ._store import FileTokenStore, MemoryTokenStore, TokenStore
+from ._store import FileTokenStore, InsecureCredentialsWarning, MemoryTokenStore, TokenStore
 from ._stream import AsyncResponseStream
 from ._sync import (
     Client,
@@ -178,6 +178,7 @@ __all__ = [
     "InputMessage",
     "InputText",
     "InputTokensDetails",
+    "InsecureCredentialsWarning",
     "InvalidRequestError",
     "MaxTurnsExceededError",
     "MemoryTokenStore",

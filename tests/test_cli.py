@@ -239,6 +239,7 @@ def test_stored_credentials_status_then_logout(
     """Without --fake the credentials are $CODEX_HOME/auth.json; logout revokes and deletes."""
     auth = Path(env["CODEX_HOME"]) / "auth.json"
     auth.write_text(json.dumps(server.mint_credentials()))
+    auth.chmod(0o600)  # private, as a real sign-in writes it (else a warning, an error here)
     flags = ["--base-url", server.url, "--issuer", server.issuer]
     status = run(*flags, "status", env=env)
     assert status.returncode == 0, status.stderr

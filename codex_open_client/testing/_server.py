@@ -591,7 +591,8 @@ class FakeCodexServer:
     def mint_credentials(self, *, expires_in: float | None = None) -> dict[str, Any]:
         """Mint fresh tokens and return them in the Codex CLI's ``auth.json`` format.
 
-        The result is ready to write to ``auth.json`` (``json.dumps``)::
+        The result is ready to write to ``auth.json`` (``json.dumps``, then ``chmod 600``:
+        a file others can read gives an ``InsecureCredentialsWarning``)::
 
             {"auth_mode": "chatgpt", "OPENAI_API_KEY": None,
              "tokens": {"id_token": ..., "access_token": ..., "refresh_token": ...,
