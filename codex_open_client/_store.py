@@ -129,6 +129,10 @@ class FileTokenStore:
             ) from None
         except UnicodeDecodeError:
             raise AuthError(f"The credentials file {self._path} is not UTF-8: {_FIX}") from None
+        except RecursionError:
+            raise AuthError(
+                f"The credentials file {self._path} is not valid JSON (nested too deeply): {_FIX}"
+            ) from None
         try:
             return Credentials.from_auth_json(data)
         except ValueError as exc:

@@ -272,6 +272,7 @@ BAD_FILES = {
     ),
     "bad last_refresh": json.dumps(cli_auth_json(last_refresh=f"{SECRET}-not-a-date")),
     "tokens not an object": json.dumps({"tokens": f"{SECRET}-token"}),
+    "nested too deeply": '{"tokens": ' + "[" * 100_000,
 }
 
 
