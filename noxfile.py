@@ -74,5 +74,6 @@ def bench(session: nox.Session) -> None:
         "bench_accumulate.py",
         "bench_concurrency.py",
         "bench_json_paths.py",
+        "bench_sync.py",
     ):
         session.run("python", str(ROOT / "tests" / "benchmarks" / script), *session.posargs)

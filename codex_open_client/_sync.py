@@ -1,8 +1,10 @@
 """The sync facade: ``Client`` runs ``AsyncClient``'s coroutines on one private event loop.
 
-The loop lives in an anyio blocking portal on a daemon thread that the client owns, started on
-first use (constructing a client does no I/O and starts no thread). Every method is a thin call
-through that portal, so no request, retry or parsing logic exists twice.
+The loop belongs to the client, created on first use (constructing a client does no I/O and
+starts no thread). A call runs the loop in the calling thread whenever no other thread is
+running it, so the common case crosses no thread at all; a helper thread, one per client,
+runs it for the other cases. Every method is a thin call onto that loop, so no request, retry
+or parsing logic exists twice.
 """
 
 from __future__ import annotations
@@ -16,11 +18,10 @@ import threading
 import warnings
 import weakref
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, overload
 
-from anyio.from_thread import BlockingPortal, start_blocking_portal
-
+from ._accumulate import TERMINAL_EVENTS
 from ._auth import LoginHandler, afinish_login, aget_token, alogin, arefresh, astart_login
 from ._client import AsyncClient, AsyncResponses
 from ._events import ResponseOutputTextDeltaEvent, ResponseStreamEvent
@@ -31,6 +32,9 @@ from ._stream import AsyncResponseStream
 from ._tokens import Account
 
 if TYPE_CHECKING:
+    import asyncio
+    import concurrent.futures
+    import queue
     from collections.abc import Sequence
 
     from typing_extensions import Unpack
@@ -58,70 +62,370 @@ __all__ = [
 T = TypeVar("T")
 
 # Objects inherited across fork() from the parent process, kept so that they are never
-# finalized in the child (their cleanup would talk to the parent's event loop thread).
+# finalized in the child (their cleanup would talk to the parent's event loop).
 _INHERITED: list[object] = []
 
 # How long a sync call interrupted by Ctrl-C waits for its task to close its connection.
 _CANCEL_GRACE = 5.0
 
+_CLOSED = "This Client is closed; create a new one"
+
+
+async def _after_pending_io(func: Callable[..., Awaitable[T]], args: tuple[Any, ...]) -> T:
+    import asyncio
+
+    # The loop may have sat idle since the last call: let it see what arrived meanwhile
+    # first, so that a keep-alive connection the server closed is not picked for this call.
+    await asyncio.sleep(0)
+    return await func(*args)
+
+
+def _nothing() -> None:
+    """Scheduled only to wake the loop up."""
+
+
+def _run_until_complete(loop: asyncio.AbstractEventLoop, coro: Awaitable[T]) -> T:
+    """``loop.run_until_complete(coro)``, undisturbed by a stop request left over by a run that
+    an exception cut short just after its future completed (the loop would stop once, early)."""
+    import asyncio
+
+    future = asyncio.ensure_future(coro, loop=loop)
+    while True:
+        try:
+            return loop.run_until_complete(future)
+        except RuntimeError:
+            if future.done() or loop.is_closed() or loop.is_running():
+                raise
+
+
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    """Done callback of a task nobody awaits: its exception is not worth a log line."""
+    if not task.cancelled():
+        task.exception()
+
+
+class _HandOff:
+    """A call handed over to the thread that runs the loop, and its outcome."""
+
+    __slots__ = ("args", "func", "future", "task")
+
+    def __init__(self, func: Callable[..., Awaitable[Any]], args: tuple[Any, ...]) -> None:
+        import concurrent.futures
+
+        self.func = func
+        self.args = args
+        self.future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        self.task: asyncio.Task[Any] | None = None
+
+    def settle(self, task: asyncio.Task[Any]) -> None:
+        if task.cancelled():  # by Ctrl-C (the caller has raised already) or by close()
+            self.future.set_exception(RuntimeError(f"{_CLOSED} (the call was cancelled)"))
+        elif (exc := task.exception()) is not None:
+            self.future.set_exception(exc)
+        else:
+            self.future.set_result(task.result())
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+
+class _Stop:
+    """What the helper thread gets to close the loop: first ``final()``, if given."""
+
+    __slots__ = ("final",)
+
+    def __init__(self, final: Callable[[], Awaitable[object]] | None) -> None:
+        self.final = final
+
+
+class _Loop:
+    """One ``Client``'s event loop, run by whichever thread needs it.
+
+    A call takes the loop when no other thread is running it and runs it right in the calling
+    thread until its coroutine is done: no thread hop, the common case. Otherwise (another
+    thread is in a call on this client, the caller is inside an event loop of its own, or it is
+    the main thread under an application's SIGINT handler) it hands its coroutine over and
+    waits. The helper thread runs the loop whenever tasks are left that no caller is running it
+    for: calls handed over, a stream dropped unclosed, a task that outlived an interrupted call.
+    """
+
+    def __init__(self) -> None:
+        import asyncio
+        import importlib
+        import queue
+
+        self.loop = asyncio.new_event_loop()
+        # The C module under `signal`: the same functions without the enum conversions, which
+        # cost about 15 us a call, as much as running the loop for a call.
+        self._signal: Any = importlib.import_module("_signal")
+        self.pid = os.getpid()
+        self._owner = threading.Lock()  # held by the thread running the loop
+        self._wakeups: queue.SimpleQueue[_Stop | None] = queue.SimpleQueue()
+        self._handoffs: set[_HandOff] = set()
+        self._stopping = False
+        self._helper = threading.Thread(target=self._help, name="codex-open-client", daemon=True)
+        self._helper.start()
+
+    def call(self, func: Callable[..., Awaitable[T]], args: tuple[Any, ...]) -> T:
+        """Run ``func(*args)`` on the loop and wait; Ctrl-C cancels it and waits for cleanup."""
+        import asyncio
+
+        running = asyncio.events._get_running_loop()
+        if running is None:
+            here, catch_sigint = True, False
+            if threading.current_thread() is threading.main_thread():
+                # Ctrl-C must not raise inside the loop. Under Python's own handler the call
+                # turns it into a cancellation; under an application's handler (which may
+                # raise anywhere) the helper thread runs the call and this thread only waits.
+                signals = self._signal
+                handler = signals.getsignal(signals.SIGINT)
+                catch_sigint = handler is signals.default_int_handler
+                here = catch_sigint or not callable(handler)
+            if here and self._owner.acquire(blocking=False):
+                try:
+                    return self._run_here(func, args, catch_sigint)
+                finally:
+                    self._owner.release()
+        if running is self.loop:
+            raise RuntimeError(
+                "A Client cannot be used from its own event loop (from an async tool or a "
+                "callback it runs): that would wait for itself. Use an AsyncClient there"
+            )
+        return self._hand_off(func, args)
+
+    def _run_here(
+        self, func: Callable[..., Awaitable[T]], args: tuple[Any, ...], catch_sigint: bool
+    ) -> T:
+        import asyncio
+
+        if self._stopping:
+            raise RuntimeError(_CLOSED)
+        loop = self.loop
+        task = loop.create_task(_after_pending_io(func, args))
+        interrupts = 0
+
+        def on_sigint(signum: int, frame: FrameType | None) -> None:
+            # As asyncio.Runner does, the first Ctrl-C cancels the call, which cleans up
+            # (closes its connection) as any cancelled task does, and a second one stops
+            # waiting for that. KeyboardInterrupt is raised once the loop has stopped, never
+            # inside a callback of the loop, which could leave it half done.
+            nonlocal interrupts
+            interrupts += 1
+            if interrupts == 1:
+                task.cancel()
+            else:
+                loop.stop()
+            loop.call_soon_threadsafe(_nothing)
+
+        signals = self._signal
+        previous = None
+        try:
+            if catch_sigint:
+                previous = signals.signal(signals.SIGINT, on_sigint)
+            while True:
+                try:
+                    result = loop.run_until_complete(task)
+                    break
+                except RuntimeError:
+                    if task.done() or interrupts > 1 or loop.is_closed() or loop.is_running():
+                        raise
+                    # Stopped early by a stop request left over from a run cut short: go on.
+        except BaseException:
+            if not task.done() and interrupts < 2:
+                # Raised inside the loop (SystemExit from a signal handler, ...): cancel the
+                # call and let it clean up before raising.
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    _run_until_complete(loop, asyncio.wait((task,), timeout=_CANCEL_GRACE))
+            if asyncio.all_tasks(loop):
+                # The call's cleanup after a second Ctrl-C, a shielded token refresh, ...:
+                # the helper thread finishes them.
+                self._wakeups.put(None)
+            if interrupts:
+                raise KeyboardInterrupt from None
+            raise
+        finally:
+            if previous is not None:
+                signals.signal(signals.SIGINT, previous)
+        if interrupts:  # the call was done when Ctrl-C came: it still interrupts
+            raise KeyboardInterrupt
+        return result
+
+    def _hand_off(self, func: Callable[..., Awaitable[T]], args: tuple[Any, ...]) -> T:
+        import concurrent.futures
+
+        handoff = _HandOff(func, args)
+        self._handoffs.add(handoff)
+        try:
+            try:
+                self.loop.call_soon_threadsafe(self._start, handoff)
+            except RuntimeError:  # the loop is closed
+                raise RuntimeError(_CLOSED) from None
+            self._wakeups.put(None)
+            try:
+                result: T = handoff.future.result()
+                return result
+            except BaseException:
+                # Ctrl-C while waiting. Not started yet: cancelled, it never starts. Started:
+                # cancel its task and wait for its cleanup.
+                if not handoff.future.done() and not handoff.future.cancel():
+                    with contextlib.suppress(RuntimeError):
+                        self.loop.call_soon_threadsafe(handoff.cancel)
+                    concurrent.futures.wait((handoff.future,), _CANCEL_GRACE)
+                raise
+        finally:
+            self._handoffs.discard(handoff)
+
+    def _start(self, handoff: _HandOff) -> None:
+        if not handoff.future.set_running_or_notify_cancel():
+            return  # cancelled before it started
+        if self._stopping:
+            handoff.future.set_exception(RuntimeError(_CLOSED))
+            return
+        handoff.task = self.loop.create_task(_after_pending_io(handoff.func, handoff.args))
+        handoff.task.add_done_callback(handoff.settle)
+
+    def submit(self, func: Callable[[], Awaitable[object]]) -> None:
+        """Run ``func()`` on the loop soon, without waiting; safe from a finalizer."""
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nothing left to do
+            self.loop.call_soon_threadsafe(self._start_detached, func)
+            self._wakeups.put(None)
+
+    def _start_detached(self, func: Callable[[], Awaitable[object]]) -> None:
+        if not self._stopping:
+            self.loop.create_task(_after_pending_io(func, ())).add_done_callback(_retrieve)
+
+    def stop(self, final: Callable[[], Awaitable[object]] | None = None) -> None:
+        """Run ``final()`` (errors ignored), end every task, close the loop, end the helper."""
+        self._stopping = True
+        import asyncio
+
+        self._wakeups.put(_Stop(final))
+        # Not from the helper itself, nor from a thread running the loop (which the helper
+        # waits for): it stops once that thread lets go of the loop.
+        if (
+            threading.current_thread() is not self._helper
+            and asyncio.events._get_running_loop() is not self.loop
+        ):
+            self._helper.join()
+
+    def _help(self) -> None:
+        loop = self.loop
+        while True:
+            wakeup = self._wakeups.get()
+            with self._owner:
+                if wakeup is None:
+                    # Whatever a task raised is its caller's business; this thread goes on.
+                    with contextlib.suppress(BaseException):
+                        _run_until_complete(loop, self._drain())
+                    continue
+                try:
+                    _run_until_complete(loop, self._finish(wakeup.final))
+                finally:
+                    loop.close()
+                    for handoff in list(self._handoffs):
+                        with contextlib.suppress(Exception):  # done or cancelled meanwhile
+                            handoff.future.set_exception(RuntimeError(_CLOSED))
+                return
+
+    async def _drain(self) -> None:
+        """Run the loop until no task is left (hand-offs queued before the wake-up included)."""
+        import asyncio
+
+        current = asyncio.current_task()
+        while True:
+            await asyncio.sleep(0)
+            tasks = asyncio.all_tasks() - {current}
+            if not tasks:
+                return
+            await asyncio.wait(tasks)
+
+    async def _finish(self, final: Callable[[], Awaitable[object]] | None) -> None:
+        import asyncio
+
+        await asyncio.sleep(0)  # hand-offs queued meanwhile fail: closed
+        if final is not None:
+            with contextlib.suppress(Exception):
+                await final()
+        current = asyncio.current_task()
+        tasks = asyncio.all_tasks() - {current}
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.loop.shutdown_asyncgens()
+        await self.loop.shutdown_default_executor()
+
 
 class _Portal:
-    """One event loop thread, owned by one ``Client``; safe across ``fork()``."""
+    """The ``_Loop`` of one ``Client``: started on first use, new in a forked child."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._portal: BlockingPortal | None = None
-        self._context: contextlib.AbstractContextManager[BlockingPortal] | None = None
-        self._pid = 0
+        self._loop: _Loop | None = None
+        self._stopped = False
 
-    def get(self) -> BlockingPortal:
-        portal = self._portal
-        if portal is not None and self._pid == os.getpid():
-            return portal
+    def get(self) -> _Loop:
+        loop = self._loop
+        if loop is not None and loop.pid == os.getpid():
+            return loop
         with self._lock:
-            if self._portal is None or self._pid != os.getpid():
-                if self._context is not None:
-                    # After fork() the parent's loop thread does not exist here. Its context
-                    # must never be exited (or garbage collected, which exits it): that would
-                    # wait forever for the missing thread. Keep it, untouched, and start anew.
-                    _INHERITED.append(self._context)
-                context = start_blocking_portal("asyncio", name="codex-open-client")
-                self._portal = context.__enter__()
-                self._context = context
-                self._pid = os.getpid()
-            return self._portal
+            if self._stopped:
+                raise RuntimeError(_CLOSED)
+            loop = self._loop
+            if loop is None or loop.pid != os.getpid():
+                if loop is not None:
+                    # After fork() the parent's helper thread does not exist here, and the
+                    # loop's selector is shared with the parent: keep it, untouched (it must
+                    # not even be garbage collected), and start anew.
+                    _INHERITED.append(loop)
+                loop = self._loop = _Loop()
+            return loop
 
     @property
     def running(self) -> bool:
-        return self._portal is not None and self._pid == os.getpid()
+        loop = self._loop
+        return loop is not None and loop.pid == os.getpid()
 
     def call(self, func: Callable[..., Awaitable[T]], *args: Any) -> T:
         """Run ``func(*args)`` on the loop and wait; Ctrl-C cancels it and waits for cleanup."""
-        finished = threading.Event()
+        return self.get().call(func, args)
 
-        async def run() -> T:
-            try:
-                return await func(*args)
-            finally:
-                finished.set()
+    def submit(self, func: Callable[[], Awaitable[object]]) -> None:
+        """Run ``func()`` soon on a loop already running; never starts one."""
+        loop = self._loop
+        if loop is not None and loop.pid == os.getpid():
+            loop.submit(func)
 
-        future = self.get().start_task_soon(run)
-        try:
-            return future.result()
-        except BaseException:
-            if future.cancel():
-                finished.wait(_CANCEL_GRACE)
-            raise
+    def stop(self, final: Callable[[], Awaitable[object]] | None = None) -> None:
+        """Stop the loop (after ``final()``, if given); later calls raise ``RuntimeError``."""
+        with self._lock:
+            self._stopped = True
+            loop, self._loop = self._loop, None
+        if loop is None:
+            return
+        if loop.pid == os.getpid():
+            loop.stop(final)
+        else:
+            _INHERITED.append(loop)
 
-    def stop(self) -> None:
-        context, self._context, self._portal = self._context, None, None
-        if context is not None and self._pid == os.getpid():
-            context.__exit__(None, None, None)
+
+class _Owned:
+    """The ``AsyncClient`` a ``Client`` uses in this process (a new one after ``fork()``)."""
+
+    __slots__ = ("client", "pid")
+
+    def __init__(self, client: AsyncClient) -> None:
+        self.client = client
+        self.pid = os.getpid()
 
 
-def _finalize(portal: _Portal, client: AsyncClient, name: str) -> None:
+def _finalize(portal: _Portal, owned: _Owned, name: str) -> None:
     """Safety net for a ``Client`` that was never closed: stop its loop, never start one."""
-    if sys.is_finalizing() or not portal.running:
+    if sys.is_finalizing():
+        return
+    if not portal.running:
+        portal.stop()  # never started, or inherited by a forked child: left untouched
         return
     try:
         warnings.warn(
@@ -129,10 +433,9 @@ def _finalize(portal: _Portal, client: AsyncClient, name: str) -> None:
             ResourceWarning,
             stacklevel=1,
         )
-    finally:  # the warning may be an error (-W error): the loop thread must stop anyway
-        with contextlib.suppress(Exception):
-            portal.call(client.aclose)
-        portal.stop()
+    finally:  # the warning may be an error (-W error): the loop must stop anyway
+        # Never the parent's AsyncClient in a forked child: its connections are the parent's.
+        portal.stop(owned.client.aclose if owned.pid == os.getpid() else None)
 
 
 class Client:
@@ -153,8 +456,9 @@ class Client:
 
     Takes the same keywords as ``AsyncClient`` (see ``help(AsyncClient)``: ``access_token``,
     ``base_url``, ``timeout``, ``max_retries``, ``codex_home``, ...) and runs the very same
-    code on a private event loop thread. Use ``with Client(...) as client:`` or call
-    ``client.close()``. It works in scripts and notebooks; in async code prefer
+    code on a private event loop: in the calling thread when no other thread is in a call,
+    else on the client's own thread. Use ``with Client(...) as client:`` or call
+    ``client.close()``. It works in scripts, threads and notebooks; in async code prefer
     ``AsyncClient``.
     """
 
@@ -210,10 +514,10 @@ class Client:
         self._kwargs["session_id"] = self._async.session_id  # the same session after fork()
         self._config = self._async._config
         self._portal = _Portal()
-        self._pid = os.getpid()
+        self._owned = _Owned(self._async)
         self._closed = False
         self._finalizer = weakref.finalize(
-            self, _finalize, self._portal, self._async, type(self).__name__
+            self, _finalize, self._portal, self._owned, type(self).__name__
         )
         #: ``client.responses.create(...)``, ``.stream(...)``, ``.parse(...)``, ``.run_tools(...)``.
         self.responses = Responses(self)
@@ -277,12 +581,12 @@ class Client:
     @property
     def _aclient(self) -> AsyncClient:
         """The async client that does the work, new in a forked child."""
-        if self._pid != os.getpid():
+        if self._owned.pid != os.getpid():
             # A forked child must not share the parent's connections: keep the inherited
             # client untouched (see _INHERITED) and use a new one.
             _INHERITED.append(self._async)
             self._async = AsyncClient(**self._kwargs)
-            self._pid = os.getpid()
+            self._owned.client, self._owned.pid = self._async, os.getpid()
         return self._async
 
     def _call(self, func: Callable[..., Awaitable[T]], *args: Any) -> T:
@@ -290,16 +594,17 @@ class Client:
         return self._portal.call(func, *args)
 
     def close(self) -> None:
-        """Close the client, its connections and its loop thread. Idempotent."""
+        """Close the client, its connections, its event loop and its thread. Idempotent."""
         if self._closed:
             return
         self._closed = True
         self._finalizer.detach()
-        if self._portal.running:
-            try:
+        try:
+            if self._portal.running:
                 self._portal.call(self._aclient.aclose)
-            finally:
-                self._portal.stop()
+        finally:
+            # aclose() again (a no-op once done) in case the call above could not run it.
+            self._portal.stop(self._aclient.aclose)
 
     def __enter__(self) -> Client:
         if self._closed:
@@ -481,9 +786,8 @@ class Conversation:
 
 def _close_abandoned(portal: _Portal, stream: AsyncResponseStream) -> None:
     """A ``ResponseStream`` dropped unclosed (e.g. after ``break``): release its connection."""
-    if portal.running and not sys.is_finalizing():
-        with contextlib.suppress(Exception):
-            portal.get().start_task_soon(stream.aclose)
+    if not sys.is_finalizing():
+        portal.submit(stream.aclose)
 
 
 class ResponseStream:
@@ -496,9 +800,13 @@ class ResponseStream:
     def __init__(self, stream: AsyncResponseStream, client: Client) -> None:
         self._stream = stream
         self._client = client
-        # Events arrive in batches: every event parsed so far, one thread crossing per batch.
+        # Events arrive in batches: every event parsed so far, one call onto the loop per batch.
         self._batch: list[ResponseStreamEvent] = []
         self._index = 0
+        # The async stream stops at its first terminal event (its last event) and releases its
+        # connection there. After it nothing can come and closing has nothing left to do, so
+        # neither the end nor close() nor get_final_response() needs another call.
+        self._ended = False
         self._finalizer = weakref.finalize(self, _close_abandoned, client._portal, stream)
 
     @property
@@ -521,8 +829,13 @@ class ResponseStream:
 
     def __next__(self) -> ResponseStreamEvent:
         if self._index >= len(self._batch):
+            if self._ended:
+                raise StopIteration
             self._batch = self._client._call(self._stream._next_batch)
             self._index = 0
+            if not self._batch or type(self._batch[-1]) in TERMINAL_EVENTS:
+                self._ended = True
+                self._finalizer.detach()
             if not self._batch:
                 raise StopIteration
         event = self._batch[self._index]
@@ -538,13 +851,15 @@ class ResponseStream:
     def get_final_response(self) -> Response:
         """Read the rest of the stream and return the final ``Response``."""
         self._batch, self._index = [], 0
+        if self._ended:
+            return self._stream.response
         return self._client._call(self._stream.get_final_response)
 
     def close(self) -> None:
         """Close the stream and release its connection. Idempotent."""
         self._batch, self._index = [], 0
         self._finalizer.detach()
-        if not self._client._closed:
+        if not self._ended and not self._client._closed:
             self._client._call(self._stream.aclose)
 
     def __enter__(self) -> ResponseStream:
@@ -570,6 +885,8 @@ def _blocking(afunc: Callable[P, Awaitable[T]]) -> Callable[P, T]:
     """The sync twin of a module-level async function: runs it on a short-lived loop thread."""
 
     def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        from anyio.from_thread import start_blocking_portal
+
         with start_blocking_portal("asyncio", name="codex-open-client-login") as portal:
             return portal.call(functools.partial(afunc, *args, **kwargs))
 
