@@ -16,39 +16,6 @@ from ._client import (
     AsyncResponses,
     UnsupportedImageDetailWarning,
 )
-from ._events import (
-    CodexCredits,
-    CodexRateLimits,
-    CodexRateLimitsEvent,
-    CodexRateLimitWindow,
-    ResponseCompletedEvent,
-    ResponseContentPartAddedEvent,
-    ResponseContentPartDoneEvent,
-    ResponseCreatedEvent,
-    ResponseCustomToolCallInputDeltaEvent,
-    ResponseCustomToolCallInputDoneEvent,
-    ResponseErrorEvent,
-    ResponseFailedEvent,
-    ResponseFunctionCallArgumentsDeltaEvent,
-    ResponseFunctionCallArgumentsDoneEvent,
-    ResponseIncompleteEvent,
-    ResponseInProgressEvent,
-    ResponseMetadataEvent,
-    ResponseOutputItemAddedEvent,
-    ResponseOutputItemDoneEvent,
-    ResponseOutputTextDeltaEvent,
-    ResponseOutputTextDoneEvent,
-    ResponseReasoningSummaryPartAddedEvent,
-    ResponseReasoningSummaryPartDoneEvent,
-    ResponseReasoningSummaryTextDeltaEvent,
-    ResponseReasoningSummaryTextDoneEvent,
-    ResponseReasoningTextDeltaEvent,
-    ResponseReasoningTextDoneEvent,
-    ResponseRefusalDeltaEvent,
-    ResponseRefusalDoneEvent,
-    ResponseStreamEvent,
-    UnknownEvent,
-)
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -115,7 +82,6 @@ from ._ratelimits import (
     RateLimitWindow,
 )
 from ._store import FileTokenStore, InsecureCredentialsWarning, MemoryTokenStore, TokenStore
-from ._stream import AsyncResponseStream
 from ._sync import (
     Client,
     CodexClient,
@@ -135,7 +101,41 @@ if TYPE_CHECKING:
     from ._catalog import Model, ReasoningLevel
     from ._conversation import AsyncConversation
     from ._endpoints import AsyncModels
+    from ._events import (
+        CodexCredits,
+        CodexRateLimits,
+        CodexRateLimitsEvent,
+        CodexRateLimitWindow,
+        ResponseCompletedEvent,
+        ResponseContentPartAddedEvent,
+        ResponseContentPartDoneEvent,
+        ResponseCreatedEvent,
+        ResponseCustomToolCallInputDeltaEvent,
+        ResponseCustomToolCallInputDoneEvent,
+        ResponseErrorEvent,
+        ResponseFailedEvent,
+        ResponseFunctionCallArgumentsDeltaEvent,
+        ResponseFunctionCallArgumentsDoneEvent,
+        ResponseIncompleteEvent,
+        ResponseInProgressEvent,
+        ResponseMetadataEvent,
+        ResponseOutputItemAddedEvent,
+        ResponseOutputItemDoneEvent,
+        ResponseOutputTextDeltaEvent,
+        ResponseOutputTextDoneEvent,
+        ResponseReasoningSummaryPartAddedEvent,
+        ResponseReasoningSummaryPartDoneEvent,
+        ResponseReasoningSummaryTextDeltaEvent,
+        ResponseReasoningSummaryTextDoneEvent,
+        ResponseReasoningTextDeltaEvent,
+        ResponseReasoningTextDoneEvent,
+        ResponseRefusalDeltaEvent,
+        ResponseRefusalDoneEvent,
+        ResponseStreamEvent,
+        UnknownEvent,
+    )
     from ._login import PendingLogin
+    from ._stream import AsyncResponseStream
     from ._structured import ParsedResponse
     from ._tools import ToolRunResult
 
@@ -271,11 +271,49 @@ __all__ = [
 _LAZY = {
     "AsyncConversation": "._conversation",
     "AsyncModels": "._endpoints",
+    "AsyncResponseStream": "._stream",
     "Model": "._catalog",
     "ParsedResponse": "._structured",
     "PendingLogin": "._login",
     "ReasoningLevel": "._catalog",
     "ToolRunResult": "._tools",
+    # The stream events load with the first stream (or the first of these names asked for).
+    **dict.fromkeys(
+        (
+            "CodexCredits",
+            "CodexRateLimits",
+            "CodexRateLimitsEvent",
+            "CodexRateLimitWindow",
+            "ResponseCompletedEvent",
+            "ResponseContentPartAddedEvent",
+            "ResponseContentPartDoneEvent",
+            "ResponseCreatedEvent",
+            "ResponseCustomToolCallInputDeltaEvent",
+            "ResponseCustomToolCallInputDoneEvent",
+            "ResponseErrorEvent",
+            "ResponseFailedEvent",
+            "ResponseFunctionCallArgumentsDeltaEvent",
+            "ResponseFunctionCallArgumentsDoneEvent",
+            "ResponseIncompleteEvent",
+            "ResponseInProgressEvent",
+            "ResponseMetadataEvent",
+            "ResponseOutputItemAddedEvent",
+            "ResponseOutputItemDoneEvent",
+            "ResponseOutputTextDeltaEvent",
+            "ResponseOutputTextDoneEvent",
+            "ResponseReasoningSummaryPartAddedEvent",
+            "ResponseReasoningSummaryPartDoneEvent",
+            "ResponseReasoningSummaryTextDeltaEvent",
+            "ResponseReasoningSummaryTextDoneEvent",
+            "ResponseReasoningTextDeltaEvent",
+            "ResponseReasoningTextDoneEvent",
+            "ResponseRefusalDeltaEvent",
+            "ResponseRefusalDoneEvent",
+            "ResponseStreamEvent",
+            "UnknownEvent",
+        ),
+        "._events",
+    ),
 }
 
 
@@ -288,9 +326,11 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         obj = getattr(importlib.import_module(_LAZY[name], __name__), name)
-        if attrs.has(obj):
-            attrs.resolve_types(obj)
-        obj.__module__ = __name__
+        if isinstance(obj, type):
+            if attrs.has(obj):
+                attrs.resolve_types(obj)
+            obj.__module__ = __name__
+        globals()[name] = obj  # asked once: later lookups are plain attribute reads
         return obj
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

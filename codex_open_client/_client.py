@@ -15,7 +15,6 @@ from ._models import InputItem, Reasoning, Response, TextConfig, Tool
 from ._ratelimits import AccountUsage, RateLimits
 from ._request import ClientConfig, build_responses_request, make_config, unexpected_argument
 from ._store import TokenStore
-from ._stream import AsyncResponseStream
 from ._tokens import Account
 from ._transport import Transport
 
@@ -24,6 +23,7 @@ if TYPE_CHECKING:
 
     from ._conversation import AsyncConversation
     from ._endpoints import AsyncModels
+    from ._stream import AsyncResponseStream
     from ._structured import ParsedResponse
     from ._tools import ToolRunResult
 
@@ -402,6 +402,8 @@ class AsyncResponses:
 
             async def prepare() -> None:
                 await _warn_if_original_unsupported(client, model)
+
+        from ._stream import AsyncResponseStream
 
         return AsyncResponseStream(
             client._transport,

@@ -7,11 +7,17 @@ This file lists every event explicitly so that readers and type checkers see pla
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any, Literal, Union
 
+import attrs
 from attrs import frozen
 
 from ._models import OutputContent, OutputItem, ReasoningSummary, Response
+from ._serde import converter, type_tag
+
+logger = logging.getLogger("codex_open_client")
 
 __all__ = [
     "CodexCredits",
@@ -435,3 +441,112 @@ EVENT_CLASSES: tuple[type[Any], ...] = (
     CodexRateLimitsEvent,
     ResponseErrorEvent,
 )
+
+
+# ----------------------------------------------------------------------- from the wire
+# Here rather than in _serde, so that the event classes load only when a stream needs them.
+
+converter.register_unstructure_hook(UnknownEvent, lambda event: event.raw)
+
+_EVENT_CLASSES = {type_tag(cls): cls for cls in EVENT_CLASSES}
+_EVENT_HOOKS: dict[str, Callable[[Any, Any], Any]] = {}
+
+
+def _event_hook(event_type: str) -> Callable[[Any, Any], Any] | None:
+    # Generated on first use, which keeps `import codex_open_client` fast.
+    cls = _EVENT_CLASSES.get(event_type)
+    if cls is None:
+        return None
+    hook = _EVENT_HOOKS[event_type] = converter.get_structure_hook(cls)
+    return hook
+
+
+def _direct_delta_builder(
+    cls: type[Any], index_name: str
+) -> Callable[[dict[str, Any]], ResponseStreamEvent]:
+    """A hand-written structure function for one text-delta event class.
+
+    Deltas are nearly every event of a stream. This builds exactly the object the converter
+    builds (same checks: ``delta`` a str, the indexes ints, ``item_id`` a str or None, ...),
+    without cattrs' generic dispatch or attrs' keyword ``__init__``. Anything it does not
+    accept raises, and the converter then decides, so no validation is loosened.
+    """
+    fields = attrs.fields(cls)
+    names = ("delta", "item_id", "output_index", index_name, "sequence_number", "type")
+    # The shortcut skips __init__: only valid while the class has nothing for it to run.
+    if tuple(a.name for a in fields) != names or any(
+        a.validator is not None or a.converter is not None for a in fields
+    ):
+        raise TypeError(f"{cls.__name__} no longer fits the direct construction path")
+    if hasattr(cls, "__attrs_post_init__") or hasattr(cls, "__attrs_pre_init__"):
+        raise TypeError(f"{cls.__name__} no longer fits the direct construction path")
+    tag = type_tag(cls)
+    new = object.__new__
+    set_slot = object.__setattr__
+
+    def build(data: dict[str, Any]) -> Any:
+        delta = data["delta"]
+        item_id = data.get("item_id")
+        output_index = data.get("output_index", 0)
+        index = data.get(index_name, 0)
+        sequence_number = data.get("sequence_number")
+        if (
+            delta.__class__ is not str
+            or output_index.__class__ is not int
+            or index.__class__ is not int
+            or (item_id is not None and item_id.__class__ is not str)
+            or (sequence_number is not None and sequence_number.__class__ is not int)
+        ):
+            raise TypeError("not a plain delta event")
+        event = new(cls)
+        set_slot(event, "delta", delta)
+        set_slot(event, "item_id", item_id)
+        set_slot(event, "output_index", output_index)
+        set_slot(event, index_name, index)
+        set_slot(event, "sequence_number", sequence_number)
+        set_slot(event, "type", tag)
+        return event
+
+    return build
+
+
+_DIRECT_BUILDERS: dict[str, Callable[[dict[str, Any]], ResponseStreamEvent]] = {
+    type_tag(cls): _direct_delta_builder(cls, index_name)
+    for cls, index_name in (
+        (ResponseOutputTextDeltaEvent, "content_index"),
+        (ResponseReasoningSummaryTextDeltaEvent, "summary_index"),
+        (ResponseReasoningTextDeltaEvent, "content_index"),
+    )
+}
+
+
+def structure_event(data: dict[str, Any]) -> ResponseStreamEvent:
+    """Turn one decoded SSE ``data`` object into its event class (``UnknownEvent`` if unknown)."""
+    event_type = data.get("type")
+    if isinstance(event_type, str):
+        direct = _DIRECT_BUILDERS.get(event_type)
+        if direct is not None:
+            try:
+                return direct(data)
+            except Exception:
+                pass  # the converter rules on it (and keeps it raw if it does not fit)
+        hook = _EVENT_HOOKS.get(event_type) or _event_hook(event_type)
+        if hook is not None:
+            try:
+                event: ResponseStreamEvent = hook(data, None)
+            except Exception as exc:
+                logger.debug("could not structure %r event (%r); kept raw", event_type, exc)
+            else:
+                return event
+    return UnknownEvent(type=str(event_type or ""), raw=data)
+
+
+def _publish() -> None:
+    """Event classes show as ``codex_open_client.X``, however they were first reached."""
+    for value in list(globals().values()):
+        if isinstance(value, type) and value.__module__ == __name__ and attrs.has(value):
+            attrs.resolve_types(value)  # while __module__ still names this module
+            value.__module__ = "codex_open_client"
+
+
+_publish()

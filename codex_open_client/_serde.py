@@ -17,14 +17,6 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from ._events import (
-    EVENT_CLASSES,
-    ResponseOutputTextDeltaEvent,
-    ResponseReasoningSummaryTextDeltaEvent,
-    ResponseReasoningTextDeltaEvent,
-    ResponseStreamEvent,
-    UnknownEvent,
-)
 from ._models import (
     OutputContent,
     OutputItem,
@@ -39,7 +31,8 @@ logger = logging.getLogger("codex_open_client")
 _Hook = Callable[[Any, Any], Any]
 
 
-def _type_tag(cls: type[Any]) -> str:
+def type_tag(cls: type[Any]) -> str:
+    """The wire ``type`` of a model or event class (the default of its ``type`` field)."""
     default = attrs.fields_dict(cls)["type"].default
     assert isinstance(default, str)
     return default
@@ -116,7 +109,7 @@ def configure_tagged(
         return unknown(type=str(tag or ""), raw=value)
 
     converter.register_structure_hook(union, structure)
-    classes = {_type_tag(cls): cls for cls in members}
+    classes = {type_tag(cls): cls for cls in members}
 
     def hook_for(tag: str) -> Callable[[Any, Any], Any] | None:
         # Hooks are generated on first use, which keeps `import codex_open_client` fast.
@@ -131,8 +124,8 @@ def configure_unstructure(converter: cattrs.Converter) -> None:
     """Unstructure attrs models to wire dicts: ``type`` first, ``None`` left out."""
 
     def factory(cls: type[Any]) -> Callable[[Any], Any]:
-        if cls in (UnknownItem, UnknownContent, UnknownEvent):
-            return lambda obj: obj.raw
+        if cls in (UnknownItem, UnknownContent):
+            return lambda obj: obj.raw  # UnknownEvent registers the same in _events
         attrs.resolve_types(cls)
         local: dict[str, Any] = {
             a.name: override(omit=True) for a in attrs.fields(cls) if a.metadata.get("local")
@@ -151,98 +144,6 @@ def configure_unstructure(converter: cattrs.Converter) -> None:
 
 
 converter = make_converter()
-
-_EVENT_CLASSES = {_type_tag(cls): cls for cls in EVENT_CLASSES}
-_EVENT_HOOKS: dict[str, Callable[[Any, Any], Any]] = {}
-
-
-def _event_hook(event_type: str) -> Callable[[Any, Any], Any] | None:
-    # Generated on first use, which keeps `import codex_open_client` fast.
-    cls = _EVENT_CLASSES.get(event_type)
-    if cls is None:
-        return None
-    hook = _EVENT_HOOKS[event_type] = converter.get_structure_hook(cls)
-    return hook
-
-
-def _direct_delta_builder(
-    cls: type[Any], index_name: str
-) -> Callable[[dict[str, Any]], ResponseStreamEvent]:
-    """A hand-written structure function for one text-delta event class.
-
-    Deltas are nearly every event of a stream. This builds exactly the object the converter
-    builds (same checks: ``delta`` a str, the indexes ints, ``item_id`` a str or None, ...),
-    without cattrs' generic dispatch or attrs' keyword ``__init__``. Anything it does not
-    accept raises, and the converter then decides, so no validation is loosened.
-    """
-    fields = attrs.fields(cls)
-    names = ("delta", "item_id", "output_index", index_name, "sequence_number", "type")
-    # The shortcut skips __init__: only valid while the class has nothing for it to run.
-    if tuple(a.name for a in fields) != names or any(
-        a.validator is not None or a.converter is not None for a in fields
-    ):
-        raise TypeError(f"{cls.__name__} no longer fits the direct construction path")
-    if hasattr(cls, "__attrs_post_init__") or hasattr(cls, "__attrs_pre_init__"):
-        raise TypeError(f"{cls.__name__} no longer fits the direct construction path")
-    tag = _type_tag(cls)
-    new = object.__new__
-    set_slot = object.__setattr__
-
-    def build(data: dict[str, Any]) -> Any:
-        delta = data["delta"]
-        item_id = data.get("item_id")
-        output_index = data.get("output_index", 0)
-        index = data.get(index_name, 0)
-        sequence_number = data.get("sequence_number")
-        if (
-            delta.__class__ is not str
-            or output_index.__class__ is not int
-            or index.__class__ is not int
-            or (item_id is not None and item_id.__class__ is not str)
-            or (sequence_number is not None and sequence_number.__class__ is not int)
-        ):
-            raise TypeError("not a plain delta event")
-        event = new(cls)
-        set_slot(event, "delta", delta)
-        set_slot(event, "item_id", item_id)
-        set_slot(event, "output_index", output_index)
-        set_slot(event, index_name, index)
-        set_slot(event, "sequence_number", sequence_number)
-        set_slot(event, "type", tag)
-        return event
-
-    return build
-
-
-_DIRECT_BUILDERS: dict[str, Callable[[dict[str, Any]], ResponseStreamEvent]] = {
-    _type_tag(cls): _direct_delta_builder(cls, index_name)
-    for cls, index_name in (
-        (ResponseOutputTextDeltaEvent, "content_index"),
-        (ResponseReasoningSummaryTextDeltaEvent, "summary_index"),
-        (ResponseReasoningTextDeltaEvent, "content_index"),
-    )
-}
-
-
-def structure_event(data: dict[str, Any]) -> ResponseStreamEvent:
-    """Turn one decoded SSE ``data`` object into its event class (``UnknownEvent`` if unknown)."""
-    event_type = data.get("type")
-    if isinstance(event_type, str):
-        direct = _DIRECT_BUILDERS.get(event_type)
-        if direct is not None:
-            try:
-                return direct(data)
-            except Exception:
-                pass  # the converter rules on it (and keeps it raw if it does not fit)
-        hook = _EVENT_HOOKS.get(event_type) or _event_hook(event_type)
-        if hook is not None:
-            try:
-                event: ResponseStreamEvent = hook(data, None)
-            except Exception as exc:
-                logger.debug("could not structure %r event (%r); kept raw", event_type, exc)
-            else:
-                return event
-    return UnknownEvent(type=str(event_type or ""), raw=data)
 
 
 def unstructure(obj: Any) -> Any:

@@ -25,6 +25,7 @@ from ._events import (
     ResponseFailedEvent,
     ResponseOutputTextDeltaEvent,
     ResponseStreamEvent,
+    structure_event,
 )
 from ._exceptions import (
     APIConnectionError,
@@ -41,7 +42,7 @@ from ._models import Response
 from ._ratelimits import RateLimits, rate_limits_from_event, rate_limits_from_headers
 from ._request import Request
 from ._retry import is_retryable, retry_delay
-from ._serde import structure_event, unstructure
+from ._serde import unstructure
 from ._sse import EventTooLargeError, SSEDecoder
 from ._transport import HTTPResponse, Transport
 

@@ -21,16 +21,14 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, overload
 
-from ._accumulate import TERMINAL_EVENTS
 from ._auth import LoginHandler, afinish_login, aget_token, alogin, arefresh, astart_login
 from ._client import AsyncClient, AsyncResponses
-from ._events import ResponseOutputTextDeltaEvent, ResponseStreamEvent
 from ._models import InputItem, Response, Tool
 from ._ratelimits import AccountUsage, RateLimits
 from ._store import TokenStore
-from ._stream import AsyncResponseStream
 from ._tokens import Account
 
+# Streams and their events load with the first stream, not at import.
 if TYPE_CHECKING:
     import asyncio
     import concurrent.futures
@@ -42,6 +40,8 @@ if TYPE_CHECKING:
     from ._catalog import Model
     from ._client import ResponseCreateParams, ToolRunParams
     from ._conversation import AsyncConversation
+    from ._events import ResponseStreamEvent
+    from ._stream import AsyncResponseStream
     from ._structured import ParsedResponse
     from ._tools import ToolRunResult
 
@@ -660,9 +660,9 @@ class Responses:
         returns normally with ``status == "incomplete"``.
         """
         result = self._client._call(functools.partial(self._async.create, stream=stream, **params))
-        if isinstance(result, AsyncResponseStream):
-            return ResponseStream(result, self._client)
-        return result
+        if isinstance(result, Response):
+            return result
+        return ResponseStream(result, self._client)
 
     def stream(self, **params: Unpack[ResponseCreateParams]) -> ResponseStream:
         """Create a streamed response, for ``with client.responses.stream(...) as stream:``.
@@ -833,7 +833,8 @@ class ResponseStream:
                 raise StopIteration
             self._batch = self._client._call(self._stream._next_batch)
             self._index = 0
-            if not self._batch or type(self._batch[-1]) in TERMINAL_EVENTS:
+            # The async stream finishes at its terminal event, the last of its last batch.
+            if not self._batch or self._stream._finished:
                 self._ended = True
                 self._finalizer.detach()
             if not self._batch:
@@ -844,6 +845,8 @@ class ResponseStream:
 
     def text_deltas(self) -> Iterator[str]:
         """Yield only the pieces of output text, as they arrive."""
+        from ._events import ResponseOutputTextDeltaEvent
+
         for event in self:
             if type(event) is ResponseOutputTextDeltaEvent:
                 yield event.delta

@@ -33,8 +33,8 @@ from codex_open_client._events import (
     ResponseReasoningSummaryTextDeltaEvent,
     ResponseReasoningSummaryTextDoneEvent,
     ResponseStreamEvent,
+    structure_event,
 )
-from codex_open_client._serde import structure_event
 
 
 def feed(events: list[dict[str, Any]]) -> Accumulator:

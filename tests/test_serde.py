@@ -9,13 +9,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import codex_open_client as c
-from codex_open_client._events import EVENT_CLASSES
-from codex_open_client._serde import (
-    _direct_delta_builder,
-    converter,
-    structure_event,
-    unstructure,
-)
+from codex_open_client._events import EVENT_CLASSES, _direct_delta_builder, structure_event
+from codex_open_client._serde import converter, unstructure
 
 WIRE_TYPES = {
     "response.created", "response.in_progress", "response.completed", "response.failed",
