@@ -78,6 +78,23 @@ def test_import_does_not_load_aiohttp_or_pydantic() -> None:
     assert out.stdout.split() == ["False", "False"]
 
 
+def test_import_does_not_load_streams_or_the_loop_thread() -> None:
+    """Events, the stream and anyio's portal load with the first stream or sign-in."""
+    lazy = [
+        "codex_open_client._events",
+        "codex_open_client._stream",
+        "codex_open_client._accumulate",
+        "anyio.from_thread",
+    ]
+    code = f"import sys, codex_open_client; print([m for m in {lazy!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    # ... and asking for an event class loads it, already published under the package.
+    code = "import codex_open_client as c; print(c.ResponseCompletedEvent.__module__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "codex_open_client"
+
+
 def test_every_public_name_has_a_docstring() -> None:
     """help(codex_open_client.X) explains every public class, function, method and property."""
     import inspect
