@@ -504,6 +504,7 @@ def test_byte_soup_matches_reference(blob: bytes, data: st.DataObject) -> None:
 
 # ----------------------------------------------------------------------- the size cap
 
+
 def test_an_unterminated_line_beyond_the_cap_raises_as_soon_as_it_passes_it() -> None:
     """A line that never ends (a compression bomb of zeros) is refused at the cap, not at EOF."""
     decoder = SSEDecoder(max_size=1000)
