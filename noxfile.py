@@ -71,6 +71,7 @@ def bench(session: nox.Session) -> None:
         "bench_throughput.py",
         "bench_latency.py",
         "bench_import.py",
+        "bench_history.py",
         "bench_accumulate.py",
         "bench_concurrency.py",
         "bench_json_paths.py",

@@ -65,6 +65,23 @@ REASONING_SUMMARIES: tuple[str, ...] = ("auto", "concise", "detailed", "none")
 IMAGE_DETAILS: tuple[str, ...] = ("auto", "low", "high", "original")
 VERBOSITIES: tuple[str, ...] = ("low", "medium", "high")
 
+
+class _Model:
+    """Base of every model: slots the request builder fills once, as models are frozen.
+
+    ``_wire`` keeps the model's unstructured wire dict, ``_sent`` the checked dict a request
+    body gets a copy of (None for an item left out of requests), ``_encoded`` that dict as
+    JSON bytes. They are not attrs fields, so they stay out of ``repr``, equality, hashing,
+    pickling, copies, ``attrs.evolve`` and the converter: a new instance starts without them
+    and computes its own.
+    """
+
+    __slots__ = ("_encoded", "_sent", "_wire")
+    _encoded: bytes
+    _sent: dict[str, Any] | None
+    _wire: dict[str, Any]
+
+
 _IMAGE_TYPES = {
     ".png": "image/png",
     ".jpg": "image/jpeg",
@@ -77,7 +94,7 @@ _IMAGE_TYPES = {
 
 
 @frozen(kw_only=True)
-class Reasoning:
+class Reasoning(_Model):
     """Extended thinking: ``effort`` (none .. xhigh) and ``summary`` (auto, concise, detailed)."""
 
     effort: ReasoningEffort | None = None
@@ -85,21 +102,21 @@ class Reasoning:
 
 
 @frozen(kw_only=True)
-class ResponseFormatText:
+class ResponseFormatText(_Model):
     """Plain text output (the default)."""
 
     type: Literal["text"] = "text"
 
 
 @frozen(kw_only=True)
-class ResponseFormatJsonObject:
+class ResponseFormatJsonObject(_Model):
     """Free-form JSON output."""
 
     type: Literal["json_object"] = "json_object"
 
 
 @frozen(kw_only=True)
-class ResponseFormatJsonSchema:
+class ResponseFormatJsonSchema(_Model):
     """JSON output constrained to ``schema`` (strict by default, as the backend expects)."""
 
     name: str
@@ -113,7 +130,7 @@ FormatConfig = Union[ResponseFormatText, ResponseFormatJsonObject, ResponseForma
 
 
 @frozen(kw_only=True)
-class TextConfig:
+class TextConfig(_Model):
     """Text output configuration: a response ``format`` and a ``verbosity``."""
 
     format: FormatConfig | dict[str, Any] | None = None
@@ -121,7 +138,7 @@ class TextConfig:
 
 
 @frozen(kw_only=True)
-class FunctionTool:
+class FunctionTool(_Model):
     """A function the model may call. ``parameters`` is a JSON schema.
 
     ``strict`` defaults to True: the backend then demands ``"additionalProperties": false``
@@ -151,7 +168,7 @@ class FunctionTool:
 
 
 @frozen(kw_only=True)
-class CustomTool:
+class CustomTool(_Model):
     """A freeform tool: the model sends raw text (``input``) instead of JSON arguments.
 
     ``format`` may constrain that text, e.g. a Lark grammar:
@@ -165,7 +182,7 @@ class CustomTool:
 
 
 @frozen(kw_only=True)
-class WebSearchTool:
+class WebSearchTool(_Model):
     """The backend's built-in web search; results arrive as ``ResponseWebSearchCall`` items."""
 
     external_web_access: bool | None = None
@@ -177,7 +194,7 @@ class WebSearchTool:
 
 
 @frozen(kw_only=True)
-class ImageGenerationTool:
+class ImageGenerationTool(_Model):
     """The backend's built-in image generation; images arrive as ``ResponseImageGenerationCall``."""
 
     output_format: str | None = None
@@ -190,7 +207,7 @@ Tool = Union[FunctionTool, CustomTool, WebSearchTool, ImageGenerationTool, dict[
 
 
 @frozen(kw_only=True)
-class InputText:
+class InputText(_Model):
     """A text part of an input message."""
 
     text: str
@@ -198,7 +215,7 @@ class InputText:
 
 
 @frozen(kw_only=True)
-class InputImage:
+class InputImage(_Model):
     """An image part: an ``https:`` URL or a ``data:`` URL, with a ``detail`` level."""
 
     image_url: str
@@ -238,7 +255,7 @@ ContentPart = Union[InputText, InputImage]
 
 
 @frozen(kw_only=True)
-class InputMessage:
+class InputMessage(_Model):
     """A message to the model. ``content`` is a string or a list of parts.
 
     Role ``system`` is sent as ``developer``: the backend refuses system messages.
@@ -250,7 +267,7 @@ class InputMessage:
 
 
 @frozen(kw_only=True)
-class FunctionCallOutput:
+class FunctionCallOutput(_Model):
     """The result of a function call, sent back to the model."""
 
     call_id: str
@@ -259,7 +276,7 @@ class FunctionCallOutput:
 
 
 @frozen(kw_only=True)
-class CustomToolCallOutput:
+class CustomToolCallOutput(_Model):
     """The result of a custom (freeform) tool call, sent back to the model."""
 
     call_id: str
@@ -272,7 +289,7 @@ class CustomToolCallOutput:
 
 
 @frozen(kw_only=True)
-class OutputText:
+class OutputText(_Model):
     """Text produced by the model."""
 
     text: str
@@ -281,7 +298,7 @@ class OutputText:
 
 
 @frozen(kw_only=True)
-class ResponseOutputRefusal:
+class ResponseOutputRefusal(_Model):
     """A refusal produced by the model instead of text."""
 
     refusal: str
@@ -289,7 +306,7 @@ class ResponseOutputRefusal:
 
 
 @frozen(kw_only=True)
-class UnknownContent:
+class UnknownContent(_Model):
     """A content part of a type this version does not know; ``raw`` keeps it whole."""
 
     type: str
@@ -300,7 +317,7 @@ OutputContent = Union[OutputText, ResponseOutputRefusal, UnknownContent]
 
 
 @frozen(kw_only=True)
-class ResponseOutputMessage:
+class ResponseOutputMessage(_Model):
     """An assistant message in the output."""
 
     id: str | None = None
@@ -312,7 +329,7 @@ class ResponseOutputMessage:
 
 
 @frozen(kw_only=True)
-class ResponseFunctionToolCall:
+class ResponseFunctionToolCall(_Model):
     """A function call requested by the model; ``arguments`` is a JSON string."""
 
     call_id: str
@@ -334,7 +351,7 @@ class ResponseFunctionToolCall:
 
 
 @frozen(kw_only=True)
-class ResponseCustomToolCall:
+class ResponseCustomToolCall(_Model):
     """A call of a custom (freeform) tool; ``input`` is raw text."""
 
     call_id: str
@@ -346,7 +363,7 @@ class ResponseCustomToolCall:
 
 
 @frozen(kw_only=True)
-class ReasoningSummary:
+class ReasoningSummary(_Model):
     """One section of a reasoning summary."""
 
     text: str
@@ -354,7 +371,7 @@ class ReasoningSummary:
 
 
 @frozen(kw_only=True)
-class ReasoningText:
+class ReasoningText(_Model):
     """Raw reasoning text (only some models send it)."""
 
     text: str
@@ -362,7 +379,7 @@ class ReasoningText:
 
 
 @frozen(kw_only=True)
-class ResponseReasoningItem:
+class ResponseReasoningItem(_Model):
     """The model's reasoning: summaries, and ``encrypted_content`` to replay it next turn."""
 
     id: str | None = None
@@ -374,7 +391,7 @@ class ResponseReasoningItem:
 
 
 @frozen(kw_only=True)
-class ResponseWebSearchCall:
+class ResponseWebSearchCall(_Model):
     """A web search the backend ran; ``action`` describes it (search, open_page, ...)."""
 
     id: str | None = None
@@ -384,7 +401,7 @@ class ResponseWebSearchCall:
 
 
 @frozen(kw_only=True)
-class ResponseImageGenerationCall:
+class ResponseImageGenerationCall(_Model):
     """An image the backend generated; ``result`` is base64 image data."""
 
     id: str | None = None
@@ -395,7 +412,7 @@ class ResponseImageGenerationCall:
 
 
 @frozen(kw_only=True)
-class UnknownItem:
+class UnknownItem(_Model):
     """An item of a type this version does not know; sent back as input unchanged."""
 
     type: str
@@ -430,21 +447,21 @@ InputItem = Union[
 
 
 @frozen(kw_only=True)
-class InputTokensDetails:
+class InputTokensDetails(_Model):
     """Breakdown of input tokens."""
 
     cached_tokens: int = 0
 
 
 @frozen(kw_only=True)
-class OutputTokensDetails:
+class OutputTokensDetails(_Model):
     """Breakdown of output tokens."""
 
     reasoning_tokens: int = 0
 
 
 @frozen(kw_only=True)
-class Usage:
+class Usage(_Model):
     """Token counts of one response."""
 
     input_tokens: int = 0
@@ -455,7 +472,7 @@ class Usage:
 
 
 @frozen(kw_only=True)
-class ResponseError:
+class ResponseError(_Model):
     """Why a response failed: a machine ``code`` and a human ``message``."""
 
     code: str | None = None
@@ -466,14 +483,14 @@ class ResponseError:
 
 
 @frozen(kw_only=True)
-class IncompleteDetails:
+class IncompleteDetails(_Model):
     """Why a response is incomplete (e.g. ``max_output_tokens``)."""
 
     reason: str | None = None
 
 
 @frozen(kw_only=True)
-class Response:
+class Response(_Model):
     """A model response. ``output_text`` and friends are computed from ``output``."""
 
     id: str | None = None

@@ -15,6 +15,7 @@ from typing import Any, get_args
 import attrs
 from attrs import field, frozen
 
+from ._json import dumps
 from ._models import (
     IMAGE_DETAILS,
     REASONING_EFFORTS,
@@ -64,7 +65,14 @@ BACKEND_UNSUPPORTED = frozenset(
     }
 )
 # The typed members of the InputItem union (everything but plain dicts).
-_INPUT_MODELS = tuple(member for member in get_args(InputItem) if attrs.has(member))
+_INPUT_MODELS: tuple[type[Any], ...] = tuple(
+    member for member in get_args(InputItem) if attrs.has(member)
+)
+_INPUT_MODEL_SET = frozenset(_INPUT_MODELS)
+# Item types _checked_item passes through as they are.
+_PLAIN_KINDS = frozenset(
+    {"function_call", "custom_tool_call", "web_search_call", "image_generation_call"}
+)
 
 
 def _user_agent() -> str:
@@ -223,14 +231,24 @@ def check_max_retries(max_retries: object) -> int:
     return max_retries
 
 
+def _encode(request: Request) -> bytes | None:
+    return None if request.json is None else dumps(request.json)
+
+
 @frozen(kw_only=True)
 class Request:
-    """One HTTP request, ready to send. Headers stay out of ``repr`` (they hold the token)."""
+    """One HTTP request, ready to send. Headers stay out of ``repr`` (they hold the token).
+
+    ``body`` is ``json`` encoded, once: the bytes every attempt sends.
+    """
 
     method: str
     url: str
     headers: dict[str, str] = field(repr=False)
     json: dict[str, Any] | None = field(default=None, repr=False)
+    body: bytes | None = field(
+        default=attrs.Factory(_encode, takes_self=True), repr=False, eq=False
+    )
     timeout: float
     max_retries: int
 
@@ -282,7 +300,8 @@ def build_responses_request(
     body: dict[str, Any] = {"model": model}
     if instructions:
         body["instructions"] = instructions
-    body["input"] = build_input(input)
+    owners: list[Any] = []
+    body["input"] = _build_input(input, owners)
     if tools is not None:
         body["tools"] = build_tools(tools)
     if tool_choice is not None:
@@ -318,14 +337,109 @@ def build_responses_request(
     body["prompt_cache_key"] = prompt_cache_key or config.session_id
     body["store"] = False
     body["stream"] = True
+    request_timeout = config.timeout if timeout is None else check_timeout(timeout)
+    retries = config.max_retries if max_retries is None else check_max_retries(max_retries)
     return Request(
         method="POST",
         url=f"{config.base_url}/responses",
         headers=headers_for(config),
         json=body,
-        timeout=config.timeout if timeout is None else check_timeout(timeout),
-        max_retries=config.max_retries if max_retries is None else check_max_retries(max_retries),
+        body=encode_body(body, input, owners),
+        timeout=request_timeout,
+        max_retries=retries,
     )
+
+
+def encode_body(
+    body: dict[str, Any], input: object = None, owners: list[Any] | None = None
+) -> bytes:
+    """``body`` as UTF-8 JSON; text that cannot be sent raises an error naming its argument.
+
+    The top-level keys are the argument names; ``input`` is what the caller passed as input
+    (to name the item of a lone surrogate by its position there). With ``owners`` (from
+    ``_build_input``), the typed items of ``body["input"]`` are encoded once for all requests:
+    a long history costs a copy of its bytes per turn, not their encoding.
+    """
+    try:
+        if owners is None or "input" not in body:
+            return dumps(body)
+        keys = list(body)
+        split = keys.index("input")
+        head = dumps({key: body[key] for key in keys[:split]})
+        tail = dumps({key: body[key] for key in keys[split + 1 :]})
+        out: list[bytes | memoryview] = [
+            memoryview(head)[:-1],
+            b',"input":' if split else b'"input":',
+        ]
+        _encode_input(body["input"], owners, out)
+        out.append(b"," + tail[1:] if len(tail) > 2 else b"}")
+        return b"".join(out)
+    except UnicodeEncodeError:
+        raise _surrogate_error(body, input) from None
+    except (TypeError, ValueError) as exc:
+        for name, value in body.items():
+            try:
+                dumps(value)
+            except (TypeError, ValueError):
+                raise type(exc)(f"{name} cannot be sent as JSON: {exc}") from None
+        raise
+
+
+_SURROGATE_FIX = (
+    "such text cannot be sent as UTF-8: remove or replace it (text decoded with "
+    "errors='surrogateescape' carries undecodable bytes this way; decode them with "
+    "errors='replace' instead)"
+)
+
+
+def _surrogate_error(body: dict[str, Any], input: object) -> ValueError:
+    for name, value in body.items():
+        found = _find_surrogate(value, name)
+        if found is None:
+            continue
+        where, text, position = found
+        if name == "input" and isinstance(input, str):
+            where = "input"  # the message built from the string holds the string unchanged
+        elif name == "input":
+            where = _user_position(where, input)
+        return ValueError(
+            f"{where} contains a lone surrogate ({text[position]!r}) at position {position}; "
+            + _SURROGATE_FIX
+        )
+    return ValueError(f"the request contains a lone surrogate; {_SURROGATE_FIX}")
+
+
+def _find_surrogate(value: object, where: str) -> tuple[str, str, int] | None:
+    """Where the first string that UTF-8 cannot encode is: a path, the string, the index."""
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError as exc:
+            return where, value, exc.start
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _find_surrogate(key, f"{where} (a key)")
+            if found is None:
+                step = f".{key}" if isinstance(key, str) and key.isidentifier() else f"[{key!r}]"
+                found = _find_surrogate(item, where + step)
+            if found is not None:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found = _find_surrogate(item, f"{where}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
+def _user_position(where: str, input: object) -> str:
+    """``input[i]...`` of the body renumbered as the caller's list (some items are left out)."""
+    body_index, _, rest = where.removeprefix("input[").partition("]")
+    if not isinstance(input, Sequence) or not body_index.isdigit():
+        return where
+    sent = [index for index, item in enumerate(input) if _input_item(item, index) is not None]
+    return f"input[{sent[int(body_index)]}]{rest}"
 
 
 def input_items(value: object) -> list[InputItem]:
@@ -340,8 +454,19 @@ def input_items(value: object) -> list[InputItem]:
 
 
 def build_input(value: object) -> list[dict[str, Any]]:
-    """``input`` as wire items: a string is one user message; lists mix models and dicts."""
+    """``input`` as wire items: a string is one user message; lists mix models and dicts.
+
+    Each item is a new dict, never the caller's nor the wire form a typed item keeps; the
+    values in it may be shared with those, and nothing changes them.
+    """
+    return _build_input(value, None)
+
+
+def _build_input(value: object, owners: list[Any] | None) -> list[dict[str, Any]]:
+    """The items of ``build_input``; ``owners`` gets, per item, its typed item or None."""
     if isinstance(value, str):
+        if owners is not None:
+            owners.append(None)
         return [_message("user", value)]
     if isinstance(value, (dict, bytes)) or not isinstance(value, Sequence):
         raise TypeError(
@@ -349,41 +474,137 @@ def build_input(value: object) -> list[dict[str, Any]]:
             f"FunctionCallOutput, dicts, or output items of an earlier Response), got "
             f"{type(value).__name__}"
         )
-    items = []
+    items: list[dict[str, Any]] = []
+    append = items.append
+    owned = owners.append if owners is not None else None
+    models = _INPUT_MODEL_SET
     for index, item in enumerate(value):
-        wire = _input_item(item, index)
-        if wire is not None:
-            items.append(wire)
+        if item.__class__ in models:  # the hot path of a long history: inlined
+            try:
+                sent = item._sent
+            except AttributeError:
+                sent = _sent(item, index)
+            if sent is not None:
+                append(dict(sent))
+                if owned is not None:
+                    owned(item)
+        else:
+            kind = item.get("type") if item.__class__ is dict else None
+            if kind.__class__ is str and (
+                kind in _PLAIN_KINDS or (kind == "reasoning" and item.get("encrypted_content"))
+            ):
+                wire: dict[str, Any] | None = dict(item)  # unchanged: a copy, as _dict_item
+            else:
+                wire = _input_item(item, index)
+            if wire is not None:
+                append(wire)
+                if owned is not None:
+                    owned(None)
     return items
 
 
+def _encode_input(
+    items: list[dict[str, Any]], owners: list[Any], out: list[bytes | memoryview]
+) -> None:
+    """Append ``items`` as a JSON array to ``out``, in pieces for one final join.
+
+    A typed item's bytes are encoded once and kept on it; other items are encoded together,
+    a run of consecutive ones per ``dumps()`` call.
+    """
+    out.append(b"[")
+    first = len(out)
+    run: list[dict[str, Any]] = []
+    for wire, owner in zip(items, owners, strict=True):
+        if owner is None:
+            run.append(wire)
+            continue
+        if run:
+            if len(out) > first:
+                out.append(b",")
+            out.append(memoryview(dumps(run))[1:-1])  # the run's items, without a copy
+            run = []
+        if len(out) > first:
+            out.append(b",")
+        try:
+            out.append(owner._encoded)
+        except AttributeError:
+            encoded = dumps(wire)
+            object.__setattr__(owner, "_encoded", encoded)
+            out.append(encoded)
+    if run:
+        if len(out) > first:
+            out.append(b",")
+        out.append(memoryview(dumps(run))[1:-1])
+    out.append(b"]")
+
+
 def _message(role: str, content: str) -> dict[str, Any]:
-    part = "output_text" if role == "assistant" else "input_text"
-    return {"type": "message", "role": role, "content": [{"type": part, "text": content}]}
+    return {"type": "message", "role": role, "content": [_text_part(role, content)]}
+
+
+def _text_part(role: str, text: str) -> dict[str, Any]:
+    return {"type": "output_text" if role == "assistant" else "input_text", "text": text}
+
+
+def wire_of(model: Any) -> dict[str, Any]:
+    """``unstructure(model)``, computed once per model (they are frozen) and kept on it.
+
+    The dict is shared by every caller: copy it before changing it.
+    """
+    try:
+        return model._wire  # type: ignore[no-any-return]
+    except AttributeError:
+        data: dict[str, Any] = unstructure(model)
+        object.__setattr__(model, "_wire", data)
+        return data
 
 
 def _input_item(item: object, index: int) -> dict[str, Any] | None:
-    if isinstance(item, UnknownItem):
-        return item.raw  # sent back exactly as the server gave it
+    if item.__class__ is dict:
+        return _dict_item(item, index)
     if isinstance(item, _INPUT_MODELS):
-        wire: dict[str, Any] = unstructure(item)
-    elif isinstance(item, dict):
-        wire = dict(item)
-        if "type" not in wire:
-            if "role" not in wire:
-                raise ValueError(
-                    f"input[{index}] needs a 'type' key (or a 'role' key for a message), "
-                    f"got keys {sorted(wire)}"
-                )
-            wire = {"type": "message", **wire}
-    else:
-        raise TypeError(
-            f"input[{index}] must be an input item (InputMessage, FunctionCallOutput, a dict, "
-            f"or an output item of an earlier Response), got {type(item).__name__}"
-        )
+        try:
+            sent = item._sent
+        except AttributeError:
+            sent = _sent(item, index)
+        # A new dict per body; what it holds is shared, and nothing changes it once built.
+        return None if sent is None else dict(sent)
+    if isinstance(item, dict):
+        return _dict_item(item, index)
+    raise TypeError(
+        f"input[{index}] must be an input item (InputMessage, FunctionCallOutput, a dict, "
+        f"or an output item of an earlier Response), got {type(item).__name__}"
+    )
+
+
+def _sent(item: Any, index: int) -> dict[str, Any] | None:
+    """A typed item's checked wire dict, kept on it: it cannot change, nor can the outcome."""
+    # An unknown item is sent back exactly as the server gave it.
+    sent = item.raw if isinstance(item, UnknownItem) else _checked_item(wire_of(item), index)
+    object.__setattr__(item, "_sent", sent)
+    return sent
+
+
+def _dict_item(item: dict[str, Any], index: int) -> dict[str, Any] | None:
+    if "type" not in item:
+        if "role" not in item:
+            raise ValueError(
+                f"input[{index}] needs a 'type' key (or a 'role' key for a message), "
+                f"got keys {sorted(item)}"
+            )
+        return _normalize_message({"type": "message", **item}, index)
+    sent = _checked_item(item, index)
+    return sent if sent is not item else dict(item)
+
+
+def _checked_item(wire: dict[str, Any], index: int) -> dict[str, Any] | None:
+    """A wire item made ready to send (a new dict if it needs changes); None to leave it out.
+
+    ``wire`` itself is never changed: it is the caller's dict or a model's kept wire form.
+    """
     kind = wire.get("type")
     if kind == "message":
-        return _normalize_message(wire, index)
+        return _normalize_message(dict(wire), index)
     if kind == "reasoning" and not wire.get("encrypted_content"):
         # With store=false the backend cannot look a reasoning item up by id: only items that
         # carry their encrypted content can be replayed, so the others are left out.
@@ -396,6 +617,7 @@ def _input_item(item: object, index: int) -> dict[str, Any] | None:
 
 
 def _normalize_message(wire: dict[str, Any], index: int) -> dict[str, Any]:
+    """Check a message and give it the backend's form; ``wire`` is a copy it may change."""
     role = wire.get("role")
     if role not in ROLES:
         raise ValueError(f"input[{index}].role must be one of {ROLES}, got {role!r}")
@@ -403,14 +625,19 @@ def _normalize_message(wire: dict[str, Any], index: int) -> dict[str, Any]:
         role = wire["role"] = "developer"  # the backend refuses system messages
     content = wire.get("content")
     if isinstance(content, str):
-        wire["content"] = _message(role, content)["content"]
+        wire["content"] = [_text_part(role, content)]
     elif isinstance(content, (list, tuple)):
         parts = []
         for part in content:
             if isinstance(part, str):
-                part = _message(role, part)["content"][0]
+                part = _text_part(role, part)
             elif not isinstance(part, dict):
                 part = unstructure(part)
+                if not isinstance(part, dict):
+                    raise TypeError(
+                        f"input[{index}].content parts must be strings or content parts "
+                        f"(InputText, InputImage, dicts), got {type(part).__name__}"
+                    )
             if (
                 part.get("type") == "input_image"
                 and part.get("detail", "auto") not in IMAGE_DETAILS
@@ -420,7 +647,7 @@ def _normalize_message(wire: dict[str, Any], index: int) -> dict[str, Any]:
                     f"got {part.get('detail')!r}"
                 )
             parts.append(part)
-        wire["content"] = parts
+        wire["content"] = parts  # a new list: the caller's stays as it was
     else:
         raise TypeError(
             f"input[{index}].content must be a string or a list of content parts "
@@ -430,7 +657,9 @@ def _normalize_message(wire: dict[str, Any], index: int) -> dict[str, Any]:
 
 
 # Every typed tool of the Tool union (FunctionTool, CustomTool, the built-in tools).
-TOOL_CLASSES = tuple(member for member in get_args(Tool) if attrs.has(member))
+TOOL_CLASSES: tuple[type[Any], ...] = tuple(
+    member for member in get_args(Tool) if attrs.has(member)
+)
 
 
 def build_tools(tools: object) -> list[dict[str, Any]]:
@@ -440,9 +669,14 @@ def build_tools(tools: object) -> list[dict[str, Any]]:
     wire_tools = []
     for index, tool in enumerate(tools):
         if isinstance(tool, TOOL_CLASSES):
-            wire = unstructure(tool)
+            try:
+                sent = tool._sent
+            except AttributeError:
+                sent = _checked_tool(dict(wire_of(tool)), index)
+                object.__setattr__(tool, "_sent", sent)
+            wire_tools.append(dict(sent))
         elif isinstance(tool, dict):
-            wire = dict(tool)
+            wire_tools.append(_checked_tool(dict(tool), index))
         elif callable(tool):
             raise TypeError(
                 f"tools[{index}] is a function: wrap it with FunctionTool.from_function(), "
@@ -453,15 +687,18 @@ def build_tools(tools: object) -> list[dict[str, Any]]:
                 f"tools[{index}] must be a FunctionTool, CustomTool, WebSearchTool, "
                 f"ImageGenerationTool or a dict, got {type(tool).__name__}"
             )
-        if not isinstance(wire.get("type"), str):
-            raise ValueError(f"tools[{index}] needs a 'type', e.g. 'function'")
-        if wire["type"] == "function":
-            if not isinstance(wire.get("name"), str) or not wire["name"]:
-                raise ValueError(f"tools[{index}] needs a non-empty 'name'")
-            if wire.get("strict"):
-                _check_strict_schema(wire.get("parameters"), f"tools[{index}] ({wire['name']})")
-        wire_tools.append(wire)
     return wire_tools
+
+
+def _checked_tool(wire: dict[str, Any], index: int) -> dict[str, Any]:
+    if not isinstance(wire.get("type"), str):
+        raise ValueError(f"tools[{index}] needs a 'type', e.g. 'function'")
+    if wire["type"] == "function":
+        if not isinstance(wire.get("name"), str) or not wire["name"]:
+            raise ValueError(f"tools[{index}] needs a non-empty 'name'")
+        if wire.get("strict"):
+            _check_strict_schema(wire.get("parameters"), f"tools[{index}] ({wire['name']})")
+    return wire
 
 
 def _check_strict_schema(schema: object, where: str, path: str = "parameters") -> None:
@@ -512,8 +749,7 @@ def build_tool_choice(choice: object) -> str | dict[str, Any]:
 def _config_dict(value: object, cls: type[Any], argument: str, example: str) -> dict[str, Any]:
     """A config argument given as its attrs class or as a dict, as a wire dict."""
     if isinstance(value, cls):
-        wire: dict[str, Any] = unstructure(value)
-        return wire
+        return dict(wire_of(value))  # a copy: the caller changes it
     if isinstance(value, dict):
         return dict(value)
     raise TypeError(f"{argument} must be a {example} or a dict, got {type(value).__name__}")
@@ -541,7 +777,7 @@ def build_text(text: object) -> dict[str, Any]:
         raise ValueError(f"text verbosity must be one of {VERBOSITIES}, got {verbosity!r}")
     fmt = wire.get("format")
     if attrs.has(type(fmt)):
-        wire["format"] = unstructure(fmt)
+        wire["format"] = dict(wire_of(fmt))
     return wire
 
 

@@ -138,9 +138,7 @@ class Transport:
             sock_connect=request.timeout,
             sock_read=request.timeout,
         )
-        data = None
-        if request.json is not None:
-            data = json.dumps(request.json, ensure_ascii=False, separators=(",", ":")).encode()
+        data = request.body  # encoded once, by the request builder
         logger.debug("%s %s", request.method, request.url)
         response = await _request(
             session,

@@ -72,3 +72,42 @@ def test_reasoning_content_only_comes_back_when_asked(api: Api, server: FakeCode
     assert item.encrypted_content is None
     api.create(input=[*first.output, c.InputMessage(role="user", content="next")])
     assert [i["type"] for i in server.requests[-1].json["input"]] == ["message", "message"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "where"),
+    [
+        pytest.param({"input": "\ud800"}, "input", id="input"),
+        pytest.param({"instructions": "Be \udcff brief."}, "instructions", id="instructions"),
+        pytest.param(
+            {"input": [c.InputMessage(role="user", content=[c.InputText(text="a\ud800")])]},
+            r"input\[0\]\.content\[0\]\.text",
+            id="message-part",
+        ),
+        pytest.param(
+            {"tools": [c.FunctionTool(name="f", description="\ud800", strict=False)]},
+            r"tools\[0\]\.description",
+            id="tool-description",
+        ),
+    ],
+)
+def test_a_lone_surrogate_never_leaves(
+    api: Api, server: FakeCodexServer, kwargs: dict[str, object], where: str
+) -> None:
+    """A ValueError naming the argument, from create(), stream() and a conversation turn;
+    the server receives nothing, and the client goes on working."""
+    pattern = rf"^{where} contains a lone surrogate \('\\ud[89a-f][0-9a-f]{{2}}'\) at position"
+    with pytest.raises(ValueError, match=pattern):
+        api.create(**kwargs)
+    with pytest.raises(ValueError, match=pattern):
+        api.text(**kwargs)
+    if "input" in kwargs:
+        conversation = api.client.conversation(model="gpt-5.1-codex-mini", instructions="")
+        # A turn's string is a message of the history by then.
+        with pytest.raises(ValueError, match=r"^input\[0\]\.content\[0\]\.text contains a lone"):
+            result = conversation.ask(kwargs["input"])
+            if api.mode == "async":
+                api.run(result)
+        assert conversation.history == []
+    assert server.requests == []
+    assert api.create().output_text  # nothing is left broken

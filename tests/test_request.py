@@ -296,3 +296,69 @@ def test_config_checks_and_repr_hides_token() -> None:
     with pytest.raises(TypeError, match="access_token"):
         c.AsyncClient(access_token=123)  # type: ignore[arg-type]
     assert "tok-secret" not in repr(c.AsyncClient(access_token="tok-secret"))
+
+
+_SKIPPED = c.ResponseReasoningItem(id="rs_1")  # no encrypted content: left out of the body
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "where", "position"),
+    [
+        pytest.param({"input": "\ud800"}, "input", 0, id="input-string"),
+        pytest.param({"input": "ok \udcff then"}, "input", 3, id="input-string-later"),
+        pytest.param({"instructions": "Be \ud83d brief."}, "instructions", 3, id="instructions"),
+        pytest.param({"model": "gpt\udfff"}, "model", 3, id="model"),
+        pytest.param(
+            {"input": [c.InputMessage(role="user", content=[c.InputText(text="a\ud800")])]},
+            "input[0].content[0].text",
+            1,
+            id="typed-part",
+        ),
+        pytest.param(
+            {"input": [_SKIPPED, {"role": "user", "content": ["fine", "x\ud800"]}]},
+            "input[1].content[1].text",  # the caller's index, not the body's
+            1,
+            id="dict-part-after-a-left-out-item",
+        ),
+        pytest.param(
+            {"input": [c.FunctionCallOutput(call_id="c1", output="\udc80")]},
+            "input[0].output",
+            0,
+            id="tool-output",
+        ),
+        pytest.param(
+            {"tools": [c.FunctionTool(name="f", description="Look \ud800 up", strict=False)]},
+            "tools[0].description",
+            5,
+            id="tool-description",
+        ),
+        pytest.param(
+            {"tools": [{"type": "function", "name": "f", "parameters": {"\ud800": {}}}]},
+            "tools[0].parameters (a key)",
+            0,
+            id="schema-key",
+        ),
+        pytest.param({"prompt_cache_key": "k\ud800"}, "prompt_cache_key", 1, id="cache-key"),
+    ],
+)
+def test_a_lone_surrogate_is_a_value_error_naming_the_argument(
+    kwargs: dict[str, Any], where: str, position: int
+) -> None:
+    """Text UTF-8 cannot carry is refused by the builder (before anything is sent), with the
+    argument, the character and its position, and the fix."""
+    for _ in range(2):  # a typed item that failed keeps nothing that would let it through
+        with pytest.raises(ValueError) as info:
+            build(**kwargs)
+        message = str(info.value)
+        assert not isinstance(info.value, UnicodeError)
+        assert message.startswith(f"{where} contains a lone surrogate ('\\")
+        assert f"at position {position};" in message
+        assert "cannot be sent as UTF-8" in message
+        assert "errors='replace'" in message
+
+
+def test_a_value_json_cannot_carry_names_its_argument() -> None:
+    with pytest.raises(TypeError, match=r"^input cannot be sent as JSON: .*object"):
+        build(input=[{"type": "function_call_output", "call_id": "c", "output": "", "x": object()}])
+    with pytest.raises(TypeError, match=r"^tools cannot be sent as JSON"):
+        build(tools=[{"type": "web_search", "filters": {1j: 2}}])
