@@ -36,7 +36,17 @@ def map_aiohttp(what: str, timeout: float) -> Iterator[None]:
     try:
         yield
     except (asyncio.TimeoutError, TimeoutError) as exc:  # distinct before Python 3.11
-        message = f"Timed out {what}: no data for {timeout:g}s (raise timeout= if that is normal)"
+        connecting = getattr(aiohttp, "ConnectionTimeoutError", ())
+        if isinstance(exc, connecting):  # also the wait for a free pooled connection
+            message = (
+                f"Timed out {what}: no connection within {timeout:g}s (connecting, or waiting "
+                "for a free connection when max_connections is set; raise timeout= or "
+                "max_connections=)"
+            )
+        else:
+            message = (
+                f"Timed out {what}: no data for {timeout:g}s (raise timeout= if that is normal)"
+            )
         raise APITimeoutError(message, cause=exc) from exc
     except (aiohttp.ClientError, OSError) as exc:
         detail = str(exc) or type(exc).__name__
