@@ -111,7 +111,8 @@ class AsyncClient:
         the backend hides models newer than the client).
     :param max_connections: a cap on the client's open connections (default None: no cap,
         so a thousand concurrent streams all open at once); a request waiting for a free
-        connection gives up after ``timeout`` with ``APITimeoutError``.
+        connection gives up after ``timeout`` with ``APITimeoutError`` (retried like any
+        timeout, up to ``max_retries``).
     :param max_event_size: the largest server-sent event (or line) accepted, in bytes
         (default 64 MiB); a larger one ends the stream with ``StreamError``.
 
