@@ -80,8 +80,26 @@ async def _after_pending_io(func: Callable[..., Awaitable[T]], args: tuple[Any, 
     return await func(*args)
 
 
-def _nothing() -> None:
-    """Scheduled only to wake the loop up."""
+class _Interrupts:
+    """Ctrl-C during a call run in this thread, as asyncio.Runner handles it.
+
+    The first press cancels the call, which cleans up (closes its connection) as any cancelled
+    task does; a second stops waiting for that. Both are deferred to the loop: a signal
+    handler runs between any two bytecodes, inside the loop's own callbacks too, and acting
+    there could leave asyncio or aiohttp half done. KeyboardInterrupt is raised once the loop
+    has stopped.
+    """
+
+    def __init__(self, loop: Any) -> None:
+        self.loop = loop
+        self.count = 0
+        self.task: Any = None
+
+    def on_sigint(self, signum: int, frame: FrameType | None) -> None:
+        self.count += 1
+        if self.task is not None:
+            action = self.task.cancel if self.count == 1 else self.loop.stop
+            self.loop.call_soon_threadsafe(action)
 
 
 def _run_until_complete(loop: asyncio.AbstractEventLoop, coro: Awaitable[T]) -> T:
@@ -182,11 +200,25 @@ class _Loop:
                 handler = signals.getsignal(signals.SIGINT)
                 catch_sigint = handler is signals.default_int_handler
                 here = catch_sigint or not callable(handler)
-            if here and self._owner.acquire(blocking=False):
+            if here:
+                interrupts = _Interrupts(self.loop)
+                signals = self._signal
+                previous = None
                 try:
-                    return self._run_here(func, args, catch_sigint)
+                    # Installed before the lock is taken: a Ctrl-C can then never land between
+                    # taking the lock and the `try` that releases it (it would leak for good).
+                    if catch_sigint:
+                        previous = signals.signal(signals.SIGINT, interrupts.on_sigint)
+                    if not interrupts.count and self._owner.acquire(blocking=False):
+                        try:
+                            return self._run_here(func, args, interrupts)
+                        finally:
+                            self._owner.release()
                 finally:
-                    self._owner.release()
+                    if previous is not None:
+                        signals.signal(signals.SIGINT, previous)
+                if interrupts.count:
+                    raise KeyboardInterrupt
         if running is self.loop:
             raise RuntimeError(
                 "A Client cannot be used from its own event loop (from an async tool or a "
@@ -195,7 +227,7 @@ class _Loop:
         return self._hand_off(func, args)
 
     def _run_here(
-        self, func: Callable[..., Awaitable[T]], args: tuple[Any, ...], catch_sigint: bool
+        self, func: Callable[..., Awaitable[T]], args: tuple[Any, ...], interrupts: _Interrupts
     ) -> T:
         import asyncio
 
@@ -203,36 +235,18 @@ class _Loop:
             raise RuntimeError(_CLOSED)
         loop = self.loop
         task = loop.create_task(_after_pending_io(func, args))
-        interrupts = 0
-
-        def on_sigint(signum: int, frame: FrameType | None) -> None:
-            # As asyncio.Runner does, the first Ctrl-C cancels the call, which cleans up
-            # (closes its connection) as any cancelled task does, and a second one stops
-            # waiting for that. KeyboardInterrupt is raised once the loop has stopped, never
-            # inside a callback of the loop, which could leave it half done.
-            nonlocal interrupts
-            interrupts += 1
-            if interrupts == 1:
-                task.cancel()
-            else:
-                loop.stop()
-            loop.call_soon_threadsafe(_nothing)
-
-        signals = self._signal
-        previous = None
+        interrupts.task = task
         try:
-            if catch_sigint:
-                previous = signals.signal(signals.SIGINT, on_sigint)
             while True:
                 try:
                     result = loop.run_until_complete(task)
                     break
                 except RuntimeError:
-                    if task.done() or interrupts > 1 or loop.is_closed() or loop.is_running():
+                    if task.done() or interrupts.count > 1 or loop.is_closed() or loop.is_running():
                         raise
                     # Stopped early by a stop request left over from a run cut short: go on.
         except BaseException:
-            if not task.done() and interrupts < 2:
+            if not task.done() and interrupts.count < 2:
                 # Raised inside the loop (SystemExit from a signal handler, ...): cancel the
                 # call and let it clean up before raising.
                 task.cancel()
@@ -242,13 +256,10 @@ class _Loop:
                 # The call's cleanup after a second Ctrl-C, a shielded token refresh, ...:
                 # the helper thread finishes them.
                 self._wakeups.put(None)
-            if interrupts:
+            if interrupts.count:
                 raise KeyboardInterrupt from None
             raise
-        finally:
-            if previous is not None:
-                signals.signal(signals.SIGINT, previous)
-        if interrupts:  # the call was done when Ctrl-C came: it still interrupts
+        if interrupts.count:  # the call was done when Ctrl-C came: it still interrupts
             raise KeyboardInterrupt
         return result
 
