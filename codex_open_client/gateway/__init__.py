@@ -1,0 +1,13 @@
+"""An OpenAI-compatible HTTP gateway in front of the Codex backend.
+
+``create_app(client, ...)`` returns an ``aiohttp.web.Application`` that serves
+``/v1/chat/completions``, ``/v1/responses``, ``/v1/models`` and ``/healthz`` through one
+``AsyncClient`` (its sign-in, retries and streaming), so any OpenAI client, agent or tool
+runs on a ChatGPT subscription. ``codex-open-client serve`` runs it from a terminal.
+"""
+
+from __future__ import annotations
+
+from ._response_store import DEFAULT_RESPONSE_TTL, MemoryResponseStore, ResponseStore
+
+__all__ = ["DEFAULT_RESPONSE_TTL", "MemoryResponseStore", "ResponseStore"]
