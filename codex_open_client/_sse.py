@@ -6,7 +6,7 @@ https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-inte
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn
 
 __all__ = ["EventTooLargeError", "SSEDecoder", "ServerSentEvent"]
 
@@ -32,29 +32,38 @@ _new_tuple = tuple.__new__
 
 
 class EventTooLargeError(ValueError):
-    """A line, or the data of one event, is longer than the decoder's ``max_size``."""
+    """The data of one event, or a line, is longer than the decoder's ``max_size``."""
 
-    def __init__(self, max_size: int) -> None:
-        super().__init__(f"a server-sent event line or event is larger than {max_size:,} bytes")
+    def __init__(self, max_size: int, events: list[ServerSentEvent] | None = None) -> None:
+        super().__init__(f"a server-sent event or line is larger than {max_size:,} bytes")
         self.max_size = max_size
+        #: The events completed before the excess, in stream order: deliver them first.
+        self.events: list[ServerSentEvent] = events or []
+
+
+# A data line's field name and its space ("data: ") do not count towards the cap, so a line
+# carrying exactly max_size bytes of data is this much longer than the cap.
+_DATA_PREFIX = 6
 
 
 class SSEDecoder:
     """Incremental event-stream decoder: feed it bytes as they arrive, get complete events.
 
-    With ``max_size``, a line or an event's data longer than that many bytes raises
-    ``EventTooLargeError`` as soon as it is seen, so memory stays bounded by the cap even for a
-    stream that never ends its line (a compression bomb of zeros, say).
+    With ``max_size``, the data of one event (its data lines joined with newlines, in UTF-8
+    bytes) and every other line may be at most that many bytes. Past it, ``EventTooLargeError``
+    is raised as soon as the excess is seen, so memory stays bounded by the cap even for a stream
+    that never ends its line (a compression bomb of zeros, say). The events the same call
+    completed before the excess travel on the error (``.events``), so none is lost.
     """
 
     __slots__ = (
         "_bom_head",
         "_data",
+        "_data_size",
         "_event",
         "_last_id",
         "_max_size",
         "_more",
-        "_more_size",
         "_pending_cr",
         "_retry",
         "_tail",
@@ -75,7 +84,7 @@ class SSEDecoder:
         self._tail_size = 0
         self._data: str | None = None
         self._more: list[str] | None = None
-        self._more_size = 0  # characters in the data lines of an event with several of them
+        self._data_size = 0  # bytes of an event's data, counted once it has several lines
         self._event = ""
         self._last_id: str | None = None
         self._retry: int | None = None
@@ -108,7 +117,7 @@ class SSEDecoder:
         if not end:
             self._tail.append(chunk)
             self._tail_size += len(chunk)
-            if self._tail_size > self._max_size:
+            if self._tail_size > self._max_size + _DATA_PREFIX:
                 self._too_large()
             return []
         tail = self._tail
@@ -118,18 +127,19 @@ class SSEDecoder:
             tail.clear()
         else:
             complete = chunk[:end]
-        if len(complete) > self._max_size and max(map(len, complete.split(b"\n"))) > self._max_size:
-            self._too_large()
         self._tail_size = len(chunk) - end
         if self._tail_size:
             tail.append(chunk[end:])
-            if self._tail_size > self._max_size:
-                self._too_large()
         # LF cannot occur inside a UTF-8 sequence, so decoding all complete lines at once gives
         # the same text as decoding each line on its own, with one call instead of one per line.
         lines = complete.decode("utf-8", "replace").split("\n")
         lines.pop()
-        return self._process(lines)
+        # Decoding turns a byte into at most 3 (U+FFFD), so no line of a smaller batch can pass
+        # the cap: only a batch this large pays for measuring each line in bytes.
+        events = self._process(lines, len(complete) * 3 > self._max_size)
+        if self._tail_size > self._max_size + _DATA_PREFIX:
+            self._too_large(events)
+        return events
 
     def flush(self) -> list[ServerSentEvent]:
         """Finish the stream: return the last pending event, if any, and reset the decoder."""
@@ -142,27 +152,32 @@ class SSEDecoder:
         # Lenient on purpose: the spec discards an event that is not followed by a blank line,
         # but a server that closes right after its last event must not lose that event.
         lines.append("")
-        events += self._process(lines)
+        try:
+            events += self._process(lines, True)
+        except EventTooLargeError as exc:
+            exc.events[:0] = events
+            raise
         self._reset()
         return events
 
-    def _too_large(self) -> None:
-        max_size = self._max_size
+    def _too_large(self, events: list[ServerSentEvent] | None = None) -> NoReturn:
         self._reset()  # drop what was buffered: the memory is the point
-        raise EventTooLargeError(max_size)
+        raise EventTooLargeError(self._max_size, events)
 
-    def _process(self, lines: list[str]) -> list[ServerSentEvent]:
+    def _process(self, lines: list[str], measure: bool) -> list[ServerSentEvent]:
+        """Interpret complete lines; ``measure``: a line may be longer than the cap."""
         out: list[ServerSentEvent] = []
         append = out.append
         new = _new_tuple
         sse = ServerSentEvent
+        max_size = self._max_size
         # One data line is the norm: keep it as a str and only build a list for extra lines.
         data = self._data
         more = self._more
+        data_size = self._data_size
         event = self._event
         last_id = self._last_id
         retry = self._retry
-        more_size = self._more_size
         for line in lines:
             if not line:
                 if data is not None:
@@ -170,54 +185,56 @@ class SSEDecoder:
                         more.insert(0, data)
                         data = "\n".join(more)
                         more = None
-                        more_size = 0
                     append(new(sse, (event, data, last_id, retry)))
                     data = None
                 event = ""
                 retry = None
-            elif line.startswith("data: "):
-                if data is None:
-                    data = line[6:]
-                else:
-                    # Each line is capped by feed(); an event of many lines is capped here.
-                    more_size += len(line) - 5 if more is not None else len(data) + len(line)
-                    if more_size > self._max_size:
-                        self._too_large()
-                    if more is None:
-                        more = [line[6:]]
-                    else:
-                        more.append(line[6:])
-            elif line.startswith("event: "):
-                event = line[7:]
+                continue
+            if line.startswith("data: "):
+                value = line[6:]
             else:
-                name, _, value = line.partition(":")
-                if value.startswith(" "):
-                    value = value[1:]
-                if name == "data":
-                    if data is None:
-                        data = value
-                    else:
-                        more_size += len(value) + 1 if more is not None else len(data) + len(value)
-                        if more_size > self._max_size:
-                            self._too_large()
-                        if more is None:
-                            more = [value]
-                        else:
-                            more.append(value)
-                elif name == "event":
-                    event = value
-                elif name == "id":
-                    if "\0" not in value:
-                        last_id = value
-                elif name == "retry" and value.isascii() and value.isdigit():
-                    try:
-                        retry = int(value)
-                    except ValueError:  # more digits than int() accepts
-                        pass
+                if line.startswith("event: "):
+                    name, value = "event", line[7:]
+                else:
+                    name, _, value = line.partition(":")
+                    if value.startswith(" "):
+                        value = value[1:]
+                if name != "data":
+                    if measure and _size(line) > max_size:
+                        self._too_large(out)
+                    if name == "event":
+                        event = value
+                    elif name == "id":
+                        if "\0" not in value:
+                            last_id = value
+                    elif name == "retry" and value.isascii() and value.isdigit():
+                        try:
+                            retry = int(value)
+                        except ValueError:  # more digits than int() accepts
+                            pass
+                    continue
+            if data is None:
+                data = value
+                if measure and _size(value) > max_size:
+                    self._too_large(out)
+            else:
+                # The event's data so far, its joining newline and this line, in bytes.
+                data_size = (data_size if more is not None else _size(data)) + 1 + _size(value)
+                if data_size > max_size:
+                    self._too_large(out)
+                if more is None:
+                    more = [value]
+                else:
+                    more.append(value)
         self._data = data
         self._more = more
+        self._data_size = data_size
         self._event = event
         self._last_id = last_id
         self._retry = retry
-        self._more_size = more_size
         return out
+
+
+def _size(text: str) -> int:
+    """The length of ``text`` in UTF-8 bytes."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))

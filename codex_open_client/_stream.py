@@ -260,18 +260,11 @@ class AsyncResponseStream:
             )
         if len(self._head) < _HEAD_SIZE:
             self._head += chunk[:_HEAD_SIZE]
+        too_large: EventTooLargeError | None = None
         try:
             events = self._decoder.feed(chunk) if chunk else self._decoder.flush()
         except EventTooLargeError as exc:
-            # Not retried: the same answer would only cost the same memory again.
-            self._release()
-            self._failure = StreamError(
-                f"A server-sent event (or line) is larger than max_event_size "
-                f"({exc.max_size:,} bytes), so the stream was stopped; raise max_event_size= "
-                "on the client if such events are expected",
-                response=self._accumulator.response(),
-            )
-            return None
+            events, too_large = exc.events, exc  # the events before the excess still count
         for sse in events:
             data = sse.data
             if not data:
@@ -308,6 +301,16 @@ class AsyncResponseStream:
                 if self._on_complete is not None and event_class is ResponseCompletedEvent:
                     self._on_complete(self._with_rate_limits(self._accumulator.response()))
                 return None
+        if too_large is not None:
+            # Not retried: the same answer would only cost the same memory again.
+            self._release()
+            self._failure = StreamError(
+                f"A server-sent event (or line) is larger than max_event_size "
+                f"({too_large.max_size:,} bytes), so the stream was stopped; raise "
+                "max_event_size= on the client if such events are expected",
+                response=self._accumulator.response(),
+            )
+            return None
         if not chunk:
             return await self._fail(self._ended_early(http))
         return None

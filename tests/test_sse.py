@@ -503,23 +503,88 @@ def test_byte_soup_matches_reference(blob: bytes, data: st.DataObject) -> None:
 
 
 # ----------------------------------------------------------------------- the size cap
+# The cap: an event's data (its data lines joined with newlines) and every other line may be at
+# most max_size bytes of UTF-8; a data line's "data: " does not count.
 
 
 def test_an_unterminated_line_beyond_the_cap_raises_as_soon_as_it_passes_it() -> None:
     """A line that never ends (a compression bomb of zeros) is refused at the cap, not at EOF."""
     decoder = SSEDecoder(max_size=1000)
-    for _ in range(9):
+    for _ in range(10):
         assert decoder.feed(b"x" * 100) == []
+    assert decoder.feed(b"x" * 6) == []  # could still be "data: " and 1,000 bytes of data
     with pytest.raises(EventTooLargeError, match="1,000 bytes") as caught:
-        decoder.feed(b"x" * 101)
+        decoder.feed(b"x")
     assert caught.value.max_size == 1000
+    assert caught.value.events == []
     assert decoder._tail == []  # what was buffered is let go
 
 
-def test_a_whole_line_beyond_the_cap_in_one_chunk_raises() -> None:
+@pytest.mark.parametrize("prefix", [b"data: ", b"data:"])
+def test_one_data_line_is_capped_on_its_data_exactly(prefix: bytes) -> None:
+    """max_size bytes of data pass, one more does not, whatever the chunking."""
+    line = prefix + b"x" * 1000 + b"\n\n"
+    assert SSEDecoder(max_size=1000).feed(line) == [ev("x" * 1000)]
     decoder = SSEDecoder(max_size=1000)
+    assert decoder.feed(line[:500]) == []
+    assert decoder.feed(line[500:]) == [ev("x" * 1000)]
+    over = prefix + b"x" * 1001 + b"\n\n"
     with pytest.raises(EventTooLargeError):
-        decoder.feed(b"data: " + b"x" * 1000 + b"\n\n")
+        SSEDecoder(max_size=1000).feed(over)
+    decoder = SSEDecoder(max_size=1000)
+    assert decoder.feed(over[:700]) == []
+    with pytest.raises(EventTooLargeError):
+        decoder.feed(over[700:])
+
+
+def test_the_cap_counts_bytes_not_characters() -> None:
+    """500 two-byte characters are 1,000 bytes: at the cap; 501 are over it."""
+    assert SSEDecoder(max_size=1000).feed("data: é".encode() + "é".encode() * 499 + b"\n\n") == [
+        ev("é" * 500)
+    ]
+    with pytest.raises(EventTooLargeError):
+        SSEDecoder(max_size=1000).feed(b"data: " + "é".encode() * 501 + b"\n\n")
+
+
+@pytest.mark.parametrize("prefix", [b"data: ", b"data:"])
+def test_an_event_of_many_data_lines_is_capped_on_its_joined_data_exactly(prefix: bytes) -> None:
+    """Each line is short; their data joined with newlines is what the cap measures."""
+    lines = [b"123456789"] * 100  # 100 * 9 bytes and 99 newlines: 999 bytes of data
+    blob = b"".join(prefix + line + b"\n" for line in lines) + b"\n"
+    assert SSEDecoder(max_size=999).feed(blob) == [ev("\n".join(["123456789"] * 100))]
+    with pytest.raises(EventTooLargeError):
+        SSEDecoder(max_size=998).feed(blob)
+    decoder = SSEDecoder(max_size=998)  # the same, a line at a time
+    with pytest.raises(EventTooLargeError):
+        for line in lines:
+            decoder.feed(prefix + line + b"\n")
+
+
+def test_other_lines_are_capped_whole() -> None:
+    """A comment or an event name may be max_size bytes long, field name included."""
+    for line in (b":" + b"c" * 999, b"event: " + b"e" * 993, b"id: " + b"i" * 996):
+        assert SSEDecoder(max_size=1000).feed(line + b"\ndata: x\n\n") != []
+        with pytest.raises(EventTooLargeError):
+            SSEDecoder(max_size=1000).feed(line + b"!\ndata: x\n\n")
+
+
+def test_events_completed_before_the_excess_travel_on_the_error() -> None:
+    """Nothing the stream completed is lost: the events before the excess are on the error."""
+    blob = b"data: 1\n\ndata: 2\n\ndata: " + b"x" * 2000 + b"\n\ndata: 3\n\n"
+    with pytest.raises(EventTooLargeError) as caught:
+        SSEDecoder(max_size=1000).feed(blob)
+    assert caught.value.events == [ev("1"), ev("2")]
+    # The same with the excess in the unterminated tail of the chunk, and at flush().
+    decoder = SSEDecoder(max_size=1000)
+    with pytest.raises(EventTooLargeError) as caught:
+        decoder.feed(b"data: 1\n\ndata: 2\n\n" + b"x" * 1007)
+    assert caught.value.events == [ev("1"), ev("2")]
+    decoder = SSEDecoder(max_size=1000)
+    assert decoder.feed(b"data: 1\n\ndata:") == [ev("1")]
+    assert decoder.feed(b"y" * 1001) == []  # 1,006 bytes: could still be 1,000 of data
+    with pytest.raises(EventTooLargeError) as caught:
+        decoder.flush()
+    assert caught.value.events == []
 
 
 def test_many_short_lines_in_one_chunk_are_not_one_long_line() -> None:
@@ -530,35 +595,52 @@ def test_many_short_lines_in_one_chunk_are_not_one_long_line() -> None:
     assert [e.data for e in decoder.feed(blob)] == [str(n) for n in range(1000)]
 
 
-def test_an_event_of_many_data_lines_beyond_the_cap_raises() -> None:
-    """Each line is short, their joined data is not."""
-    decoder = SSEDecoder(max_size=1000)
-    with pytest.raises(EventTooLargeError):
-        for _ in range(200):
-            decoder.feed(b"data: 0123456789\n")
-    decoder = SSEDecoder(max_size=1000)
-    with pytest.raises(EventTooLargeError):
-        for _ in range(200):
-            decoder.feed(b"data:0123456789\n")
+def _lines(blob: bytes) -> list[bytes]:
+    if blob.startswith(b"\xef\xbb\xbf"):
+        blob = blob[3:]
+    return blob.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
 
 
-def test_lines_and_events_up_to_the_cap_pass() -> None:
-    """Exactly at the cap is fine: a line of max_size bytes, then an event of many lines."""
-    decoder = SSEDecoder(max_size=1000)
-    line = b"data: " + b"x" * 994  # 1000 bytes without its line ending
-    assert decoder.feed(line[:500]) == []
-    assert decoder.feed(line[500:] + b"\n\n") == [ev("x" * 994)]
-    lines = b"data: 123456789\n" * 60 + b"\n"  # 60 * 10 characters of data
-    assert decoder.feed(lines) == [ev("\n".join(["123456789"] * 60))]
+def _utf8_size(raw: bytes) -> int:
+    return len(raw.decode("utf-8", "replace").encode())
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.binary(max_size=300), max_size=30), st.integers(1024, 4096))
-def test_a_cap_above_every_line_changes_nothing(chunks: list[bytes], cap: int) -> None:
-    """Under the cap, the capped decoder gives exactly the uncapped decoder's events."""
+def _over_cap(blob: bytes, events: list[ServerSentEvent], cap: int) -> bool:
+    """Whether the cap's definition refuses this stream, from the uncapped decoder's view."""
+    if any(len(e.data.encode()) > cap for e in events):
+        return True
+    for line in _lines(blob):
+        name = line.partition(b":")[0]
+        if name != b"data" and _utf8_size(line) > cap:
+            return True
+    return False
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from([b"data: ", b"data:", b": ", b"event: ", b"x" * 40, b"\n"])).map(
+            b"".join
+        )
+        | st.binary(max_size=120),
+        max_size=12,
+    ),
+    st.integers(1, 400),
+)
+def test_the_cap_refuses_exactly_what_its_definition_says(chunks: list[bytes], cap: int) -> None:
+    """For any stream and cap: the events of the uncapped decoder, or an error, by the rule."""
     blob = b"".join(chunks)
-    if any(len(line) > cap for line in blob.replace(b"\r", b"\n").split(b"\n")):
-        return
-    capped = SSEDecoder(max_size=cap * 100)
-    events = [e for chunk in chunks for e in capped.feed(chunk)] + capped.flush()
-    assert events == decode_chunks(chunks)
+    uncapped = decode_chunks(chunks)
+    capped = SSEDecoder(max_size=cap)
+    events: list[ServerSentEvent] = []
+    try:
+        for chunk in chunks:
+            events += capped.feed(chunk)
+        events += capped.flush()
+    except EventTooLargeError as exc:
+        events += exc.events
+        assert _over_cap(blob, uncapped, cap)
+        assert events == uncapped[: len(events)]  # what came before the excess, in order
+    else:
+        assert not _over_cap(blob, uncapped, cap)
+        assert events == uncapped
