@@ -2,8 +2,12 @@
 
 Both paths give the same values for every document the backend sends. orjson refuses a few
 things the stdlib accepts (NaN, lone surrogates, non-string keys and integers beyond 64 bits
-when encoding, nesting deeper than 1024 levels); there the stdlib decides. The one difference
-left: orjson decodes an integer beyond 64 bits as a float (no backend document has one).
+when encoding, nesting deeper than 1024 levels); there the stdlib decides. What orjson would
+encode and the stdlib refuses (datetimes, dataclasses), or encode differently (subclasses of
+str, int, dict and list), is passed through to the stdlib too, so code that runs with orjson
+runs without it. The differences left: orjson decodes an integer beyond 64 bits as a float (no
+backend document has one), and encodes a ``uuid.UUID`` or a plain ``enum.Enum`` member, which
+the stdlib refuses (orjson has no switch for those two).
 ``CODEX_OPEN_CLIENT_JSON=stdlib`` turns the fast path off (CI runs the stream tests both ways).
 """
 
@@ -13,13 +17,10 @@ import json
 import os
 from typing import Any
 
-__all__ = ["BACKEND", "JSONDecodeError", "dumps", "fast_loads", "loads"]
+__all__ = ["BACKEND", "dumps", "fast_loads", "loads"]
 
 _stdlib_loads = json.loads
 _stdlib_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-JSONDecodeError = ValueError
-"""What ``loads`` raises for text that is not JSON (or nested too deeply to decode)."""
 
 fast_loads: Any
 """The raw decoder, for hot loops that call ``loads`` only when it raises (``ValueError``, or
@@ -51,6 +52,12 @@ else:
     BACKEND = "orjson"
     _orjson_loads = fast_loads = orjson.loads
     _orjson_dumps = orjson.dumps
+    # Off orjson's own encodings, onto the stdlib's rules (see the module docstring).
+    _PASSTHROUGH = (
+        orjson.OPT_PASSTHROUGH_DATETIME
+        | orjson.OPT_PASSTHROUGH_DATACLASS
+        | orjson.OPT_PASSTHROUGH_SUBCLASS
+    )
 
     def loads(data: str | bytes) -> Any:
         """Decode one JSON document; ``ValueError`` when it is not one."""
@@ -63,8 +70,9 @@ else:
     def dumps(value: Any) -> bytes:
         """Encode ``value`` compactly as UTF-8 JSON (non-ASCII kept as is)."""
         try:
-            return _orjson_dumps(value)
+            return _orjson_dumps(value, option=_PASSTHROUGH)
         except TypeError:
-            # Integers beyond 64 bits, non-string keys, lone surrogates: the stdlib decides
-            # (a lone surrogate then raises UnicodeEncodeError, which callers name).
+            # Integers beyond 64 bits, non-string keys, lone surrogates, what is passed
+            # through: the stdlib decides (a lone surrogate then raises UnicodeEncodeError,
+            # which callers name; a datetime TypeError).
             return _dumps_stdlib(value)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
+import enum
 import json
 import math
 import os
 import subprocess
 import sys
+import uuid
 from typing import Any
 
 import pytest
@@ -64,11 +68,47 @@ def test_what_orjson_refuses_the_stdlib_decides(backend: Any) -> None:
     assert dumps({"é": "ü"}) == '{"é":"ü"}'.encode()
 
 
-def test_the_one_known_difference_integers_beyond_64_bits() -> None:
-    """orjson decodes them as floats (the backend sends none); the stdlib keeps them exact."""
+def test_the_known_differences_are_exactly_the_documented_ones() -> None:
+    """orjson itself decodes a huge integer as a float and encodes UUIDs and plain enums."""
+    orjson = pytest.importorskip("orjson")
     big = "123456789012345678901234567890"
+    assert type(orjson.loads(big)) is float
     assert _json._loads_stdlib(big) == int(big)
-    assert _json.loads(big) == (float(big) if _json.BACKEND == "orjson" else int(big))
+    for value in (uuid.UUID(int=7), Plain.ONE):
+        assert orjson.dumps(value)
+        with pytest.raises(TypeError):
+            _json._dumps_stdlib(value)
+
+
+class Plain(enum.Enum):
+    ONE = 1
+
+
+class Text(str, enum.Enum):
+    RED = "red"
+
+
+class Number(int):
+    def __repr__(self) -> str:
+        return "Number()"
+
+
+@dataclasses.dataclass
+class Point:
+    x: int
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_what_the_stdlib_refuses_or_encodes_its_way_is_the_same_on_both_paths(
+    backend: Any,
+) -> None:
+    """Datetimes and dataclasses are refused; str/int/dict/list subclasses encode as the stdlib."""
+    _, dumps = backend
+    for refused in (datetime.datetime(2026, 1, 1), datetime.date(2026, 1, 1), Point(1)):
+        with pytest.raises(TypeError):
+            dumps({"value": refused})
+    assert dumps([Text.RED, Number(3), True]) == _json._dumps_stdlib([Text.RED, Number(3), True])
+    assert dumps([Text.RED, Number(3)]) == b'["red",3]'
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
