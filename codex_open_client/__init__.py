@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._auth import afinish_login, aget_token, alogin, arefresh, astart_login
+from ._auth import afinish_login, aget_token, alogin, arefresh, astart_login, build_headers
 from ._client import (
     AsyncClient,
     AsyncCodexClient,
@@ -38,6 +38,7 @@ from ._models import (
     ContentPart,
     CustomTool,
     CustomToolCallOutput,
+    FormatConfig,
     FunctionCallOutput,
     FunctionTool,
     ImageGenerationTool,
@@ -95,7 +96,7 @@ from ._sync import (
     refresh,
     start_login,
 )
-from ._tokens import Account, Credentials
+from ._tokens import Account, Credentials, get_account_id
 
 if TYPE_CHECKING:
     from ._catalog import Model, ReasoningLevel
@@ -135,6 +136,7 @@ if TYPE_CHECKING:
         UnknownEvent,
     )
     from ._login import PendingLogin
+    from ._redis_store import RedisTokenStore, TokenStoreUnavailableError
     from ._stream import AsyncResponseStream
     from ._structured import ParsedResponse
     from ._tools import ToolRunResult
@@ -168,6 +170,7 @@ __all__ = [
     "CustomTool",
     "CustomToolCallOutput",
     "FileTokenStore",
+    "FormatConfig",
     "FunctionCallOutput",
     "FunctionTool",
     "ImageGenerationTool",
@@ -199,6 +202,7 @@ __all__ = [
     "ReasoningLevel",
     "ReasoningSummary",
     "ReasoningText",
+    "RedisTokenStore",
     "RefusalError",
     "Response",
     "ResponseCompletedEvent",
@@ -245,6 +249,7 @@ __all__ = [
     "StructuredOutputError",
     "TextConfig",
     "TokenStore",
+    "TokenStoreUnavailableError",
     "Tool",
     "ToolArgumentsError",
     "ToolRunResult",
@@ -260,7 +265,9 @@ __all__ = [
     "alogin",
     "arefresh",
     "astart_login",
+    "build_headers",
     "finish_login",
+    "get_account_id",
     "get_token",
     "login",
     "refresh",
@@ -276,6 +283,9 @@ _LAZY = {
     "ParsedResponse": "._structured",
     "PendingLogin": "._login",
     "ReasoningLevel": "._catalog",
+    # redis-py loads only when a RedisTokenStore is made.
+    "RedisTokenStore": "._redis_store",
+    "TokenStoreUnavailableError": "._redis_store",
     "ToolRunResult": "._tools",
     # The stream events load with the first stream (or the first of these names asked for).
     **dict.fromkeys(
