@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import queue
@@ -19,9 +20,12 @@ from typing import Any, TypeVar
 
 import aiohttp
 import attrs
+import pydantic
 import pytest
+from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 import codex_open_client.testing as testing
+from codex_open_client import Client, Reasoning
 from codex_open_client.testing import (
     DEFAULT_REPLY_TEXT,
     FakeCodexServer,
@@ -383,6 +387,19 @@ def test_model_is_required(server: FakeCodexServer, model: Any) -> None:
     assert result.json == {"detail": "Model is required"}
 
 
+def test_a_model_outside_the_catalog_is_refused(server: FakeCodexServer) -> None:
+    """An unknown model is the real backend's 400; the catalog (hidden models too) decides."""
+    result = post(server, body_with(model="no-such-model"))
+    assert result.status == 400
+    assert result.json == {
+        "detail": "The 'no-such-model' model is not supported when using Codex with a ChatGPT "
+        "account."
+    }
+    assert post(server, body_with(model="codex-auto-review")).status == 200
+    server.model_catalog = [*server.model_catalog, {"slug": "no-such-model"}]
+    assert post(server, body_with(model="no-such-model")).status == 200
+
+
 def test_request_without_instructions_is_accepted(server: FakeCodexServer) -> None:
     """The current CLI sends no ``instructions``; that is fine (and so is a string input)."""
     assert "instructions" not in BODY
@@ -438,7 +455,7 @@ def test_sse_framing_headers_and_sequence_numbers(server: FakeCodexServer) -> No
 
 def test_default_reply_event_order_and_shapes(server: FakeCodexServer) -> None:
     """The default answer: rate limits first, then the Responses API lifecycle of one message."""
-    result = post(server)
+    result = post(server, body_with(reasoning=...))
     types = result.types
     assert types[:5] == [
         "codex.rate_limits",
@@ -509,6 +526,48 @@ def test_default_reply_event_order_and_shapes(server: FakeCodexServer) -> None:
     assert usage["input_tokens_details"] == {"cached_tokens": 0}
 
 
+@pytest.mark.parametrize("mode", ["auto", "concise", "detailed"])
+def test_default_reply_summarises_its_reasoning_when_asked(
+    server: FakeCodexServer, mode: str
+) -> None:
+    """``reasoning.summary`` gets a reasoning item with a summary before the message."""
+    events = post(server, body_with(reasoning={"effort": "low", "summary": mode})).events
+    items = [e["item"] for e in events if e["type"] == "response.output_item.done"]
+    assert [item["type"] for item in items] == ["reasoning", "message"]
+    summary = "".join(
+        e["delta"] for e in events if e["type"] == "response.reasoning_summary_text.delta"
+    )
+    assert summary and items[0]["summary"] == [{"type": "summary_text", "text": summary}]
+    assert items[1]["content"][0]["text"] == DEFAULT_REPLY_TEXT
+
+
+@pytest.mark.parametrize("config", [..., None, {"effort": "high"}, {"summary": "none"}])
+def test_default_reply_has_no_reasoning_unless_a_summary_is_asked(
+    server: FakeCodexServer, config: Any
+) -> None:
+    types = post(server, body_with(reasoning=config)).types
+    assert not any("reasoning" in kind for kind in types)
+
+
+def test_reply_text_sets_the_standard_answer() -> None:
+    """``reply_text=`` changes the text; structured output still gets its document."""
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
+    fmt = {"type": "json_schema", "name": "n", "schema": schema, "strict": True}
+    with FakeCodexServer(reply_text="Custom answer.") as server:
+        plain = post(server, body_with(reasoning=...)).events
+        assert plain[-2]["item"]["content"][0]["text"] == "Custom answer."
+        structured = post(server, body_with(reasoning=..., text={"format": fmt})).events
+        assert json.loads(structured[-2]["item"]["content"][0]["text"]) == {"n": 1}
+        loose = post(server, body_with(reasoning=..., text={"format": {"type": "json_object"}}))
+        assert json.loads(loose.events[-2]["item"]["content"][0]["text"]) == {
+            "answer": "Custom answer."
+        }
+        server.reply_text = "Changed."
+        server.default_reply = lambda request: server.standard_reply(request)
+        changed = post(server, body_with(reasoning=...)).events
+        assert changed[-2]["item"]["content"][0]["text"] == "Changed."
+
+
 def test_default_reply_has_fresh_ids_per_request(server: FakeCodexServer) -> None:
     """Each default answer gets its own response id."""
     first = post(server).events[1]["response"]["id"]
@@ -554,7 +613,7 @@ def test_queue_is_fifo_then_default_reply(server: FakeCodexServer) -> None:
     server.queue(text_reply("three"))
     texts = []
     for _ in range(4):
-        events = post(server).events
+        events = post(server, body_with(reasoning=...)).events
         texts.append("".join(e.get("delta", "") for e in events))
     assert texts == ["one", "two", "three", DEFAULT_REPLY_TEXT]
     server.default_reply = text_reply("new default")
@@ -1291,65 +1350,146 @@ def test_big_stream_throughput(server: FakeCodexServer) -> None:
 # command line
 
 
+class Standalone:
+    """``python -m codex_open_client.testing`` in a subprocess, its output read as it comes."""
+
+    def __init__(self, *args: str) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        command = [sys.executable, "-W", "error", "-m", "codex_open_client.testing", *args]
+        self.process = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.output: list[str] = []
+        self.reader = threading.Thread(target=self._pump, daemon=True)
+        self.reader.start()
+        self.base_url = ""
+        while not self.output or not self.output[-1].startswith("Press Ctrl-C"):
+            line = self.lines.get(timeout=20)
+            self.output.append(line)
+            if line.strip().startswith("base_url:"):
+                self.base_url = line.split(":", 1)[1].strip()
+
+    def _pump(self) -> None:
+        stdout = self.process.stdout
+        assert stdout is not None
+        for line in stdout:
+            self.lines.put(line)
+
+    def stop(self) -> int:
+        """Send SIGINT, wait for the exit and return its status (killing it if it hangs)."""
+        try:
+            self.process.send_signal(signal.SIGINT)
+            return self.process.wait(timeout=20)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.reader.join(timeout=10)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        while not self.lines.empty():
+            self.output.append(self.lines.get())
+
+    @property
+    def text(self) -> str:
+        return "".join(self.output)
+
+
+@pytest.fixture
+def standalone() -> Iterator[Standalone]:
+    """The standalone fake on a free port (``--port 0``), stopped after the test."""
+    fake = Standalone("--port", "0")
+    try:
+        yield fake
+    finally:
+        fake.close()
+
+
 def test_cli_serves_until_sigint() -> None:
     """``python -m codex_open_client.testing --port 0`` prints its URL, serves, stops on SIGINT."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-m", "codex_open_client.testing", "--port", "0"]
-    lines: queue.Queue[str] = queue.Queue()
-    with subprocess.Popen(
-        command,
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    ) as process:
-        assert process.stdout is not None
-        stdout = process.stdout
-
-        def pump() -> None:
-            for line in stdout:
-                lines.put(line)
-
-        reader = threading.Thread(target=pump, daemon=True)
-        reader.start()
-        try:
-            output: list[str] = []
-            base_url = ""
-            while not output or not output[-1].startswith("Press Ctrl-C"):
-                line = lines.get(timeout=20)
-                output.append(line)
-                if line.strip().startswith("base_url:"):
-                    base_url = line.split(":", 1)[1].strip()
-            assert base_url.startswith("http://127.0.0.1:")
-            assert base_url.endswith("/backend-api/codex")
-            request = urllib.request.Request(
-                f"{base_url}/responses",
-                data=json.dumps(BODY).encode(),
-                headers={
-                    "Authorization": "Bearer fake-access-token",
-                    "Content-Type": "application/json",
-                },
-                method="POST",
-            )
-            with urllib.request.urlopen(request, timeout=10) as response:
-                assert response.status == 200
-                assert b"response.completed" in response.read()
-            process.send_signal(signal.SIGINT)
-            assert process.wait(timeout=20) == 0
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait(timeout=10)
-        reader.join(timeout=10)
-    while not lines.empty():
-        output.append(lines.get())
-    text = "".join(output)
+    fake = Standalone("--port", "0")
+    try:
+        assert fake.base_url.startswith("http://127.0.0.1:")
+        assert fake.base_url.endswith("/backend-api/codex")
+        request = urllib.request.Request(
+            f"{fake.base_url}/responses",
+            data=json.dumps(BODY).encode(),
+            headers={
+                "Authorization": "Bearer fake-access-token",
+                "Content-Type": "application/json",
+            },
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
+            assert b"response.completed" in response.read()
+        assert fake.stop() == 0
+    finally:
+        fake.close()
+    text = fake.text
     assert "access_token:     fake-access-token" in text
     assert "account_id:       acct_fake" in text
     assert "curl -N" in text
     assert "Stopped." in text
     assert "Traceback" not in text
+
+
+class PersonModel(pydantic.BaseModel):
+    name: str
+    age: int
+
+
+@dataclasses.dataclass
+class PersonData:
+    name: str
+    age: int
+
+
+class PersonDict(TypedDict):
+    name: str
+    age: int
+
+
+def test_standalone_fake_answers_parse_with_a_document_of_the_schema(
+    standalone: Standalone,
+) -> None:
+    """Every ``parse()`` type of the guide gets a valid document from the standalone fake."""
+    with Client(
+        base_url=standalone.base_url, access_token="fake-access-token", max_retries=0
+    ) as client:
+        ask = {"model": "gpt-5.1-codex-mini", "instructions": "Extract.", "input": "Ann is 30."}
+        model = client.responses.parse(**ask, text_format=PersonModel).output_parsed
+        assert model == PersonModel(name="example name", age=1)
+        data = client.responses.parse(**ask, text_format=PersonData).output_parsed
+        assert data == PersonData(name="example name", age=1)
+        typed = client.responses.parse(**ask, text_format=PersonDict).output_parsed
+        assert typed == {"name": "example name", "age": 1}
+        thought = client.responses.create(**ask, reasoning=Reasoning(summary="auto"))
+        assert thought.reasoning_summary
+        assert thought.output_text == DEFAULT_REPLY_TEXT
+
+
+def test_standalone_reply_text_keeps_structured_output() -> None:
+    """``--reply-text`` changes plain answers only: a schema still gets its document."""
+    fake = Standalone("--port", "0", "--reply-text", "Custom.")
+    try:
+        with Client(base_url=fake.base_url, access_token="fake-access-token") as client:
+            ask = {"model": "gpt-5.4", "instructions": "", "input": "Hi"}
+            assert client.responses.create(**ask).output_text == "Custom."
+            parsed = client.responses.parse(**ask, text_format=PersonModel)
+            assert parsed.output_parsed == PersonModel(name="example name", age=1)
+        assert fake.stop() == 0
+    finally:
+        fake.close()
 
 
 def test_urlerror_is_not_raised_for_http_errors(server: FakeCodexServer) -> None:

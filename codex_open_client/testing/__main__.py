@@ -11,7 +11,7 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from ._replies import DEFAULT_REPLY_TEXT, text_reply
+from ._replies import DEFAULT_REPLY_TEXT
 from ._server import FakeCodexServer
 
 __all__ = ["main"]
@@ -29,7 +29,10 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--access-token", default="fake-access-token", help="accepted token")
     parser.add_argument("--account-id", default="acct_fake", help="account id to advertise")
     parser.add_argument(
-        "--reply-text", default=DEFAULT_REPLY_TEXT, help="text of every answer (default: greeting)"
+        "--reply-text",
+        default=DEFAULT_REPLY_TEXT,
+        help="text of the answers; structured-output requests get a document of their schema "
+        "(default: a greeting)",
     )
     return parser.parse_args(argv)
 
@@ -64,10 +67,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Start the server, print how to reach it, serve until Ctrl-C (or SIGTERM), return 0."""
     args = _parse_args(argv)
     server = FakeCodexServer(
-        host=args.host, port=args.port, access_token=args.access_token, account_id=args.account_id
+        host=args.host,
+        port=args.port,
+        access_token=args.access_token,
+        account_id=args.account_id,
+        reply_text=args.reply_text,
     )
-    reply_text: str = args.reply_text
-    server.default_reply = lambda request: text_reply(reply_text)
     # Also when started in the background by a shell that ignores SIGINT for its jobs.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _raise_interrupt)

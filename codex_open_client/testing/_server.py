@@ -29,8 +29,11 @@ from ._replies import (
     _Malformed,
     _Pause,
     _Raw,
+    message,
     rate_limit_headers,
     rate_limit_snapshot,
+    reasoning,
+    reply,
     text_reply,
 )
 
@@ -103,22 +106,30 @@ ReplyFactory = Callable[[RecordedRequest], Reply]
 """A callable that builds the reply for a request, e.g. to echo part of the input."""
 
 
-def _default_reply(request: RecordedRequest) -> Reply:
-    """Answer with the default greeting, or a JSON document when the request asks for one.
+_SUMMARY_MODES = ("auto", "concise", "detailed")
 
-    A ``json_schema`` text format gets an example document of its schema; ``json_object``
-    gets a small object. Ids are new for every request.
+
+def _standard_reply(request: RecordedRequest, text: str) -> Reply:
+    """The answer when nothing is queued: ``text``, shaped by what the request asks for.
+
+    A ``json_schema`` text format gets an example document of its schema and ``json_object``
+    a small object; a ``reasoning.summary`` of ``auto``, ``concise`` or ``detailed`` gets a
+    reasoning item with a summary first, as a reasoning model sends. Ids are new every time.
     """
     body = request.json if isinstance(request.json, dict) else {}
-    text = body.get("text")
-    fmt = text.get("format") if isinstance(text, dict) else None
+    answer = text
+    text_config = body.get("text")
+    fmt = text_config.get("format") if isinstance(text_config, dict) else None
     if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
         schema = fmt.get("schema")
         if isinstance(schema, dict):
-            return text_reply(json.dumps(example_document(schema)))
-    if isinstance(fmt, dict) and fmt.get("type") == "json_object":
-        return text_reply(json.dumps({"answer": DEFAULT_REPLY_TEXT}))
-    return text_reply()
+            answer = json.dumps(example_document(schema))
+    elif isinstance(fmt, dict) and fmt.get("type") == "json_object":
+        answer = json.dumps({"answer": text})
+    config = body.get("reasoning")
+    if isinstance(config, dict) and config.get("summary") in _SUMMARY_MODES:
+        return reply(reasoning(), message(answer))
+    return text_reply(answer)
 
 
 def _parse_json(body: bytes) -> Any:
@@ -130,8 +141,12 @@ def _parse_json(body: bytes) -> Any:
         return None
 
 
-def _validate_body(body: Any) -> str | None:
-    """Return the FastAPI-style ``detail`` of the 400 the real backend would send, if any."""
+def _validate_body(body: Any, models: Sequence[Mapping[str, Any]]) -> str | None:
+    """Return the FastAPI-style ``detail`` of the 400 the real backend would send, if any.
+
+    ``models`` is the catalog: a model that is not in it is refused as the real backend
+    refuses a slug the account cannot use (a retired or misspelled one).
+    """
     if not isinstance(body, dict):
         return "Invalid JSON body"
     for name in _UNSUPPORTED_PARAMETERS:
@@ -140,6 +155,8 @@ def _validate_body(body: Any) -> str | None:
     model = body.get("model")
     if not isinstance(model, str) or not model:
         return "Model is required"
+    if not any(entry.get("slug") == model for entry in models):
+        return f"The '{model}' model is not supported when using Codex with a ChatGPT account."
     if body.get("store") is not False:
         return "Store must be set to false"
     if body.get("stream") is not True:
@@ -220,8 +237,10 @@ class FakeCodexServer:
       {"detail": "Unauthorized"}``), answers a queued plain reply (:func:`http_error`...) as
       is, validates the body like the real backend (``400 {"detail": "..."}`` when it is not a
       JSON object, has an unsupported parameter such as ``temperature`` or
-      ``max_output_tokens``, has no ``model``, ``store`` is not ``false``, ``stream`` is not
-      ``true``, or an input message has the ``system`` role; ``instructions`` is optional),
+      ``max_output_tokens``, has no ``model`` or one that is not in :attr:`model_catalog`
+      (``"The 'x' model is not supported when using Codex with a ChatGPT account."``),
+      ``store`` is not ``false``, ``stream`` is not ``true``, or an input message has the
+      ``system`` role; ``instructions`` is optional),
       then streams the next queued reply, or :attr:`default_reply`, as Server-Sent Events with
       the real backend's ``x-codex-*`` rate-limit headers, ``x-request-id``,
       ``x-oai-request-id``, ``openai-model`` and ``x-models-etag``.
@@ -279,6 +298,7 @@ class FakeCodexServer:
         email: The ``email`` claim of minted tokens.
         plan_type: The ``chatgpt_plan_type`` claim of minted tokens.
         user_id: The ``chatgpt_user_id`` claim (and ``sub``) of minted tokens.
+        reply_text: The text of the standard answer (:meth:`standard_reply`).
     """
 
     def __init__(
@@ -293,6 +313,7 @@ class FakeCodexServer:
         email: str = "user@example.com",
         plan_type: str = "plus",
         user_id: str = "user-fake",
+        reply_text: str = DEFAULT_REPLY_TEXT,
     ) -> None:
         self.host = host
         self.access_token = access_token
@@ -320,11 +341,14 @@ class FakeCodexServer:
             if model_catalog is not None
             else default_model_catalog()
         )
-        """The models served by ``GET /models`` (settable)."""
-        self.default_reply: Reply | ReplyFactory = _default_reply
+        """The models served by ``GET /models`` (settable); ``POST /responses`` refuses any
+        other model with a 400, like the real backend."""
+        self.reply_text = reply_text
+        """The text of the standard answer (settable); see :attr:`default_reply`."""
+        self.default_reply: Reply | ReplyFactory = self.standard_reply
         """The answer used when the queue is empty: a :class:`Reply` (sent as is every time) or
-        a :data:`ReplyFactory` called for each request. The default factory streams
-        :data:`DEFAULT_REPLY_TEXT` with fresh ids."""
+        a :data:`ReplyFactory` called for each request. The default is
+        :meth:`standard_reply`."""
         self._requested_port = port
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
@@ -340,6 +364,18 @@ class FakeCodexServer:
         self._port: int | None = None
         self._start_error: BaseException | None = None
         self._stopping = False
+
+    def standard_reply(self, request: RecordedRequest) -> Reply:
+        """The answer to ``request`` when nothing is queued (the default :attr:`default_reply`).
+
+        It streams :attr:`reply_text` with fresh ids, shaped by what the request asks for: a
+        ``json_schema`` text format gets an example document of its schema
+        (:func:`example_document`), ``json_object`` gets ``{"answer": reply_text}``, and a
+        ``reasoning.summary`` (``auto``, ``concise`` or ``detailed``) gets a reasoning item
+        with a summary before the message. Call it from your own factory to keep this
+        behaviour for the requests you do not script.
+        """
+        return _standard_reply(request, self.reply_text)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -881,7 +917,7 @@ class FakeCodexServer:
             if queued:
                 self._consume(reply)
             return await self._send_plain(request, reply)
-        problem = _validate_body(record.json)
+        problem = _validate_body(record.json, self.model_catalog)
         if problem is not None:
             return self._json(400, {"detail": problem})
         if queued:
