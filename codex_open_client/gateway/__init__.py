@@ -8,6 +8,14 @@ runs on a ChatGPT subscription. ``codex-open-client serve`` runs it from a termi
 
 from __future__ import annotations
 
+from ._app import DEFAULT_INSTRUCTIONS, DEFAULT_MAX_BODY_SIZE, create_app
 from ._response_store import DEFAULT_RESPONSE_TTL, MemoryResponseStore, ResponseStore
 
-__all__ = ["DEFAULT_RESPONSE_TTL", "MemoryResponseStore", "ResponseStore"]
+__all__ = [
+    "DEFAULT_INSTRUCTIONS",
+    "DEFAULT_MAX_BODY_SIZE",
+    "DEFAULT_RESPONSE_TTL",
+    "MemoryResponseStore",
+    "ResponseStore",
+    "create_app",
+]
