@@ -20,7 +20,7 @@ import anyio.to_thread
 from attrs import frozen
 
 from ._exceptions import APIConnectionError, AuthError
-from ._request import USER_AGENT
+from ._request import USER_AGENT, headers_for, make_config
 from ._store import FileTokenStore, TokenStore
 from ._tokens import (
     AUTH_CLAIM,
@@ -30,6 +30,7 @@ from ._tokens import (
     Credentials,
     decode_jwt_claims,
     default_token_path,
+    get_account_id,
 )
 from ._transport import Transport
 
@@ -48,6 +49,8 @@ __all__ = [
     "alogin",
     "arefresh",
     "astart_login",
+    "build_headers",
+    "credential_headers",
     "make_auth_manager",
     "make_login_options",
     "store_for",
@@ -139,6 +142,55 @@ async def sign_in(transport: Transport, options: LoginOptions) -> Credentials:
     )
 
 
+def credential_headers(credentials: Credentials) -> dict[str, str]:
+    """The headers that carry ``credentials``: ``Authorization``, the account, FedRAMP."""
+    headers = {"Authorization": f"Bearer {credentials.access_token}"}
+    if credentials.account_id:
+        headers["ChatGPT-Account-ID"] = credentials.account_id
+    claims = decode_jwt_claims(credentials.id_token) or {}
+    auth = claims.get(AUTH_CLAIM)
+    if isinstance(auth, dict) and auth.get("chatgpt_account_is_fedramp") is True:
+        headers["X-OpenAI-Fedramp"] = "true"
+    return headers
+
+
+def build_headers(
+    token: str,
+    *,
+    account_id: str | None = None,
+    originator: str | None = None,
+    session_id: str | None = None,
+) -> dict[str, str]:
+    """The headers a client sends with a ``/responses`` request made with ``token``.
+
+    For your own HTTP calls (0.2.2's ``build_headers``): ``Authorization``,
+    ``ChatGPT-Account-ID`` (``account_id``, else read from the token's claims as
+    ``get_account_id`` does), ``originator``, ``User-Agent``, the session id (a new random
+    one unless ``session_id`` is given), ``Accept`` and ``Content-Type``. A ``Client`` sends
+    exactly these, plus its ``default_headers``.
+    """
+    if not isinstance(token, str) or not token:
+        raise TypeError(
+            f"token must be a non-empty access token string, got {type(token).__name__}"
+        )
+    config = make_config(
+        access_token=token,
+        account_id=account_id,
+        base_url=None,
+        chatgpt_base_url=None,
+        timeout=None,
+        max_retries=None,
+        default_headers=None,
+        originator=originator,
+        session_id=session_id,
+    )
+    credentials = Credentials.from_access_token(
+        token, account_id=account_id or get_account_id(token)
+    )
+    # In the transport's order: the credentials' headers, then the request's.
+    return {**credential_headers(credentials), **headers_for(config)}
+
+
 def _has_terminal() -> bool:
     stdin = sys.stdin
     return stdin is not None and stdin.isatty()
@@ -187,17 +239,26 @@ class AuthManager:
         values = (credentials.access_token, credentials.refresh_token, credentials.id_token)
         return tuple(value for value in values if value)
 
+    @property
+    def account_id(self) -> str | None:
+        """The account id, read from the store if not loaded yet; None before sign-in."""
+        account = self.account
+        return account.account_id if account is not None else None
+
+    def current_token(self) -> str:
+        """Blocking: the access token held now, read from the store if not loaded yet.
+
+        Not refreshed. Raises ``AuthError`` when there are no credentials (or the store's
+        are unreadable).
+        """
+        credentials = self._load_stored()
+        if credentials is None:
+            raise AuthError(f"Not signed in: {SIGN_IN_HINT}")
+        return credentials.access_token
+
     async def headers(self, transport: Transport) -> dict[str, str]:
         """``Authorization`` and account headers for the next request, refreshed if stale."""
-        credentials = await self.credentials(transport)
-        headers = {"Authorization": f"Bearer {credentials.access_token}"}
-        if credentials.account_id:
-            headers["ChatGPT-Account-ID"] = credentials.account_id
-        claims = decode_jwt_claims(credentials.id_token) or {}
-        auth = claims.get(AUTH_CLAIM)
-        if isinstance(auth, dict) and auth.get("chatgpt_account_is_fedramp") is True:
-            headers["X-OpenAI-Fedramp"] = "true"
-        return headers
+        return credential_headers(await self.credentials(transport))
 
     async def credentials(self, transport: Transport) -> Credentials:
         """Valid credentials: loaded, signed in if there are none, refreshed if stale."""
@@ -524,23 +585,75 @@ async def afinish_login(
 
 
 async def arefresh(
+    refresh_token: str | None = None,
+    path: str | os.PathLike[str] | None = None,
+    /,
     *,
     token_path: str | os.PathLike[str] | None = None,
     codex_home: str | os.PathLike[str] | None = None,
     token_store: TokenStore | None = None,
     issuer: str | None = None,
 ) -> Credentials:
-    """Refresh the stored credentials now (under the store's lock) and return them."""
+    """Refresh the stored credentials now (under the store's lock) and return them.
+
+    0.2.2's positional form ``refresh(refresh_token, path)`` works too: ``path`` is
+    ``token_path``. When credentials are stored there, they are the ones refreshed (refresh
+    tokens are single-use: the stored one is the current one); when none are, the new
+    credentials obtained with ``refresh_token`` are stored there.
+    """
+    if refresh_token is not None and (not isinstance(refresh_token, str) or not refresh_token):
+        raise TypeError(
+            f"refresh_token must be a non-empty string, got {type(refresh_token).__name__}"
+        )
+    if path is not None:
+        if token_path is not None:
+            raise TypeError("pass the credentials file once: as path or as token_path=")
+        token_path = path
     options = LoginOptions(issuer=(issuer or DEFAULT_ISSUER).rstrip("/"))
     manager = _manager(token_path, codex_home, token_store, options)
     transport = Transport()
     try:
         stored = await anyio.to_thread.run_sync(manager._load_stored)
+        if stored is None and refresh_token is not None:
+            return await _refresh_unstored(transport, manager, refresh_token)
         if stored is None:
             raise AuthError(f"Nothing to refresh: not signed in. {SIGN_IN_HINT}")
         return await manager.refresh(transport)
     finally:
         await transport.aclose()
+
+
+async def _refresh_unstored(
+    transport: Transport, manager: AuthManager, refresh_token: str
+) -> Credentials:
+    """Refresh with ``refresh_token`` and store the result, unless credentials appeared."""
+    from ._oauth import refresh_token_request, refresh_url
+
+    store = manager._store
+    assert store is not None  # arefresh's manager always has one
+    lock = store.lock()
+    await anyio.to_thread.run_sync(lock.__enter__)
+    try:
+        stored = await anyio.to_thread.run_sync(store.load)
+        if stored is not None:  # another process signed in meanwhile: refresh those
+            manager._credentials = stored
+        else:
+            options = manager._options
+            data = await refresh_token_request(
+                transport,
+                url=refresh_url(options.issuer),
+                refresh_token=refresh_token,
+                headers={"User-Agent": USER_AGENT, "originator": options.originator},
+            )
+            if not data.get("refresh_token"):  # the answer may leave it out: still valid
+                data = {**data, "refresh_token": refresh_token}
+            credentials = Credentials.from_token_response(data, now=_now())
+            await anyio.to_thread.run_sync(store.save, credentials)
+            logger.info("refreshed the access token of account %s", credentials.account_id)
+            return credentials
+    finally:
+        lock.__exit__(None, None, None)
+    return await manager.refresh(transport)
 
 
 async def aget_token(

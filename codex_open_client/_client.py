@@ -11,9 +11,17 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 import attrs
 
 from ._auth import LoginHandler, make_auth_manager, make_login_options
+from ._exceptions import CodexError
 from ._models import InputItem, Reasoning, Response, TextConfig, Tool
 from ._ratelimits import AccountUsage, RateLimits
-from ._request import ClientConfig, build_responses_request, make_config, unexpected_argument
+from ._request import (
+    ClientConfig,
+    Request,
+    build_responses_request,
+    make_config,
+    original_detail_seen,
+    unexpected_argument,
+)
 from ._store import TokenStore
 from ._tokens import Account
 from ._transport import Transport
@@ -49,9 +57,33 @@ if TYPE_CHECKING:
         tools: NotRequired[Sequence[Tool] | None]
 
 
-__all__ = ["AsyncClient", "AsyncCodexClient", "AsyncResponses", "UnsupportedImageDetailWarning"]
+__all__ = [
+    "AsyncClient",
+    "AsyncCodexClient",
+    "AsyncResponses",
+    "AsyncioRequiredError",
+    "UnsupportedImageDetailWarning",
+]
 
 T = TypeVar("T")
+
+
+class AsyncioRequiredError(CodexError, RuntimeError):
+    """``AsyncClient`` was used outside asyncio (under trio, say): aiohttp needs asyncio.
+
+    Also a ``RuntimeError``, which is what such a call raised before.
+    """
+
+
+def require_asyncio(name: str = "AsyncClient") -> None:
+    """Raise ``AsyncioRequiredError`` unless an asyncio event loop runs this call."""
+    import asyncio
+
+    if asyncio._get_running_loop() is None:
+        raise AsyncioRequiredError(
+            f"{name} needs asyncio; under trio use Client (e.g. in trio.to_thread.run_sync), "
+            "or run it in a trio-asyncio loop"
+        )
 
 
 class UnsupportedImageDetailWarning(UserWarning):
@@ -200,6 +232,33 @@ class AsyncClient:
         return self._auth.account
 
     @property
+    def account_id(self) -> str | None:
+        """The ChatGPT account id sent with requests; None before sign-in.
+
+        Read from the store (a short blocking file read) when not loaded yet.
+        """
+        return self._auth.account_id
+
+    @property
+    def token(self) -> str:
+        """The access token this client holds now (read-only).
+
+        Read from the store (a short blocking file read) when not loaded yet, but never
+        refreshed here: a property cannot await. ``await client.get_token()`` gives one that
+        is valid now. Raises ``AuthError`` before any sign-in.
+        """
+        return self._auth.current_token()
+
+    async def get_token(self) -> str:
+        """A valid access token, as the next request would send it.
+
+        Loaded from the store, refreshed when it expires within 5 minutes, or from a sign-in
+        (the configured flow) when there are no credentials.
+        """
+        self._check_usable()
+        return (await self._auth.credentials(self._transport)).access_token
+
+    @property
     def models(self) -> AsyncModels:
         """``client.models.list()`` and ``client.models.retrieve(slug)``: the model catalog."""
         if self._models is None:  # its module loads on first use, to keep `import` fast
@@ -239,11 +298,13 @@ class AsyncClient:
     async def login(self) -> Account:
         """Sign in now with the configured flow and store the credentials."""
         self._check_usable()
+        require_asyncio()
         return (await self._auth.sign_in(self._transport)).account
 
     async def logout(self) -> None:
         """Revoke the tokens, then delete the stored credentials."""
         self._check_usable()
+        require_asyncio()
         await self._auth.sign_out(self._transport)
 
     def _check_usable(self) -> ClientConfig:
@@ -258,6 +319,10 @@ class AsyncClient:
         """Close the client and its connections. Idempotent."""
         self._closed = True
         await self._transport.aclose()
+
+    async def close(self) -> None:
+        """``await client.close()``: the same as ``aclose()`` (the name openai's clients use)."""
+        await self.aclose()
 
     async def __aenter__(self) -> AsyncClient:
         if self._closed:
@@ -398,7 +463,7 @@ class AsyncResponses:
             config = attrs.evolve(config, session_id=session_id)
         request = build_responses_request(config, **params)
         prepare = None
-        if _asks_for_original_detail(request.json):
+        if _asks_for_original_detail(request):
             model = str(params["model"])
 
             async def prepare() -> None:
@@ -417,9 +482,15 @@ class AsyncResponses:
         )
 
 
-def _asks_for_original_detail(body: Mapping[str, Any] | None) -> bool:
-    """Whether an input image of the request body asks for ``detail="original"``."""
-    for item in (body or {}).get("input", ()):
+def _asks_for_original_detail(request: Request) -> bool:
+    """Whether an input image of the request asks for ``detail="original"``.
+
+    A long history is resent with every turn, so it is walked only once the request builder
+    has met such an image at all (in this process): until then no request can hold one.
+    """
+    if not original_detail_seen():
+        return False
+    for item in (request.json or {}).get("input", ()):
         if not isinstance(item, dict):
             continue
         parts = item.get("content") if item.get("type") == "message" else item.get("output")
@@ -432,8 +503,6 @@ def _asks_for_original_detail(body: Mapping[str, Any] | None) -> bool:
 
 async def _warn_if_original_unsupported(client: AsyncClient, model: str) -> None:
     """Warn when the catalog says ``model`` cannot take ``detail="original"`` images."""
-    from ._exceptions import CodexError
-
     entry = client.models._cached(model)
     if entry is None:
         try:

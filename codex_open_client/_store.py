@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import re
 import stat
@@ -16,8 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from . import _json
 from ._exceptions import AuthError
-from ._tokens import Credentials
+from ._tokens import Credentials, is_flat_auth_json
 
 try:
     import fcntl
@@ -27,6 +29,8 @@ except ImportError:  # pragma: no cover - Windows
 __all__ = ["FileTokenStore", "InsecureCredentialsWarning", "MemoryTokenStore", "TokenStore"]
 
 _FIX = "fix or delete it, then sign in again (`codex login`)"
+
+logger = logging.getLogger("codex_open_client")
 
 
 class InsecureCredentialsWarning(UserWarning):
@@ -68,6 +72,9 @@ _THREAD_LOCKS_GUARD = threading.Lock()
 _WARNED: set[str] = set()
 _WARNED_GUARD = threading.Lock()
 
+# The files whose 0.2.2 flat format was already logged: once per file per process.
+_FLAT_LOGGED: set[str] = set()
+
 # What tempfile.mkstemp adds between the prefix and the suffix of save()'s temporary files.
 _MKSTEMP_PART = "[a-z0-9_]{8}"
 
@@ -85,6 +92,9 @@ def _thread_lock(path: Path) -> threading.Lock:
 class FileTokenStore:
     """Credentials in a file in the Codex CLI's ``auth.json`` format (by default
     ``~/.codex/auth.json``), shared with the CLI and with other processes.
+
+    The flat file codex-open-client 0.2.2 wrote there is read too (logged at INFO) and
+    rewritten in the CLI's format by the next save, e.g. the next token refresh.
 
     Writes are atomic (a temporary file in the same folder, fsync, rename) and the file has
     mode 0600; a save also removes the temporary files of saves that died midway. ``load()``
@@ -121,28 +131,34 @@ class FileTokenStore:
             raise AuthError(f"Cannot read the credentials file {self._path}: {reason}") from None
         _warn_if_exposed(self._path, info)
         try:
-            data = json.loads(content)
-        except json.JSONDecodeError as exc:
-            raise AuthError(
-                f"The credentials file {self._path} is not valid JSON ({exc.msg} at line "
-                f"{exc.lineno} column {exc.colno}): {_FIX}"
-            ) from None
+            data = _json.loads(content)
         except UnicodeDecodeError:
             raise AuthError(f"The credentials file {self._path} is not UTF-8: {_FIX}") from None
-        except RecursionError:
+        except ValueError as exc:
+            # A JSONDecodeError says where (never what); too deep a nesting says so.
+            msg, line, column = (getattr(exc, key, None) for key in ("msg", "lineno", "colno"))
+            where = f"{msg} at line {line} column {column}" if msg else str(exc)
             raise AuthError(
-                f"The credentials file {self._path} is not valid JSON (nested too deeply): {_FIX}"
+                f"The credentials file {self._path} is not valid JSON ({where}): {_FIX}"
             ) from None
         try:
-            return Credentials.from_auth_json(data)
+            credentials = Credentials.from_auth_json(data)
         except ValueError as exc:
             # from_auth_json names the bad field, never its value.
             raise AuthError(
                 f"The credentials file {self._path} is invalid: {exc}; {_FIX}"
             ) from None
+        if credentials is not None and is_flat_auth_json(data):
+            _log_flat_format(self._path)
+        return credentials
 
     def save(self, credentials: Credentials) -> None:
-        """Write ``credentials`` atomically, with mode 0600, creating the folders (0700)."""
+        """Write ``credentials`` atomically, with mode 0600, creating the folders (0700).
+
+        Always in the CLI's format (a 0.2.2 flat file is migrated by its first save).
+        """
+        # Pretty, as the CLI writes it (serde_json::to_string_pretty), which _json.dumps
+        # cannot do; from_auth_json caps the nesting, so this cannot recurse too deeply.
         content = json.dumps(credentials.to_auth_json(), indent=2, ensure_ascii=False)
         # Through a symlink, replace its target rather than the link.
         target = Path(os.path.realpath(self._path))
@@ -195,6 +211,21 @@ class FileTokenStore:
         """An exclusive lock on the file across processes and threads (see the class)."""
         # The lock file stays: deleting it would let two processes lock different files.
         return self._locked()
+
+
+def _log_flat_format(path: Path) -> None:
+    """Say once per file that ``path`` is 0.2.2's flat format and will be migrated."""
+    key = _key(path)
+    with _WARNED_GUARD:
+        if key in _FLAT_LOGGED:
+            return
+        _FLAT_LOGGED.add(key)
+    logger.info(
+        "%s holds credentials in the format of codex-open-client 0.2.2; they are used as "
+        "they are, and the next save (e.g. the next token refresh) writes them in the Codex "
+        "CLI's auth.json format",
+        path,
+    )
 
 
 def _warn_if_exposed(path: Path, info: os.stat_result) -> None:

@@ -102,9 +102,16 @@ class _Interrupts:
             self.loop.call_soon_threadsafe(action)
 
 
-def _run_until_complete(loop: asyncio.AbstractEventLoop, coro: Awaitable[T]) -> T:
+def _run_until_complete(
+    loop: asyncio.AbstractEventLoop,
+    coro: Awaitable[T],
+    interrupts: _Interrupts | None = None,
+) -> T:
     """``loop.run_until_complete(coro)``, undisturbed by a stop request left over by a run that
-    an exception cut short just after its future completed (the loop would stop once, early)."""
+    an exception cut short just after its future completed (the loop would stop once, early).
+
+    With ``interrupts``, a stop made by a second Ctrl-C is not such a leftover: it raises.
+    """
     import asyncio
 
     future = asyncio.ensure_future(coro, loop=loop)
@@ -112,7 +119,12 @@ def _run_until_complete(loop: asyncio.AbstractEventLoop, coro: Awaitable[T]) -> 
         try:
             return loop.run_until_complete(future)
         except RuntimeError:
-            if future.done() or loop.is_closed() or loop.is_running():
+            if (
+                future.done()
+                or loop.is_closed()
+                or loop.is_running()
+                or (interrupts is not None and interrupts.count > 1)
+            ):
                 raise
 
 
@@ -237,14 +249,7 @@ class _Loop:
         task = loop.create_task(_after_pending_io(func, args))
         interrupts.task = task
         try:
-            while True:
-                try:
-                    result = loop.run_until_complete(task)
-                    break
-                except RuntimeError:
-                    if task.done() or interrupts.count > 1 or loop.is_closed() or loop.is_running():
-                        raise
-                    # Stopped early by a stop request left over from a run cut short: go on.
+            result = _run_until_complete(loop, task, interrupts)
         except BaseException:
             if not task.done() and interrupts.count < 2:
                 # Raised inside the loop (SystemExit from a signal handler, ...): cancel the
@@ -548,6 +553,31 @@ class Client:
     def account(self) -> Account | None:
         """The signed-in account (email, plan, ids, token expiry); None before sign-in."""
         return self._aclient.account
+
+    @property
+    def account_id(self) -> str | None:
+        """The ChatGPT account id sent with requests; None before sign-in.
+
+        Read from the store when not loaded yet.
+        """
+        return self._aclient.account_id
+
+    @property
+    def token(self) -> str:
+        """A valid access token (read-only): ``client.get_token()``.
+
+        Loaded from the store, refreshed when it expires within 5 minutes, or from a sign-in
+        (the configured flow) when there are no credentials, as the next request would.
+        """
+        return self.get_token()
+
+    def get_token(self) -> str:
+        """A valid access token, as the next request would send it.
+
+        Loaded from the store, refreshed when it expires within 5 minutes, or from a sign-in
+        (the configured flow) when there are no credentials.
+        """
+        return self._call(self._aclient.get_token)
 
     @property
     def models(self) -> Models:

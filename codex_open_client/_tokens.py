@@ -11,16 +11,17 @@
     }
 
 ``Credentials`` keeps the whole dict it was read from, so keys this package does not know
-survive a write. JWT signatures are never checked: the tokens are only read for their claims.
+survive a write. The flat file codex-open-client 0.2.2 wrote (``access_token``,
+``refresh_token``, ``expires_at``, ``id_token``, ``token_type``, ``scope`` at the top level) is
+read too; it is written back in the CLI's format. JWT signatures are never checked: the
+tokens are only read for their claims.
 No token ever appears in a repr or an exception message.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import copy
-import json
 import os
 import re
 from datetime import datetime, timedelta, timezone
@@ -29,6 +30,7 @@ from typing import Any
 
 from attrs import field, frozen
 
+from . import _json
 from ._exceptions import AuthError
 
 __all__ = [
@@ -46,6 +48,8 @@ __all__ = [
     "decode_jwt_claims",
     "default_token_path",
     "format_rfc3339",
+    "get_account_id",
+    "is_flat_auth_json",
     "parse_rfc3339",
 ]
 
@@ -60,6 +64,12 @@ PROFILE_CLAIM = "https://api.openai.com/profile"
 REFRESH_MARGIN = timedelta(minutes=5)
 #: Without an ``exp`` claim, refresh when ``last_refresh`` is older than this (the CLI's rule).
 STALE_AFTER = timedelta(days=8)
+#: The deepest nesting accepted in ``auth.json`` (the CLI's format has 2 levels): deeper
+#: content could not even be copied without a ``RecursionError``.
+MAX_NESTING = 64
+
+# The token fields of 0.2.2's flat file (its ``TokenData``), not kept when it is rewritten.
+_FLAT_KEYS = ("access_token", "refresh_token", "expires_at", "token_type", "id_token", "scope")
 
 _B64URL = re.compile(r"[A-Za-z0-9_-]+")
 _RFC3339 = re.compile(
@@ -85,11 +95,61 @@ def decode_jwt_claims(token: str | None) -> dict[str, Any] | None:
         return None
     try:
         raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-        claims = json.loads(raw.decode("utf-8"))
-    # UnicodeDecodeError and JSONDecodeError are ValueErrors; deep nesting is a RecursionError.
-    except (binascii.Error, ValueError, RecursionError):
+        claims = _json.loads(raw.decode("utf-8"))
+    # binascii.Error, UnicodeDecodeError and bad (or too deeply nested) JSON are ValueErrors.
+    except ValueError:
         return None
     return claims if isinstance(claims, dict) else None
+
+
+def get_account_id(token: str) -> str | None:
+    """The ChatGPT account id in the claims of ``token`` (a JWT), or None (0.2.2's helper).
+
+    Reads ``chatgpt_account_id`` (else ``account_id``) of the ``https://api.openai.com/auth``
+    claim; the signature is not checked.
+    """
+    claims = decode_jwt_claims(token) or {}
+    return _claim(claims, AUTH_CLAIM, "chatgpt_account_id") or _claim(
+        claims, AUTH_CLAIM, "account_id"
+    )
+
+
+def is_flat_auth_json(data: object) -> bool:
+    """Whether ``data`` is the flat file of codex-open-client 0.2.2, not the CLI's format."""
+    return (
+        isinstance(data, dict)
+        and "access_token" in data
+        and "tokens" not in data
+        and "auth_mode" not in data
+    )
+
+
+def _check_nesting(data: object) -> None:
+    """Raise ``ValueError`` when ``data`` nests deeper than ``MAX_NESTING`` (no recursion)."""
+    stack = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children = list(value.values())
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth >= MAX_NESTING:
+            raise ValueError(f"the content is nested more than {MAX_NESTING} levels deep")
+        stack.extend((child, depth + 1) for child in children)
+
+
+def _epoch(value: object, name: str) -> datetime | None:
+    """Seconds since the epoch (0.2.2's ``expires_at``) as an aware UTC datetime."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} is not a number of seconds since the epoch")
+    try:
+        return datetime.fromtimestamp(value, timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"{name} is out of range") from None
 
 
 def parse_rfc3339(value: str) -> datetime:
@@ -165,11 +225,11 @@ def _account_id_claim(id_token: str | None) -> str | None:
     return _claim(decode_jwt_claims(id_token) or {}, AUTH_CLAIM, "chatgpt_account_id")
 
 
-def _optional_token(tokens: dict[str, Any], key: str) -> str | None:
+def _optional_token(tokens: dict[str, Any], key: str, where: str = "tokens.") -> str | None:
     value = tokens.get(key)
     if value is None or isinstance(value, str):
         return value or None
-    raise ValueError(f"tokens.{key} is not a string")
+    raise ValueError(f"{where}{key} is not a string")
 
 
 # --------------------------------------------------------------------------- models
@@ -208,6 +268,9 @@ class Credentials:
     #: The whole ``auth.json`` dict as read: unknown keys survive a write. Not compared:
     #: credentials are equal when their tokens, account and last_refresh are.
     raw: dict[str, Any] = field(factory=dict, repr=False, eq=False)
+    # ``expires_at=``: when the access token expires if its JWT has no ``exp`` claim (0.2.2's
+    # flat file records it; the CLI's format has no such field, so it is not written).
+    _expires_at: datetime | None = field(default=None, eq=False)
 
     # ----------------------------------------------------------------------- building
 
@@ -217,10 +280,14 @@ class Credentials:
 
         None when the file holds no ChatGPT tokens (API-key mode, or no access token).
         Raises ``ValueError`` (naming the field, never a value) when a field is malformed,
-        e.g. an ``id_token`` that is not a JWT, which the CLI refuses too.
+        e.g. an ``id_token`` that is not a JWT, which the CLI refuses too. The flat format of
+        codex-open-client 0.2.2 is read as well (``is_flat_auth_json``).
         """
         if not isinstance(data, dict):
             raise ValueError("the content is not a JSON object")
+        _check_nesting(data)
+        if is_flat_auth_json(data):
+            return cls._from_flat(data)
         mode = data.get("auth_mode") or ("apikey" if data.get("OPENAI_API_KEY") else "chatgpt")
         tokens = data.get("tokens")
         if mode == "apikey" or tokens is None:
@@ -251,6 +318,25 @@ class Credentials:
             account_id=account_id,
             last_refresh=last_refresh,
             raw=copy.deepcopy(data),
+        )
+
+    @classmethod
+    def _from_flat(cls, data: dict[str, Any]) -> Credentials | None:
+        """Credentials from 0.2.2's flat file; its token fields are not kept in ``raw``."""
+        access_token = _optional_token(data, "access_token", where="")
+        if access_token is None:
+            return None
+        id_token = _optional_token(data, "id_token", where="")
+        if id_token is not None and decode_jwt_claims(id_token) is None:
+            raise ValueError("id_token is not a valid JWT")
+        return cls(
+            access_token=access_token,
+            refresh_token=_optional_token(data, "refresh_token", where=""),
+            id_token=id_token,
+            # 0.2.2 read the account id from the access token's claims.
+            account_id=_account_id_claim(id_token) or get_account_id(access_token),
+            expires_at=_epoch(data.get("expires_at"), "expires_at"),
+            raw={k: copy.deepcopy(v) for k, v in data.items() if k not in _FLAT_KEYS},
         )
 
     @classmethod
@@ -327,8 +413,12 @@ class Credentials:
 
     @property
     def expires_at(self) -> datetime | None:
-        """When the access token expires (its JWT ``exp``, aware UTC), or None if unknown."""
-        return _expiry(self.access_token)
+        """When the access token expires (its JWT ``exp``, aware UTC), or None if unknown.
+
+        Without an ``exp`` claim: the ``expires_at`` the credentials were built with (0.2.2's
+        flat file records one), if any.
+        """
+        return _expiry(self.access_token) or self._expires_at
 
     @property
     def account(self) -> Account:

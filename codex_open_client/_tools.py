@@ -21,6 +21,7 @@ import anyio.to_thread
 import attrs
 from attrs import frozen
 
+from . import _json
 from ._exceptions import MaxTurnsExceededError, ToolArgumentsError
 from ._models import (
     FunctionCallOutput,
@@ -58,12 +59,9 @@ def parse_arguments(call: ResponseFunctionToolCall) -> dict[str, Any]:
     if not text.strip():
         return {}
     try:
-        value = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        if isinstance(exc, RecursionError):
-            problem = "nested too deeply to decode"
-        else:
-            problem = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        value = _json.loads(text)
+    except ValueError as exc:  # bad JSON, or nested too deeply to decode
+        problem = getattr(exc, "msg", None) or str(exc)
         raise ToolArgumentsError(
             f"{where} are not valid JSON ({problem}): {_excerpt(text)}",
             name=call.name,
@@ -186,7 +184,14 @@ def _to_output(value: Any) -> str | list[Any]:
     dump_json = getattr(value, "model_dump_json", None)
     if callable(dump_json) and not isinstance(value, type):
         return str(dump_json())
-    return json.dumps(value, default=_json_default, ensure_ascii=False)
+    try:
+        # The stdlib, not _json: only it takes a ``default`` hook, and models have long
+        # received its ", " / ": " layout.
+        return json.dumps(value, default=_json_default, ensure_ascii=False)
+    except RecursionError:
+        raise ValueError(
+            "the return value is nested too deeply to encode as JSON; return a flatter value"
+        ) from None
 
 
 def _error_output(exc: BaseException) -> str:
