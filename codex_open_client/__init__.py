@@ -14,6 +14,7 @@ from ._client import (
     AsyncClient,
     AsyncCodexClient,
     AsyncResponses,
+    AsyncioRequiredError,
     UnsupportedImageDetailWarning,
 )
 from ._exceptions import (
@@ -74,6 +75,7 @@ from ._models import (
     Usage,
     WebSearchTool,
 )
+from ._oauth import LoginError
 from ._ratelimits import (
     AccountUsage,
     AdditionalRateLimit,
@@ -154,6 +156,7 @@ __all__ = [
     "AsyncModels",
     "AsyncResponseStream",
     "AsyncResponses",
+    "AsyncioRequiredError",
     "AuthError",
     "Client",
     "CodexClient",
@@ -183,6 +186,7 @@ __all__ = [
     "InputTokensDetails",
     "InsecureCredentialsWarning",
     "InvalidRequestError",
+    "LoginError",
     "MaxTurnsExceededError",
     "MemoryTokenStore",
     "Model",

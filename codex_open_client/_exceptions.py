@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -224,7 +225,14 @@ class MaxTurnsExceededError(CodexError):
 _QUOTA_CODES = frozenset({"usage_limit_reached", "insufficient_quota", "usage_not_included"})
 _OVERLOADED_CODES = frozenset({"server_is_overloaded", "slow_down"})
 _INVALID_CODES = frozenset({"invalid_prompt", "cyber_policy", "invalid_request_error"})
-_TRY_AGAIN = re.compile(r"try again in\s*(\d+(?:\.\d+)?)\s*(ms|s|seconds?)\b", re.IGNORECASE)
+# "try again in 20s", "1.5s", "250ms", "2m3s", "1 minute and 30 seconds", "35 seconds".
+_UNIT = r"(ms|milliseconds?|minutes?|mins?|m|seconds?|secs?|s|hours?|hrs?|h)(?![a-z])"
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*" + _UNIT, re.IGNORECASE)
+_TRY_AGAIN = re.compile(
+    r"try again in\s*((?:\d+(?:\.\d+)?\s*" + _UNIT + r"(?:[\s,]*(?:and\s+)?))+)",
+    re.IGNORECASE,
+)
+_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0}
 
 
 def parse_retry_after(headers: Mapping[str, str] | None, message: str = "") -> float | None:
@@ -251,8 +259,12 @@ def parse_retry_after(headers: Mapping[str, str] | None, message: str = "") -> f
                     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
     match = _TRY_AGAIN.search(message)
     if match:
-        amount = float(match.group(1))
-        return amount / 1000 if match.group(2).lower() == "ms" else amount
+        total = 0.0
+        for amount, unit in _DURATION_PART.findall(match.group(1)):
+            unit = unit.lower()
+            milli = unit == "ms" or unit.startswith("milli")
+            total += float(amount) * (0.001 if milli else _UNIT_SECONDS[unit[0]])
+        return total
     return None
 
 
@@ -284,27 +296,23 @@ REDACTED = "[redacted]"
 _MIN_SECRET_LENGTH = 8
 
 
-def redact(value: Any, secrets: Iterable[str | None]) -> Any:
+def redact(value: Any, secrets: Iterable[str | None], *, cut: bool = False) -> Any:
     """``value`` (text, or JSON values) with every secret replaced by ``[redacted]``.
 
-    The JSON-escaped spelling of each secret is replaced too, so raw bodies are covered.
+    Every spelling JSON allows counts (``\\u0041`` for ``A``, ``\\/`` for ``/``, in any
+    mix), so a raw body is covered as well as its decoded strings. With ``cut``, the text is
+    the head of something longer: a secret's beginning at its end is replaced too.
     """
-    spellings: set[str] = set()
-    for secret in secrets:
-        if secret and len(secret) >= _MIN_SECRET_LENGTH:
-            spellings.add(secret)
-            spellings.add(json.dumps(secret)[1:-1])
-    if not spellings:
+    ordered = sorted(
+        {s for s in secrets if s and len(s) >= _MIN_SECRET_LENGTH}, key=len, reverse=True
+    )
+    if not ordered:
         return value
-    # Longest first: a secret that contains another is replaced whole.
-    ordered = sorted(spellings, key=len, reverse=True)
 
     def scrub(item: Any) -> Any:
         if isinstance(item, str):
-            for spelling in ordered:
-                if spelling in item:
-                    item = item.replace(spelling, REDACTED)
-            return item
+            text = _redact_text(item, ordered)
+            return _redact_cut_end(text, ordered) if cut else text
         if isinstance(item, dict):
             return {scrub(key): scrub(inner) for key, inner in item.items()}
         if isinstance(item, list):
@@ -312,6 +320,92 @@ def redact(value: Any, secrets: Iterable[str | None]) -> Any:
         return item
 
     return scrub(value)
+
+
+def _redact_cut_end(text: str, ordered: Sequence[str]) -> str:
+    """``text`` without a secret's first characters (8 or more) at its very end."""
+    for secret in ordered:
+        tail = text[-len(secret) :]
+        start = tail.find(secret[0])
+        while start != -1 and len(tail) - start >= _MIN_SECRET_LENGTH:
+            if secret.startswith(tail[start:]):
+                return text[: len(text) - len(tail) + start] + REDACTED
+            start = tail.find(secret[0], start + 1)
+    return text
+
+
+# A JSON escape: a surrogate pair, another \uXXXX, or a one-character escape.
+_JSON_ESCAPE = re.compile(
+    r"\\(?:u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|u([0-9a-fA-F]{4})|([\"\\/bfnrt]))"
+)
+_SHORT_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+
+
+def _redact_text(text: str, ordered: Sequence[str]) -> str:
+    """``text`` with each secret replaced, whichever way JSON escapes spell its characters."""
+    for secret in ordered:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    if "\\" not in text:
+        return text
+    # Decode the escapes into a view of the text, find the secrets there, and replace the
+    # raw spans they came from. Segments: (start in the view, start and end in the text, and
+    # whether it is one escape, i.e. one character of the view).
+    view: list[str] = []
+    segments: list[tuple[int, int, int, bool]] = []
+    size = position = 0
+    for match in _JSON_ESCAPE.finditer(text):
+        if match.start() > position:
+            segments.append((size, position, match.start(), False))
+            view.append(text[position : match.start()])
+            size += match.start() - position
+        high, low, unit, short = match.groups()
+        if high is not None:
+            char = chr(0x10000 + ((int(high, 16) - 0xD800) << 10) + int(low, 16) - 0xDC00)
+        elif unit is not None:
+            char = chr(int(unit, 16))
+        else:
+            char = _SHORT_ESCAPES.get(short, short)
+        segments.append((size, match.start(), match.end(), True))
+        view.append(char)
+        size += 1
+        position = match.end()
+    if position < len(text):
+        segments.append((size, position, len(text), False))
+        view.append(text[position:])
+    decoded = "".join(view)
+    spans: list[tuple[int, int]] = []
+    for secret in ordered:
+        start = decoded.find(secret)
+        while start != -1:
+            spans.append((start, start + len(secret)))
+            start = decoded.find(secret, start + len(secret))
+    if not spans:
+        return text
+    view_starts = [segment[0] for segment in segments]
+
+    def raw(index: int, *, end: bool) -> int:
+        """Where the view's character ``index`` starts (or ends) in ``text``."""
+        view_start, raw_start, raw_end, escape = segments[bisect_right(view_starts, index) - 1]
+        if escape:
+            return raw_end if end else raw_start
+        return raw_start + index - view_start + (1 if end else 0)
+
+    out: list[str] = []
+    position = 0
+    for start, stop in sorted(spans):
+        raw_start = raw(start, end=False)
+        if raw_start < position:  # overlaps the previous secret: already replaced
+            raw_start = position
+        raw_stop = raw(stop - 1, end=True)
+        if raw_stop <= position:
+            continue
+        out.append(text[position:raw_start])
+        out.append(REDACTED)
+        position = raw_stop
+    out.append(text[position:])
+    return "".join(out)
 
 
 def _snippet(text: str, limit: int = 160) -> str:
@@ -333,20 +427,22 @@ def error_from_status(
     """
     from ._json import loads
 
-    text = redact(content.decode("utf-8", "replace"), secrets)
+    # cut: the transport keeps only the first MiB of a body.
+    text = redact(content.decode("utf-8", "replace"), secrets, cut=True)
     body: object
     try:
-        body = loads(text) if text.strip() else None
+        # The decoded strings too: an escape JSON allows may still spell a secret.
+        body = redact(loads(text), secrets) if text.strip() else None
     except ValueError:
         body = text
-    request_id = headers.get("x-request-id") or headers.get("x-oai-request-id")
+    request_id = redact(headers.get("x-request-id") or headers.get("x-oai-request-id"), secrets)
     where = f" from {url}" if url else ""
     if isinstance(body, dict):
         detail, code, error = _error_fields(body)
         message = f"HTTP {status}{where}: {detail or _snippet(text)}"
     else:
         code, error = None, {}
-        content_type = headers.get("content-type", "unknown content type")
+        content_type = redact(headers.get("content-type", "unknown content type"), secrets)
         hint = _status_hint(status)
         shown = f": {_snippet(text)!r}" if text.strip() else " with an empty body"
         message = f"HTTP {status}{where} ({content_type}){shown}. {hint}"

@@ -285,14 +285,22 @@ async def run_browser_login(
     pending = await astart_login(issuer=issuer, callback_port=port, originator=originator)
     done: asyncio.Future[Credentials] = asyncio.get_running_loop().create_future()
     answered = False
+    forged = 0
 
     async def on_callback(request: web.Request) -> web.StreamResponse:
-        nonlocal answered
+        nonlocal answered, forged
         url = str(request.rel_url)
         if not callback_state_matches(url, state=pending._state):
             # Any web page can send the browser here: only the issuer's redirect knows the
             # state, so the rest neither ends the sign-in nor counts as its one callback.
-            logger.warning("ignored a sign-in callback whose state does not match this sign-in")
+            # One warning per sign-in: a page sending many must not flood the log.
+            forged += 1
+            logger.log(
+                logging.WARNING if forged == 1 else logging.DEBUG,
+                "ignored a sign-in callback whose state does not match this sign-in (%d so "
+                "far; later ones are logged at DEBUG)",
+                forged,
+            )
             return _page(
                 400,
                 "State mismatch",

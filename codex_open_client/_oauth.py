@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import json
 import logging
 import math
 import os
@@ -21,7 +20,8 @@ from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 
 from attrs import field, frozen
 
-from ._exceptions import AuthError, CodexError
+from ._exceptions import AuthError, CodexError, redact
+from ._json import loads
 from ._tokens import CLIENT_ID, SCOPES, Credentials
 
 if TYPE_CHECKING:
@@ -58,8 +58,11 @@ _REVOKE_TIMEOUT = 10.0
 _RESTART = "Start the sign-in again."
 
 
-class LoginError(AuthError):
-    """Signing in failed: a bad callback, a refused code, a timeout. ``code`` says which."""
+class LoginError(AuthError, RuntimeError):
+    """Signing in failed: a bad callback, a refused code, a timeout. ``code`` says which.
+
+    Also a ``RuntimeError``, which is what 0.2.2 raised, so its ``except RuntimeError`` works.
+    """
 
 
 class RefreshError(AuthError):
@@ -217,22 +220,27 @@ def device_redirect_uri(issuer: str) -> str:
 
 
 def _decode(content: bytes) -> object:
+    """The JSON answer, or None when it is not JSON (nested too deeply included)."""
     try:
-        return json.loads(content.decode("utf-8"))
+        return loads(content.decode("utf-8"))
     except ValueError:
         return None
 
 
-def _scrub(text: str, secret_values: tuple[str | None, ...]) -> str:
-    """``text`` with every secret replaced, in case a server echoes one back."""
-    for value in secret_values:
-        if value:
-            text = text.replace(value, "[redacted]")
-    return text
+def _request_id(headers: Mapping[str, str], secret_values: tuple[str, ...]) -> str | None:
+    value: str | None = redact(
+        headers.get("x-request-id") or headers.get("x-oai-request-id"), secret_values
+    )
+    return value
 
 
-def _oauth_error(body: object, content: bytes) -> tuple[str | None, str]:
-    """The error code and message of a token endpoint error, in its several shapes."""
+def _oauth_error(
+    body: object, content: bytes, secret_values: tuple[str, ...] = ()
+) -> tuple[str | None, str]:
+    """The error code and message of a token endpoint error, in its several shapes.
+
+    ``secret_values`` are redacted from both, in case the server echoes one back.
+    """
     code: str | None = None
     message = ""
     if isinstance(body, dict):
@@ -251,16 +259,9 @@ def _oauth_error(body: object, content: bytes) -> tuple[str | None, str]:
         if not message and isinstance(body.get("message"), str):
             message = body["message"]
     elif content.strip():
-        message = " ".join(content.decode("utf-8", "replace").split())[:200]
-    return code, message
-
-
-def _safe_body(body: object, content: bytes, secret_values: tuple[str | None, ...]) -> object:
-    """The error body to keep on the exception, dropped if it contains a secret."""
-    text = content.decode("utf-8", "replace")
-    if any(value and value in text for value in secret_values):
-        return None
-    return body
+        text = redact(content.decode("utf-8", "replace"), secret_values, cut=True)
+        message = " ".join(text.split())[:200]
+    return redact(code, secret_values), redact(message, secret_values)
 
 
 # --------------------------------------------------------------------------- calls
@@ -283,24 +284,22 @@ async def exchange_code(
         "client_id": CLIENT_ID,
         "code_verifier": verifier,
     }
-    status, headers, content = await transport.fetch(
-        "POST", token_url(issuer), form=form, timeout=timeout
-    )
     secret_values = (code, verifier)
+    status, headers, content = await transport.fetch(
+        "POST", token_url(issuer), form=form, timeout=timeout, secrets=secret_values
+    )
     body = _decode(content)
     if status >= 400:
-        error_code, detail = _oauth_error(body, content)
+        body = redact(body, secret_values)
+        error_code, detail = _oauth_error(body, content, secret_values)
         shown = f"{error_code}: {detail}" if error_code and detail else error_code or detail
         raise LoginError(
-            _scrub(
-                f"Sign-in failed: the token endpoint refused the authorization code "
-                f"(HTTP {status}{': ' + shown if shown else ''}). {_RESTART}",
-                secret_values,
-            ),
+            f"Sign-in failed: the token endpoint refused the authorization code "
+            f"(HTTP {status}{': ' + shown if shown else ''}). {_RESTART}",
             status_code=status,
             code=error_code,
-            body=_safe_body(body, content, secret_values),
-            request_id=headers.get("x-request-id") or headers.get("x-oai-request-id"),
+            body=body,
+            request_id=_request_id(headers, secret_values),
         )
     if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
         raise LoginError(
@@ -336,19 +335,20 @@ async def refresh_token_request(
         "grant_type": "refresh_token",
         "refresh_token": refresh_token,
     }
+    secret_values = (refresh_token,)
     status, response_headers, content = await transport.fetch(
-        "POST", url, headers=headers, json_body=payload, timeout=timeout
+        "POST", url, headers=headers, json_body=payload, timeout=timeout, secrets=secret_values
     )
     body = _decode(content)
-    secret_values = (refresh_token,)
-    request_id = response_headers.get("x-request-id") or response_headers.get("x-oai-request-id")
+    request_id = _request_id(response_headers, secret_values)
     if status >= 400:
-        error_code, detail = _oauth_error(body, content)
+        body = redact(body, secret_values)
+        error_code, detail = _oauth_error(body, content, secret_values)
         code = error_code.lower() if error_code else None
         kwargs: dict[str, Any] = {
             "status_code": status,
             "code": code,
-            "body": _safe_body(body, content, secret_values),
+            "body": body,
             "request_id": request_id,
         }
         if code in _PERMANENT_MESSAGES or status == 401:
@@ -359,7 +359,7 @@ async def refresh_token_request(
                 "Please log out and sign in again."
             )
             raise RefreshError(message, permanent=True, **kwargs)
-        shown = _scrub(detail, secret_values) or "no details"
+        shown = detail or "no details"
         raise RefreshError(f"Failed to refresh token: {status}: {shown}", permanent=False, **kwargs)
     if not isinstance(body, dict):
         raise RefreshError(

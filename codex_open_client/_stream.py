@@ -36,6 +36,7 @@ from ._exceptions import (
     RateLimitError,
     StreamError,
     error_from_stream as _error_from_stream,
+    redact,
 )
 from ._json import fast_loads as _fast_loads, loads as _json_loads
 from ._models import Response
@@ -44,7 +45,7 @@ from ._request import Request
 from ._retry import is_retryable, retry_delay
 from ._serde import unstructure
 from ._sse import EventTooLargeError, SSEDecoder
-from ._transport import HTTPResponse, Transport
+from ._transport import HTTPResponse, Transport, bearer_token
 
 __all__ = ["AsyncResponseStream"]
 
@@ -96,6 +97,7 @@ class AsyncResponseStream:
         self._delivered = False
         self._reading = False
         self._retries = 0
+        self._bearer = ""  # the token sent, redacted from errors even once refreshed away
         self._reset()
 
     def _reset(self) -> None:
@@ -185,12 +187,17 @@ class AsyncResponseStream:
 
     async def _open(self) -> None:
         """Send the request (retrying what is retryable) unless it is already sent."""
+        if self._http is None and not self._finished:
+            from ._client import require_asyncio
+
+            require_asyncio()
         recoveries = 0
         if self._prepare is not None:
             prepare, self._prepare = self._prepare, None
             await prepare()
         while self._http is None and not self._finished:
             auth_headers = await self._auth.headers(self._transport)
+            self._bearer = bearer_token(auth_headers)
             try:
                 self._http = await self._transport.send(
                     self._request, auth_headers, self._auth.secrets()
@@ -275,10 +282,15 @@ class AsyncResponseStream:
                 try:
                     payload = _json_loads(data)  # what orjson refuses, the stdlib rules on
                 except ValueError:
-                    logger.debug("skipped an SSE data line that is not JSON: %.120r", data)
+                    # Sizes only: stream content may hold anything, credentials included.
+                    logger.debug("skipped an SSE data line that is not JSON (%d bytes)", len(data))
                     continue
             if type(payload) is not dict:
-                logger.debug("skipped an SSE data value that is not an object: %.120r", data)
+                logger.debug(
+                    "skipped an SSE data value that is not an object (%s, %d bytes)",
+                    type(payload).__name__,
+                    len(data),
+                )
                 continue
             event = structure_event(payload)
             self._accumulator.feed(event)
@@ -319,8 +331,10 @@ class AsyncResponseStream:
         partial = self._accumulator.response()
         if partial.id is None and not partial.output:
             # Not one event: most likely not an event stream at all (a proxy's page, JSON).
-            content_type = http.headers.get("content-type", "no content type")
-            head = " ".join(self._head.decode("utf-8", "replace").split())[:160]
+            secrets = self._secrets()
+            content_type = redact(http.headers.get("content-type", "no content type"), secrets)
+            head = redact(self._head.decode("utf-8", "replace"), secrets, cut=True)
+            head = " ".join(head.split())[:160]
             shown = f"{head!r}" if head else "an empty body"
             return StreamError(
                 f"HTTP {http.status} ({content_type}) but no server-sent events: got {shown}. "
@@ -333,19 +347,23 @@ class AsyncResponseStream:
         response = self._with_rate_limits(self._accumulator.response())
         if isinstance(event, ResponseFailedEvent):
             error = unstructure(event.response.error) if event.response.error else None
-            failure = _error_from_stream(error, response, self._auth.secrets())
+            failure = _error_from_stream(error, response, self._secrets())
         else:
             assert isinstance(event, ResponseErrorEvent)
             failure = _error_from_stream(
                 {"code": event.code, "message": event.message, "param": event.param},
                 response,
-                self._auth.secrets(),
+                self._secrets(),
             )
         limits = self._rate_limits
         if isinstance(failure, (RateLimitError, QuotaExceededError)) and limits is not None:
             failure.rate_limits = failure.rate_limits or limits
             failure.resets_at = failure.resets_at or limits.resets_at
         return failure
+
+    def _secrets(self) -> tuple[str, ...]:
+        """Every credential held, and the token this stream was sent with."""
+        return (*self._auth.secrets(), self._bearer)
 
     def _with_rate_limits(self, response: Response) -> Response:
         if self._rate_limits is None:

@@ -5,20 +5,28 @@ aiohttp is imported lazily, on the first request, so that importing the package 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._exceptions import APIConnectionError, APIError, APITimeoutError, error_from_status
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    CodexError,
+    _snippet,
+    error_from_status,
+    redact,
+)
 from ._request import Request
 
 if TYPE_CHECKING:
     import asyncio
 
     import aiohttp
+    from yarl import URL
 
 logger = logging.getLogger("codex_open_client")
 
@@ -26,16 +34,20 @@ logger = logging.getLogger("codex_open_client")
 _MAX_ERROR_BODY = 1 << 20
 
 
-@contextlib.contextmanager
-def map_aiohttp(what: str, timeout: float) -> Iterator[None]:
-    """Translate aiohttp and socket errors into this package's exceptions."""
+def map_aiohttp(
+    exc: Exception, what: str, timeout: float, secrets: Sequence[str] = ()
+) -> CodexError | None:
+    """This package's exception for an aiohttp or socket error (None for any other error).
+
+    Raise it ``from None`` outside the ``except`` block, so neither ``__cause__`` nor
+    ``__context__`` leads to aiohttp's exception: a ``ClientResponseError`` holds the request
+    headers, ``Authorization`` included. ``secrets`` are redacted from the message.
+    """
     import asyncio
 
     import aiohttp
 
-    try:
-        yield
-    except (asyncio.TimeoutError, TimeoutError) as exc:  # distinct before Python 3.11
+    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):  # distinct before Python 3.11
         connecting = getattr(aiohttp, "ConnectionTimeoutError", ())
         if isinstance(exc, connecting):  # also the wait for a free pooled connection
             message = (
@@ -47,10 +59,31 @@ def map_aiohttp(what: str, timeout: float) -> Iterator[None]:
             message = (
                 f"Timed out {what}: no data for {timeout:g}s (raise timeout= if that is normal)"
             )
-        raise APITimeoutError(message, cause=exc) from exc
-    except (aiohttp.ClientError, OSError) as exc:
-        detail = str(exc) or type(exc).__name__
-        raise APIConnectionError(f"Connection error {what}: {detail}", cause=exc) from exc
+        return APITimeoutError(message, cause=_safe_cause(exc))
+    if isinstance(exc, (aiohttp.ClientError, OSError)):
+        if isinstance(exc, aiohttp.ClientResponseError):
+            # Its str() quotes the URL as well; the status and parser message say enough.
+            detail = f"invalid HTTP answer ({exc.status}, {exc.message})"
+        else:
+            detail = str(exc) or type(exc).__name__
+        detail = _snippet(redact(detail, secrets), 300)
+        return APIConnectionError(f"Connection error {what}: {detail}", cause=_safe_cause(exc))
+    return None
+
+
+def _safe_cause(exc: BaseException) -> BaseException | None:
+    """``exc`` to keep as ``cause``, unless it (or what it chains to) holds request headers."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        link = todo.pop()
+        if link is None or id(link) in seen:
+            continue
+        if hasattr(link, "request_info"):
+            return None
+        seen.add(id(link))
+        todo += (link.__cause__, link.__context__)
+    return exc
 
 
 class HTTPResponse:
@@ -60,6 +93,7 @@ class HTTPResponse:
         "__weakref__",
         "_finalizer",
         "_response",
+        "_secrets",
         "_timeout",
         "_transport",
         "closed_because",
@@ -68,11 +102,16 @@ class HTTPResponse:
     )
 
     def __init__(
-        self, response: aiohttp.ClientResponse, transport: Transport, timeout: float
+        self,
+        response: aiohttp.ClientResponse,
+        transport: Transport,
+        timeout: float,
+        secrets: Sequence[str] = (),
     ) -> None:
         self._response = response
         self._transport = transport
         self._timeout = timeout
+        self._secrets = secrets
         self.status = response.status
         self.headers: Mapping[str, str] = response.headers
         #: Why this side closed the response, or None while it is open.
@@ -84,8 +123,13 @@ class HTTPResponse:
 
     async def read_chunk(self) -> bytes:
         """The bytes that arrived since the last call (waiting for some); b"" at the end."""
-        with map_aiohttp("while reading the response", self._timeout):
+        try:
             return await self._response.content.readany()
+        except Exception as exc:
+            error = map_aiohttp(exc, "while reading the response", self._timeout, self._secrets)
+            if error is None:
+                raise
+        raise error from None
 
     def close(self, because: str = "the stream was closed") -> None:
         """Close the response (waking a pending read); a connection not fully read is dropped."""
@@ -149,28 +193,36 @@ class Transport:
             sock_read=request.timeout,
         )
         data = request.body  # encoded once, by the request builder
+        secrets = (*secrets, bearer_token(auth_headers))
         logger.debug("%s %s", request.method, request.url)
         response = await _request(
             session,
             request.method,
             request.url,
             request.timeout,
+            secrets,
             data=data,
             headers={**auth_headers, **request.headers},
             timeout=timeout,
         )
         if response.status < 400:
-            http = HTTPResponse(response, self, request.timeout)
+            http = HTTPResponse(response, self, request.timeout, secrets)
             self._open.add(http)
             return http
         try:
-            with map_aiohttp("while reading the error body", request.timeout):
-                content = await _read_up_to(response, _MAX_ERROR_BODY)
+            content = await _read_up_to(response, _MAX_ERROR_BODY)
+        except Exception as exc:
+            error = map_aiohttp(exc, "while reading the error body", request.timeout, secrets)
+            if error is None:
+                raise
+        else:
+            error = error_from_status(
+                response.status, content, response.headers, request.url, secrets
+            )
         finally:
             response.close()
         logger.debug("%s %s -> HTTP %s", request.method, request.url, response.status)
-        secrets = (*secrets, bearer_token(auth_headers))
-        raise error_from_status(response.status, content, response.headers, request.url, secrets)
+        raise error from None
 
     async def fetch(
         self,
@@ -181,10 +233,12 @@ class Transport:
         json_body: object = None,
         form: Mapping[str, str] | None = None,
         timeout: float = 30.0,
+        secrets: Sequence[str] = (),
     ) -> tuple[int, Mapping[str, str], bytes]:
         """A small non-streamed request (sign-in, refresh): status, headers and whole body.
 
         HTTP errors are returned, not raised: the caller knows what each status means.
+        ``secrets`` (and the bearer token of ``headers``) are redacted from error messages.
         """
         import aiohttp
 
@@ -196,20 +250,27 @@ class Transport:
             request_headers.setdefault("Content-Type", "application/json")
         elif form is not None:
             data = aiohttp.FormData(dict(form))
+        secrets = (*secrets, bearer_token(request_headers))
         logger.debug("%s %s", method, url)
         response = await _request(
             session,
             method,
             url,
             timeout,
+            secrets,
             data=data,
             headers=request_headers,
             timeout=aiohttp.ClientTimeout(total=timeout),
         )
-        with map_aiohttp(f"reading the answer of {method} {url}", timeout):
+        try:
             async with response:
                 content = await _read_up_to(response, _MAX_ERROR_BODY)
                 return response.status, response.headers, content
+        except Exception as exc:
+            error = map_aiohttp(exc, f"reading the answer of {method} {url}", timeout, secrets)
+            if error is None:
+                raise
+        raise error from None
 
     async def aclose(self) -> None:
         """Close open responses, the session and its connections. Idempotent."""
@@ -226,7 +287,12 @@ _REDIRECTS = frozenset((301, 302, 303, 307, 308))
 
 
 async def _request(
-    session: aiohttp.ClientSession, method: str, url: str, seconds: float, **options: Any
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    seconds: float,
+    secrets: Sequence[str],
+    **options: Any,
 ) -> aiohttp.ClientResponse:
     """``session.request``, following only redirects that cannot leak anything.
 
@@ -234,37 +300,64 @@ async def _request(
     and (for 307/308) the body; only same-origin redirects that keep the method are followed.
     """
     for _ in range(_MAX_REDIRECTS + 1):
-        with map_aiohttp(f"sending {method} {url}", seconds):
+        error: CodexError | None = None
+        try:
             response = await session.request(method, url, allow_redirects=False, **options)
+        except Exception as exc:
+            error = map_aiohttp(exc, f"sending {method} {url}", seconds, secrets)
+            if error is None:
+                raise
+        if error is not None:  # raised here, so that __context__ is not aiohttp's exception
+            raise error from None
         if response.status not in _REDIRECTS:
             return response
         location = response.headers.get("Location", "")
         response.close()
-        url = _redirect_target(method, response.status, url, location)
+        url = _redirect_target(method, response.status, url, location, secrets)
     raise APIError(f"Too many redirects sending {method} {url}")
 
 
-def _redirect_target(method: str, status: int, url: str, location: str) -> str:
+def _redirect_target(
+    method: str, status: int, url: str, location: str, secrets: Sequence[str] = ()
+) -> str:
     """Where a redirect may be followed to; ``APIError`` saying why when it may not."""
     from yarl import URL
 
     if not location:
         raise APIError(f"HTTP {status} from {url} without a Location header", status_code=status)
     source = URL(url)
-    target = source.join(URL(location))
-    same_origin = target.is_absolute() and target.origin() == source.origin()
+    shown = _snippet(redact(location, secrets), 200)
+    try:
+        target = source.join(URL(location))
+        origin = _origin(target)
+    except ValueError as exc:  # "http://[::1", a port beyond 65535, ...
+        raise APIError(
+            f"HTTP {status} from {url}: the redirect target {shown!r} is malformed "
+            f"({redact(str(exc), secrets)}), so it was not followed",
+            status_code=status,
+        ) from None
+    same_origin = origin is not None and origin == _origin(source)
     if same_origin and (status in (307, 308) or method in ("GET", "HEAD")):
         return str(target)
     if same_origin:
         why = f"it would turn the {method} into a GET"
+    elif origin is not None:
+        why = f"it leads to another origin ({redact(str(target.origin()), secrets)})"
     else:
-        why = f"it leads to another origin ({target.origin() if target.is_absolute() else target})"
+        why = f"it leads to another origin ({shown})"
     raise APIError(
         f"HTTP {status} from {url}: a redirect that was not followed, because {why} and the "
         "request carries the account id, the session ids and its body; if the service moved, "
         "point base_url at its new address",
         status_code=status,
     )
+
+
+def _origin(url: URL) -> tuple[str, str, int | None] | None:
+    """Scheme, host and port (the scheme's default when none is given), or None."""
+    if not url.is_absolute() or not url.host:
+        return None
+    return url.scheme.lower(), url.host.lower(), url.port
 
 
 def bearer_token(headers: Mapping[str, str]) -> str:

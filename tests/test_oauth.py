@@ -393,7 +393,7 @@ def test_exchange_code_is_a_form_post_with_the_cli_fields() -> None:
             id="string-error",
         ),
         pytest.param(
-            (400, {"error": {"code": "bad_code", "message": "code CODE is unknown"}}),
+            (400, {"error": {"code": "bad_code", "message": "code ac_CODE_0123 is unknown"}}),
             "bad_code",
             "bad_code: code [redacted] is unknown",
             id="object-error",
@@ -406,7 +406,10 @@ def test_exchange_code_is_a_form_post_with_the_cli_fields() -> None:
 def test_exchange_code_errors_are_login_errors_without_secrets(
     answer: tuple[int, object], code: str | None, text: str
 ) -> None:
-    """A refused exchange raises LoginError with the server's reason, code and verifier scrubbed."""
+    """A refused exchange raises LoginError with the server's reason, code and verifier scrubbed.
+
+    (Codes are long; redaction leaves strings under 8 characters alone.)
+    """
 
     async def body() -> None:
         async with Canned(answer) as canned:
@@ -415,7 +418,7 @@ def test_exchange_code_errors_are_login_errors_without_secrets(
                     lambda t: exchange_code(
                         t,
                         issuer=canned.url,
-                        code="CODE",
+                        code="ac_CODE_0123",
                         redirect_uri=REDIRECT,
                         verifier="VERIFIER",
                     )
@@ -426,6 +429,8 @@ def test_exchange_code_errors_are_login_errors_without_secrets(
         assert error.status_code == answer[0]
         assert "VERIFIER" not in str(error) and "CODE" not in str(error)
         assert "VERIFIER" not in repr(error.body) and "CODE" not in repr(error.body)
+        if isinstance(error.body, dict):  # kept, with the secrets redacted
+            assert "[redacted]" in repr(error.body)
 
     run(body)
 
