@@ -51,7 +51,10 @@ async def get_json(
     """
     import anyio
 
+    from ._client import require_asyncio
+
     config = client._check_usable()
+    require_asyncio()
     auth, transport = client._auth, client._transport
     base = {"User-Agent": USER_AGENT, "originator": config.originator, "Accept": "application/json"}
     base.update(config.default_headers)

@@ -442,6 +442,16 @@ def _user_position(where: str, input: object) -> str:
     return f"input[{sent[int(body_index)]}]{rest}"
 
 
+# Set for good once an image asking for detail="original" has been built into a request: until
+# then no request can hold one, and the client need not look for one in a long history.
+_ORIGINAL_DETAIL = [False]
+
+
+def original_detail_seen() -> bool:
+    """Whether any request built so far had an image with ``detail="original"``."""
+    return _ORIGINAL_DETAIL[0]
+
+
 def input_items(value: object) -> list[InputItem]:
     """``input`` as a list of items to keep as a history: a string is one user message."""
     if isinstance(value, str):
@@ -580,7 +590,11 @@ def _input_item(item: object, index: int) -> dict[str, Any] | None:
 def _sent(item: Any, index: int) -> dict[str, Any] | None:
     """A typed item's checked wire dict, kept on it: it cannot change, nor can the outcome."""
     # An unknown item is sent back exactly as the server gave it.
-    sent = item.raw if isinstance(item, UnknownItem) else _checked_item(wire_of(item), index)
+    if isinstance(item, UnknownItem):
+        sent = item.raw
+        _note_original_detail(sent.get("content") or sent.get("output"))
+    else:
+        sent = _checked_item(wire_of(item), index)
     object.__setattr__(item, "_sent", sent)
     return sent
 
@@ -613,7 +627,17 @@ def _checked_item(wire: dict[str, Any], index: int) -> dict[str, Any] | None:
         output = wire.get("output")
         if not isinstance(output, (str, list)):
             raise TypeError(f"input[{index}].output must be a string or a list of content parts")
+    if not _ORIGINAL_DETAIL[0]:
+        _note_original_detail(wire.get("output"))
     return wire
+
+
+def _note_original_detail(parts: object) -> None:
+    """Remember that an image of ``parts`` (a tool output's) asks for ``detail="original"``."""
+    if isinstance(parts, list) and any(
+        isinstance(part, dict) and part.get("detail") == "original" for part in parts
+    ):
+        _ORIGINAL_DETAIL[0] = True
 
 
 def _normalize_message(wire: dict[str, Any], index: int) -> dict[str, Any]:
@@ -638,14 +662,15 @@ def _normalize_message(wire: dict[str, Any], index: int) -> dict[str, Any]:
                         f"input[{index}].content parts must be strings or content parts "
                         f"(InputText, InputImage, dicts), got {type(part).__name__}"
                     )
-            if (
-                part.get("type") == "input_image"
-                and part.get("detail", "auto") not in IMAGE_DETAILS
-            ):
-                raise ValueError(
-                    f"input[{index}] image detail must be one of {IMAGE_DETAILS}, "
-                    f"got {part.get('detail')!r}"
-                )
+            if part.get("type") == "input_image":
+                detail = part.get("detail", "auto")
+                if detail not in IMAGE_DETAILS:
+                    raise ValueError(
+                        f"input[{index}] image detail must be one of {IMAGE_DETAILS}, "
+                        f"got {detail!r}"
+                    )
+                if detail == "original":
+                    _ORIGINAL_DETAIL[0] = True
             parts.append(part)
         wire["content"] = parts  # a new list: the caller's stays as it was
     else:
