@@ -1,0 +1,686 @@
+"""RedisTokenStore against a real redis-server (started here on a free port, no mocks).
+
+The refresh guarantees end to end: processes configured as different hosts share one sign-in
+through Redis and refresh a single-use refresh token exactly once; with Redis gone, nothing is
+refreshed and every request that needs a refresh fails with ``TokenStoreUnavailableError``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+import codex_open_client as c
+from codex_open_client.testing import FakeCodexServer
+
+BASE = {"model": "gpt-5.1-codex-mini", "instructions": "", "input": "Hello!"}
+JWT = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]*")
+PASSWORD = "hunter2-not-a-real-password"
+
+
+@pytest.fixture(autouse=True)
+def _no_secret_in_any_log(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Every test of this module runs with DEBUG logs, and no token or password may show."""
+    caplog.set_level(logging.DEBUG)
+    yield
+    assert_no_secret(caplog.text)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class RedisServer:
+    """One ``redis-server`` process on a free loopback port, without persistence."""
+
+    def __init__(self, folder: Path, *args: str) -> None:
+        self.folder = folder
+        self.args = args
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.fail(
+                "redis-server is not installed: `apt-get install -y redis-server` "
+                "(.ci/run installs it)"
+            )
+        self.folder.mkdir(parents=True, exist_ok=True)
+        log = open(self.folder / "redis.log", "wb")  # noqa: SIM115 - lives with the process
+        command = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        command += ["--appendonly", "no", "--dir", str(self.folder), *self.args]
+        self.process = subprocess.Popen(
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        probe = redis.Redis(port=self.port, socket_timeout=1, socket_connect_timeout=1)
+        try:
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    probe.ping()
+                    return self
+                except redis.AuthenticationError:  # up, and asking for a password
+                    return self
+                except redis.ConnectionError:
+                    if self.process.poll() is not None or time.monotonic() > deadline:
+                        self.stop()
+                        log_text = (self.folder / "redis.log").read_text(errors="replace")
+                        pytest.fail(f"redis-server did not start:\n{log_text}")
+                    time.sleep(0.05)
+        finally:
+            probe.close()
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def client(self, **options: Any) -> redis.Redis:
+        return redis.Redis(port=self.port, socket_timeout=5, **options)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of this test alone, which it may stop."""
+    server = RedisServer(tmp_path / "redis").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def key() -> str:
+    """A key of this test alone in the shared redis-server."""
+    return f"test:{uuid.uuid4().hex}:auth"
+
+
+@pytest.fixture
+def make_store(redis_server: RedisServer, key: str) -> Iterator[Callable[..., c.RedisTokenStore]]:
+    stores: list[c.RedisTokenStore] = []
+
+    def make(**kwargs: Any) -> c.RedisTokenStore:
+        kwargs.setdefault("key", key)
+        store = c.RedisTokenStore.from_url(redis_server.url, **kwargs)
+        stores.append(store)
+        return store
+
+    yield make
+    for store in stores:
+        store.close()
+
+
+def credentials(server: FakeCodexServer, *, expires_in: float) -> c.Credentials:
+    data = server.mint_credentials(expires_in=expires_in)
+    data["unknown_top_level"] = {"kept": True}
+    data["tokens"]["unknown_inside"] = "kept too"
+    loaded = c.Credentials.from_auth_json(data)
+    assert loaded is not None
+    return loaded
+
+
+def assert_no_secret(text: str) -> None:
+    assert not JWT.search(text), text
+    assert PASSWORD not in text, text
+
+
+# --------------------------------------------------------------------------- the store
+
+
+def test_import_does_not_load_redis() -> None:
+    """`import codex_open_client` (and naming the Redis classes) does not import redis."""
+    code = (
+        "import sys, codex_open_client as c; c.RedisTokenStore, c.TokenStoreUnavailableError; "
+        "print('redis' in sys.modules, c.RedisTokenStore.__module__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "codex_open_client"]
+
+
+def test_redis_store_is_a_token_store(make_store: Callable[..., c.RedisTokenStore]) -> None:
+    """RedisTokenStore implements the TokenStore protocol; its error is a 503 AuthError."""
+    assert isinstance(make_store(), c.TokenStore)
+    assert issubclass(c.TokenStoreUnavailableError, c.AuthError)
+    error = c.TokenStoreUnavailableError("down")
+    assert error.status_code == 503 and error.code == "token_store_unavailable"
+
+
+@pytest.mark.parametrize("decode_responses", [False, True])
+def test_round_trip_in_the_cli_format(
+    server: FakeCodexServer,
+    redis_server: RedisServer,
+    key: str,
+    tmp_path: Path,
+    decode_responses: bool,
+) -> None:
+    """save/load/delete; the value is exactly the auth.json text FileTokenStore writes."""
+    client = redis_server.client(decode_responses=decode_responses)
+    store = c.RedisTokenStore(client, key=key)
+    try:
+        assert store.load() is None
+        saved = credentials(server, expires_in=3600)
+        store.save(saved)
+        assert store.load() == saved
+        file_store = c.FileTokenStore(tmp_path / "auth.json")
+        file_store.save(saved)
+        raw = redis_server.client().get(key)
+        assert raw == (tmp_path / "auth.json").read_bytes()
+        data = json.loads(raw)
+        assert data["unknown_top_level"] == {"kept": True}
+        assert data["tokens"]["unknown_inside"] == "kept too"
+        assert set(data["tokens"]) >= {"id_token", "access_token", "refresh_token", "account_id"}
+        store.delete()
+        assert store.load() is None
+        store.delete()  # nothing there: no error
+    finally:
+        client.close()
+
+
+def test_a_value_in_the_cli_format_loads(
+    server: FakeCodexServer, redis_server: RedisServer, key: str
+) -> None:
+    """auth.json text copied into Redis by hand (e.g. redis-cli SET) is read as is."""
+    data = server.mint_credentials(expires_in=3600)
+    raw = redis_server.client()
+    raw.set(key, json.dumps(data))
+    raw.close()
+    store = c.RedisTokenStore.from_url(redis_server.url, key=key)
+    loaded = store.load()
+    store.close()
+    assert loaded is not None and loaded.access_token == data["tokens"]["access_token"]
+
+
+@pytest.mark.parametrize("value", [b"not json", b"[1, 2]", b"\xff\xfe", b'{"tokens": 3}'])
+def test_a_malformed_value_is_an_auth_error_naming_the_key(
+    make_store: Callable[..., c.RedisTokenStore], redis_server: RedisServer, value: bytes
+) -> None:
+    """A bad value: AuthError naming the key and the fix, not 'unavailable', never replaced."""
+    store = make_store()
+    raw = redis_server.client()
+    raw.set(store.key, value)
+    with pytest.raises(c.AuthError, match=re.escape(store.key)) as info:
+        store.load()
+    assert not isinstance(info.value, c.TokenStoreUnavailableError)
+    assert "sign in again" in str(info.value)
+    assert raw.get(store.key) == value
+    raw.close()
+
+
+def test_arguments_are_checked(redis_server: RedisServer) -> None:
+    """Bad arguments: TypeError/ValueError naming the argument; an asyncio client is refused."""
+    import redis.asyncio
+
+    client = redis_server.client()
+    with pytest.raises(TypeError, match="key must be"):
+        c.RedisTokenStore(client, key="")
+    with pytest.raises(ValueError, match="lock_key must differ"):
+        c.RedisTokenStore(client, key="k", lock_key="k")
+    with pytest.raises(ValueError, match="lock_timeout must be greater than 0"):
+        c.RedisTokenStore(client, lock_timeout=0)
+    with pytest.raises(TypeError, match="lock_wait must be a number"):
+        c.RedisTokenStore(client, lock_wait="1")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="url must be a string"):
+        c.RedisTokenStore.from_url(None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="url must be a redis://") as info:
+        c.RedisTokenStore.from_url(f"http://:{PASSWORD}@localhost/")
+    assert_no_secret(str(info.value))
+    async_client = redis.asyncio.Redis(port=redis_server.port)
+    with pytest.raises(TypeError, match=r"synchronous redis\.Redis"):
+        c.RedisTokenStore(async_client)  # type: ignore[arg-type]
+    client.close()
+
+
+def test_no_password_or_token_in_reprs_and_errors(server: FakeCodexServer) -> None:
+    """The URL's password and the tokens appear in no repr and no error message."""
+    port = free_port()  # nothing listens there
+    store = c.RedisTokenStore.from_url(
+        f"redis://user:{PASSWORD}@127.0.0.1:{port}/3", key="k", lock_wait=0
+    )
+    assert repr(store) == f"RedisTokenStore(key='k', redis='redis://127.0.0.1:{port}/3')"
+    messages = [repr(store)]
+    for action in (
+        store.load,
+        store.delete,
+        lambda: store.save(credentials(server, expires_in=60)),
+    ):
+        with pytest.raises(c.TokenStoreUnavailableError) as info:
+            action()
+        messages.append(str(info.value))
+        assert info.value.__cause__ is None  # redis-py's exceptions do not leak
+    with pytest.raises(c.TokenStoreUnavailableError), store.lock():
+        pass
+    store.close()
+    for message in messages:
+        assert_no_secret(message)
+    assert f"127.0.0.1:{port}" in messages[1] and "no refresh was tried" in messages[1]
+
+
+def test_a_password_in_the_url_works_and_a_wrong_one_fails_quietly(
+    server: FakeCodexServer, tmp_path: Path
+) -> None:
+    """A Redis asking for a password: the URL's password signs in; a wrong one is refused with
+    TokenStoreUnavailableError; neither shows in a repr or a message."""
+    secured = RedisServer(tmp_path / "redis", "--requirepass", PASSWORD).start()
+    try:
+        good = c.RedisTokenStore.from_url(f"redis://:{PASSWORD}@127.0.0.1:{secured.port}/0")
+        saved = credentials(server, expires_in=3600)
+        good.save(saved)
+        assert good.load() == saved
+        assert_no_secret(repr(good))
+        good.close()
+        bad = c.RedisTokenStore.from_url(f"redis://:wrong-{PASSWORD}@127.0.0.1:{secured.port}/0")
+        with pytest.raises(c.TokenStoreUnavailableError) as info:
+            bad.load()
+        bad.close()
+        assert_no_secret(str(info.value))
+        assert_no_secret(repr(bad))
+    finally:
+        secured.stop()
+
+
+# --------------------------------------------------------------------------- the lock
+
+
+def test_lock_is_exclusive_across_threads(make_store: Callable[..., c.RedisTokenStore]) -> None:
+    """8 threads on 2 store objects (one shared): never two inside the lock at once."""
+    shared = make_store()
+    stores = [shared, make_store()]
+    events: list[tuple[str, int]] = []
+    errors: list[BaseException] = []
+
+    def work(index: int) -> None:
+        try:
+            for _ in range(5):
+                with stores[index % 2].lock():
+                    events.append(("in", index))
+                    time.sleep(0.002)
+                    events.append(("out", index))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(events) == 80
+    for first, second in zip(events[::2], events[1::2], strict=True):
+        assert first[0] == "in" and second == ("out", first[1])
+
+
+def test_lock_is_exclusive_across_processes(
+    redis_server: RedisServer, key: str, tmp_path: Path
+) -> None:
+    """3 processes, each with its own store, take the lock 5 times: their turns never overlap."""
+    log = tmp_path / "turns.log"
+    script = textwrap.dedent(
+        f"""
+        import os, time
+        import codex_open_client as c
+        store = c.RedisTokenStore.from_url({redis_server.url!r}, key={key!r})
+        for _ in range(5):
+            with store.lock():
+                with open({str(log)!r}, "a") as f:
+                    f.write(f"in {{os.getpid()}}\\n")
+                time.sleep(0.01)
+                with open({str(log)!r}, "a") as f:
+                    f.write(f"out {{os.getpid()}}\\n")
+        store.close()
+        """
+    )
+    processes = [
+        subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    for process in processes:
+        _, err = process.communicate(timeout=60)
+        assert process.returncode == 0, err
+    lines = [line.split() for line in log.read_text().splitlines()]
+    assert len(lines) == 30
+    assert len({pid for _, pid in lines}) == 3
+    for first, second in zip(lines[::2], lines[1::2], strict=True):
+        assert first[0] == "in" and second == ["out", first[1]]
+
+
+def test_lock_can_be_released_from_another_thread(
+    make_store: Callable[..., c.RedisTokenStore],
+) -> None:
+    """Taken in a worker thread, released in another (as the client does): really released."""
+    store = make_store()
+    other = make_store(lock_wait=0)
+    lock = store.lock()
+    taker = threading.Thread(target=lock.__enter__)
+    taker.start()
+    taker.join()
+    with pytest.raises(c.TokenStoreUnavailableError) as info, other.lock():
+        pass
+    assert info.value.code == "refresh_lock_timeout"
+    lock.__exit__(None, None, None)
+    with other.lock():
+        pass
+
+
+def test_waiting_too_long_for_the_lock_fails_closed(
+    make_store: Callable[..., c.RedisTokenStore],
+) -> None:
+    """Another holder keeps the lock past lock_wait: refresh_lock_timeout, naming the lock."""
+    holder = make_store()
+    waiter = make_store(lock_wait=0.3)
+    with (
+        holder.lock(),
+        pytest.raises(c.TokenStoreUnavailableError, match="refresh lock") as info,
+        waiter.lock(),
+    ):
+        pass
+    assert info.value.code == "refresh_lock_timeout" and info.value.status_code == 503
+    assert waiter.lock_key in str(info.value)
+
+
+def test_the_lock_is_extended_while_held(
+    make_store: Callable[..., c.RedisTokenStore], server: FakeCodexServer
+) -> None:
+    """A holder slower than lock_timeout keeps its lock: others wait, its save goes through."""
+    holder = make_store(lock_timeout=1.0)
+    other = make_store(lock_wait=0)
+    new = credentials(server, expires_in=3600)
+    with holder.lock():
+        time.sleep(2.5)  # past the lock's own timeout, which the holder keeps extending
+        with pytest.raises(c.TokenStoreUnavailableError) as info, other.lock():
+            pass
+        assert info.value.code == "refresh_lock_timeout"
+        holder.save(new)
+    assert other.load() == new
+
+
+def test_a_lost_lock_neither_reads_nor_saves(
+    make_store: Callable[..., c.RedisTokenStore], redis_server: RedisServer, server: FakeCodexServer
+) -> None:
+    """The lock expired while held (deleted here, as an expiry or a restart would): load() and
+    save() under it raise refresh_lock_lost, the stored credentials stay as they were, and the
+    next holder takes the lock."""
+    store = make_store()
+    old = credentials(server, expires_in=-60)
+    store.save(old)
+    raw = redis_server.client()
+    with store.lock():
+        raw.delete(store.lock_key)
+        with pytest.raises(c.TokenStoreUnavailableError) as loading:
+            store.load()
+        with pytest.raises(c.TokenStoreUnavailableError) as saving:
+            store.save(credentials(server, expires_in=3600))
+    assert loading.value.code == saving.value.code == "refresh_lock_lost"
+    assert "does not" in str(saving.value)
+    assert store.load() == old
+    # A successor holds the lock now: the old holder's save is refused, the successor's is not.
+    successor = make_store(lock_wait=0)
+    with store.lock():
+        raw.delete(store.lock_key)
+        with successor.lock():
+            with pytest.raises(c.TokenStoreUnavailableError):
+                store.save(credentials(server, expires_in=3600))
+            new = credentials(server, expires_in=3600)
+            successor.save(new)
+    assert store.load() == new
+    raw.close()
+
+
+# --------------------------------------------------------------------------- clients
+
+
+def client_kwargs(server: FakeCodexServer, store: c.RedisTokenStore) -> dict[str, Any]:
+    return {"base_url": server.url, "token_store": store, "issuer": server.issuer, "max_retries": 0}
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_client_refreshes_once_through_redis(
+    make_store: Callable[..., c.RedisTokenStore], server: FakeCodexServer, mode: str
+) -> None:
+    """20 concurrent requests with an expired token: one refresh, saved to Redis, all answered."""
+    store = make_store()
+    store.save(credentials(server, expires_in=-60))
+    before = server.refresh_count
+    if mode == "async":
+
+        async def main() -> list[str]:
+            async with c.AsyncClient(**client_kwargs(server, store)) as client:
+                results = await asyncio.gather(
+                    *(client.responses.create(**BASE) for _ in range(20))
+                )
+                return [r.output_text for r in results]
+
+        texts = asyncio.run(main())
+    else:
+        with c.Client(**client_kwargs(server, store)) as client:
+            texts = [client.responses.create(**BASE).output_text for _ in range(3)]
+    assert texts and all(texts)
+    assert server.refresh_count == before + 1
+    stored = store.load()
+    assert stored is not None and not stored.needs_refresh(datetime.now(timezone.utc))
+    assert stored.to_auth_json()["unknown_top_level"] == {"kept": True}
+
+
+HOST_SCRIPT = textwrap.dedent(
+    """
+    import asyncio, json, sys
+    import redis
+    import codex_open_client as c
+
+    config = json.loads(sys.argv[1])
+    if config["host"] == "a":
+        store = c.RedisTokenStore.from_url(
+            config["url"], key=config["key"], client_name="host-a", lock_timeout=40,
+            lock_wait=30,
+        )
+    else:
+        store = c.RedisTokenStore(
+            redis.Redis(port=config["port"], client_name="host-b", decode_responses=True,
+                        socket_timeout=5, health_check_interval=10),
+            key=config["key"], lock_timeout=75, lock_wait=45,
+        )
+
+    async def main():
+        async with c.AsyncClient(base_url=config["base_url"], issuer=config["issuer"],
+                                 token_store=store, max_retries=0) as client:
+            print("ready", flush=True)
+            sys.stdin.readline()  # go: every process starts at once
+            results = await asyncio.gather(
+                *(client.responses.create(model="gpt-5.1-codex-mini", instructions="",
+                                          input="hi") for _ in range(config["requests"])),
+                return_exceptions=True,
+            )
+        errors = [repr(r) for r in results if isinstance(r, BaseException)]
+        texts = [r.output_text for r in results if not isinstance(r, BaseException)]
+        print(json.dumps({"errors": errors, "texts": texts}), flush=True)
+
+    asyncio.run(main())
+    store.close()
+    """
+)
+
+
+def run_hosts(
+    server: FakeCodexServer, redis_server: RedisServer, key: str, hosts: list[str], requests: int
+) -> list[dict[str, Any]]:
+    """Start one process per entry of ``hosts`` ("a" or "b"), release them together, collect."""
+    processes = []
+    for host in hosts:
+        config = {
+            "host": host,
+            "url": redis_server.url,
+            "port": redis_server.port,
+            "key": key,
+            "base_url": server.url,
+            "issuer": server.issuer,
+            "requests": requests,
+        }
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, "-c", HOST_SCRIPT, json.dumps(config)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+    try:
+        for process in processes:
+            assert process.stdout is not None
+            assert process.stdout.readline() == "ready\n", process.communicate(timeout=30)[1]
+        for process in processes:
+            assert process.stdin is not None
+            process.stdin.write("go\n")
+            process.stdin.flush()
+        outputs = []
+        for process in processes:
+            out, err = process.communicate(timeout=60)
+            assert process.returncode == 0, err
+            assert_no_secret(out + err)
+            outputs.append(json.loads(out.strip().splitlines()[-1]))
+        return outputs
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+def test_two_hosts_and_three_processes_refresh_exactly_once(
+    server: FakeCodexServer, make_store: Callable[..., c.RedisTokenStore], redis_server: RedisServer
+) -> None:
+    """Host A (one process, a store from a URL) and host B (two workers, a store on their own
+    redis.Redis with other options), one redis-server and one key, an expired token, 60
+    concurrent requests in all: exactly one refresh at the OAuth server, all 60 answered."""
+    store = make_store()
+    store.save(credentials(server, expires_in=-60))
+    server.refresh_delay = 0.3  # a slow token endpoint: the others arrive while it refreshes
+    before = server.refresh_count
+    try:
+        outputs = run_hosts(server, redis_server, store.key, ["a", "b", "b"], requests=20)
+    finally:
+        server.refresh_delay = 0.0
+    assert [o["errors"] for o in outputs] == [[], [], []]
+    assert [len(o["texts"]) for o in outputs] == [20, 20, 20] and all(
+        text for o in outputs for text in o["texts"]
+    )
+    assert server.refresh_count == before + 1
+    stored = store.load()
+    assert stored is not None and stored.to_auth_json()["unknown_top_level"] == {"kept": True}
+
+
+def test_without_redis_from_the_start_nothing_is_refreshed(
+    server: FakeCodexServer, own_redis: RedisServer
+) -> None:
+    """Redis down before the first request (expired token stored): every request fails with
+    TokenStoreUnavailableError, never 'not signed in', and nothing is refreshed."""
+    store = c.RedisTokenStore.from_url(own_redis.url, key="auth")
+    store.save(credentials(server, expires_in=-60))
+    own_redis.stop()
+    before = server.refresh_count
+
+    async def main() -> list[BaseException | c.Response]:
+        async with c.AsyncClient(**client_kwargs(server, store)) as client:
+            return await asyncio.gather(
+                *(client.responses.create(**BASE) for _ in range(10)), return_exceptions=True
+            )
+
+    results = asyncio.run(main())
+    store.close()
+    assert all(isinstance(r, c.TokenStoreUnavailableError) for r in results), results
+    assert server.refresh_count == before
+    assert server.requests == []
+
+
+def test_redis_stopped_mid_run_fails_closed(
+    server: FakeCodexServer, own_redis: RedisServer
+) -> None:
+    """Requests waiting for the refresh lock when Redis stops, and requests whose token is
+    revoked afterwards (a 401 needing a refresh): all fail with TokenStoreUnavailableError,
+    0 refreshes; requests with a valid token in memory go on meanwhile."""
+    store = c.RedisTokenStore.from_url(own_redis.url, key="auth")
+    blocker = c.RedisTokenStore.from_url(own_redis.url, key="auth")
+    before = server.refresh_count
+
+    async def main() -> None:
+        async with (
+            c.AsyncClient(**client_kwargs(server, store)) as waiting,
+            c.AsyncClient(**client_kwargs(server, store)) as working,
+        ):
+            valid = credentials(server, expires_in=3600)
+            store.save(valid)
+            assert (await working.responses.create(**BASE)).output_text  # loaded, in memory
+            store.save(credentials(server, expires_in=-60))
+            held = blocker.lock()
+            held.__enter__()  # another host is refreshing
+            calls = [asyncio.ensure_future(waiting.responses.create(**BASE)) for _ in range(10)]
+            await asyncio.sleep(1.0)  # they loaded the expired token and wait for the lock
+            await asyncio.to_thread(own_redis.stop)
+            results = await asyncio.gather(*calls, return_exceptions=True)
+            held.__exit__(None, None, None)  # Redis is gone: logged, not raised
+            assert all(isinstance(r, c.TokenStoreUnavailableError) for r in results), results
+            assert (await working.responses.create(**BASE)).output_text  # valid token: fine
+            await revoke(server, valid.access_token)  # now it needs a refresh
+            more = await asyncio.gather(
+                *(working.responses.create(**BASE) for _ in range(10)), return_exceptions=True
+            )
+            assert all(isinstance(r, c.TokenStoreUnavailableError) for r in more), more
+            for error in [*results, *more]:
+                assert_no_secret(str(error))
+
+    asyncio.run(main())
+    store.close()
+    blocker.close()
+    assert server.refresh_count == before
+
+
+async def revoke(server: FakeCodexServer, token: str) -> None:
+    """Revoke ``token`` at the fake issuer, as a sign-out elsewhere would."""
+    import aiohttp
+
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{server.issuer}/oauth/revoke",
+            json={"token": token, "token_type_hint": "access_token"},
+        ) as response,
+    ):
+        await response.read()
+        assert response.status == 200
