@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import random
 import signal
@@ -273,6 +274,16 @@ BAD_FILES = {
     "bad last_refresh": json.dumps(cli_auth_json(last_refresh=f"{SECRET}-not-a-date")),
     "tokens not an object": json.dumps({"tokens": f"{SECRET}-token"}),
     "nested too deeply": '{"tokens": ' + "[" * 100_000,
+    "100,000 levels, closed": '{"tokens": ' + "[" * 100_000 + "]" * 100_000 + "}",
+    # Decodes, but deeper than a copy of it can recurse: was a raw RecursionError.
+    "500 levels in a valid file": json.dumps(cli_auth_json())[:-1]
+    + ', "deep": '
+    + "[" * 500
+    + "]" * 500
+    + "}",
+    "0.2.2 file, bad expires_at": json.dumps(
+        {"access_token": f"{SECRET}-a", "expires_at": f"{SECRET}-soon"}
+    ),
 }
 
 
@@ -293,6 +304,27 @@ def test_invalid_file_raises_auth_error_naming_the_path(tmp_path: Path, content:
     assert path.read_text() == content  # never overwritten
 
 
+def test_a_client_with_a_deeply_nested_file_raises_auth_error(
+    server: FakeCodexServer, tmp_path: Path
+) -> None:
+    """Through a client over real sockets: AuthError naming the file, which is kept."""
+    path = tmp_path / "auth.json"
+    content = BAD_FILES["500 levels in a valid file"]
+    write_private(path, content)
+
+    async def main() -> None:
+        async with AsyncClient(
+            base_url=server.url, token_path=path, issuer=server.issuer, max_retries=0
+        ) as client:
+            await client.responses.create(model="gpt-5.1-codex-mini", instructions="", input="hi")
+
+    with pytest.raises(AuthError, match="nested more than 64 levels") as info:
+        asyncio.run(main())
+    assert str(path) in str(info.value)
+    assert path.read_text() == content
+    assert not [r for r in server.requests if r.path.endswith("/responses")]
+
+
 def test_non_utf8_and_unreadable_files_raise_auth_error(tmp_path: Path) -> None:
     """Bytes that are not UTF-8, or a folder where the file should be: AuthError with the path."""
     path = tmp_path / "auth.json"
@@ -303,6 +335,49 @@ def test_non_utf8_and_unreadable_files_raise_auth_error(tmp_path: Path) -> None:
     folder.mkdir(parents=True)
     with pytest.raises(AuthError, match=str(folder)):
         FileTokenStore(folder).load()
+
+
+def test_a_022_flat_file_loads_logs_once_and_is_migrated_by_a_save(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """0.2.2's flat file (0644): read, said once at INFO, saved atomically in the CLI format."""
+    caplog.set_level(logging.INFO, logger="codex_open_client")
+    path = tmp_path / "auth.json"
+    flat = {
+        "access_token": access_token(),
+        "refresh_token": REFRESH_TOKEN,
+        "expires_at": 1777291200.5,
+        "token_type": "Bearer",
+        "id_token": id_token(),
+        "scope": "openid profile email offline_access",
+    }
+    write_private(path, json.dumps(flat, indent=2) + "\n", 0o644)
+    store = FileTokenStore(path)
+    caught = warnings_of(store.load)
+    assert [w.category for w in caught] == [InsecureCredentialsWarning]
+    loaded = store.load()
+    assert loaded is not None and loaded.access_token == flat["access_token"]
+    assert loaded.account_id == "acc-1"
+    said = [r for r in caplog.records if "codex-open-client 0.2.2" in r.getMessage()]
+    assert len(said) == 1 and said[0].levelno == logging.INFO
+    assert str(path) in said[0].getMessage()
+    assert_no_secret(caplog.text)
+
+    store.save(loaded)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data == {
+        "auth_mode": "chatgpt",
+        "OPENAI_API_KEY": None,
+        "tokens": {
+            "id_token": flat["id_token"],
+            "access_token": flat["access_token"],
+            "refresh_token": REFRESH_TOKEN,
+            "account_id": "acc-1",
+        },
+    }
+    assert mode_of(path) == 0o600  # a new file, renamed over the old one
+    assert sorted(os.listdir(tmp_path)) == ["auth.json"]
+    assert store.load() == loaded
 
 
 def test_delete_removes_only_the_file(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from hypothesis import given, strategies as st
 from codex_open_client._exceptions import AuthError
 from codex_open_client._tokens import (
     AUTH_CLAIM,
+    MAX_NESTING,
     PROFILE_CLAIM,
     REFRESH_MARGIN,
     STALE_AFTER,
@@ -23,6 +24,8 @@ from codex_open_client._tokens import (
     decode_jwt_claims,
     default_token_path,
     format_rfc3339,
+    get_account_id,
+    is_flat_auth_json,
     parse_rfc3339,
 )
 
@@ -316,6 +319,146 @@ def test_from_auth_json_refuses_malformed_fields_without_quoting_them(
     with pytest.raises(ValueError, match=re.escape(field)) as info:
         Credentials.from_auth_json(data)
     assert SECRET not in str(info.value)
+
+
+def nested(depth: int) -> Any:
+    """A list ``depth`` levels deep."""
+    value: Any = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+def test_from_auth_json_refuses_content_nested_too_deeply() -> None:
+    """Deeper than MAX_NESTING (a copy would raise RecursionError): ValueError saying so."""
+    # The file itself is a level, and so is the value of "deep".
+    assert Credentials.from_auth_json(cli_auth_json(deep=nested(MAX_NESTING - 1))) is not None
+    with pytest.raises(ValueError, match="nested more than 64 levels deep"):
+        Credentials.from_auth_json(cli_auth_json(deep=nested(MAX_NESTING)))
+    with pytest.raises(ValueError, match="nested more than 64 levels deep"):
+        Credentials.from_auth_json(cli_auth_json(deep=nested(900)))
+
+
+# --------------------------------------------------------------------------- 0.2.2's file
+
+
+def flat_auth_json(**overrides: Any) -> dict[str, Any]:
+    """The flat auth.json of codex-open-client 0.2.2 (its TokenData, None values left out)."""
+    data: dict[str, Any] = {
+        "access_token": access_token(),
+        "refresh_token": REFRESH_TOKEN,
+        "expires_at": (NOW + timedelta(hours=1)).timestamp(),
+        "token_type": "Bearer",
+        "id_token": id_token(),
+        "scope": "openid profile email offline_access",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_is_flat_auth_json() -> None:
+    """Top-level access_token and neither tokens nor auth_mode: 0.2.2's flat file."""
+    assert is_flat_auth_json(flat_auth_json())
+    assert is_flat_auth_json({"access_token": "a"})
+    assert not is_flat_auth_json(cli_auth_json())
+    assert not is_flat_auth_json({"access_token": "a", "tokens": None})
+    assert not is_flat_auth_json({"access_token": "a", "auth_mode": "chatgpt"})
+    assert not is_flat_auth_json({"OPENAI_API_KEY": "sk"})
+    assert not is_flat_auth_json([])
+
+
+def test_a_flat_022_file_gives_its_tokens() -> None:
+    """Tokens, account (from the id token) and expiry come from 0.2.2's fields."""
+    data = flat_auth_json()
+    creds = Credentials.from_auth_json(data)
+    assert creds is not None
+    assert creds.access_token == data["access_token"]
+    assert creds.refresh_token == REFRESH_TOKEN
+    assert creds.id_token == data["id_token"]
+    assert creds.account_id == "acc-1"
+    assert creds.last_refresh is None
+    assert creds.expires_at == NOW + timedelta(hours=1)
+    assert not creds.needs_refresh(NOW)
+
+
+def test_a_flat_022_file_is_written_in_the_cli_format() -> None:
+    """to_auth_json of flat credentials: the CLI's shape; 0.2.2's token fields gone, extras kept."""
+    creds = Credentials.from_auth_json(flat_auth_json(extra_from_server={"kept": [1]}))
+    assert creds is not None
+    assert creds.to_auth_json() == {
+        "auth_mode": "chatgpt",
+        "OPENAI_API_KEY": None,
+        "tokens": {
+            "id_token": creds.id_token,
+            "access_token": creds.access_token,
+            "refresh_token": REFRESH_TOKEN,
+            "account_id": "acc-1",
+        },
+        "extra_from_server": {"kept": [1]},
+    }
+    refreshed = Credentials.from_token_response(
+        {"access_token": access_token(), "refresh_token": "rt-new"}, now=NOW, previous=creds
+    )
+    written = refreshed.to_auth_json()
+    assert written["tokens"]["refresh_token"] == "rt-new"
+    assert written["last_refresh"] == "2026-04-27T12:00:00.000000Z"
+    assert Credentials.from_auth_json(written) == refreshed
+
+
+def test_a_flat_opaque_token_expires_at_its_expires_at() -> None:
+    """An access token without exp: 0.2.2's expires_at says when to refresh; a JWT exp wins."""
+    expired = Credentials.from_auth_json(
+        flat_auth_json(access_token="opaque", expires_at=(NOW - timedelta(minutes=1)).timestamp())
+    )
+    assert expired is not None
+    assert expired.expires_at == NOW - timedelta(minutes=1)
+    assert expired.needs_refresh(NOW) and not expired.usable(NOW)
+    later = Credentials.from_auth_json(
+        flat_auth_json(access_token="opaque", expires_at=(NOW + timedelta(days=1)).timestamp())
+    )
+    assert later is not None and not later.needs_refresh(NOW)
+    jwt_wins = Credentials.from_auth_json(flat_auth_json(expires_at=0))
+    assert jwt_wins is not None and jwt_wins.expires_at == NOW + timedelta(hours=1)
+    unknown = Credentials.from_auth_json({"access_token": "opaque"})
+    assert unknown is not None and unknown.expires_at is None
+
+
+def test_a_flat_file_without_id_token_reads_the_account_from_the_access_token() -> None:
+    """As 0.2.2's get_account_id: the access token's chatgpt_account_id."""
+    token = access_token(**{AUTH_CLAIM: {"chatgpt_account_id": "acc-from-access"}})
+    creds = Credentials.from_auth_json({"access_token": token, "refresh_token": "r"})
+    assert creds is not None and creds.account_id == "acc-from-access"
+    assert Credentials.from_auth_json({"access_token": ""}) is None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"access_token": 42}, "access_token"),
+        ({"refresh_token": [SECRET]}, "refresh_token"),
+        ({"id_token": f"not-a-jwt-{SECRET}"}, "id_token"),
+        ({"expires_at": f"{SECRET}-soon"}, "expires_at"),
+        ({"expires_at": True}, "expires_at"),
+        ({"expires_at": 1e300}, "expires_at"),
+        ({"expires_at": float("nan")}, "expires_at"),
+    ],
+)
+def test_a_flat_file_with_malformed_fields_is_refused_without_quoting_them(
+    overrides: dict[str, Any], field: str
+) -> None:
+    """ValueError naming the field of 0.2.2's file, never its value."""
+    with pytest.raises(ValueError, match=re.escape(field)) as info:
+        Credentials.from_auth_json(flat_auth_json(**overrides))
+    assert SECRET not in str(info.value)
+    assert "tokens." not in str(info.value)
+
+
+def test_get_account_id() -> None:
+    """0.2.2's get_account_id(token): chatgpt_account_id, else account_id, else None."""
+    assert get_account_id(access_token(**{AUTH_CLAIM: {"chatgpt_account_id": "a1"}})) == "a1"
+    assert get_account_id(access_token(**{AUTH_CLAIM: {"account_id": "a2"}})) == "a2"
+    assert get_account_id(access_token()) is None
+    assert get_account_id(f"opaque-{SECRET}") is None
 
 
 # --------------------------------------------------------------------------- account

@@ -420,6 +420,43 @@ def test_invalid_json_arguments_become_an_error_output(server: FakeCodexServer) 
     assert "b" in sent["c3"]
 
 
+def test_deeply_nested_arguments_and_results_become_error_outputs(
+    server: FakeCodexServer,
+) -> None:
+    """100,000 nested levels in the arguments, or in a return value: a clear error output."""
+
+    def echo(value: str) -> str:
+        """Return the value."""
+        return value
+
+    def deep() -> Any:
+        """Return a deeply nested value."""
+        value: Any = []
+        for _ in range(100_000):
+            value = [value]
+        return value
+
+    closed = '{"value": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    server.queue(
+        reply(
+            function_call("echo", closed, call_id="c1"),
+            function_call("echo", "[" * 100_000, call_id="c2"),
+            function_call("deep", "", call_id="c3"),
+        ),
+        text_reply("done"),
+    )
+    result = run(server, input="go", tools=[echo, deep])
+    assert result.output_text == "done"
+    sent = outputs_sent(bodies(server)[1])
+    for call_id in ("c1", "c2"):
+        assert sent[call_id].startswith("Error: ToolArgumentsError: ")
+        assert "nested too deeply" in sent[call_id] and call_id in sent[call_id]
+    assert sent["c3"] == (
+        "Error: ValueError: the return value is nested too deeply to encode as JSON; "
+        "return a flatter value"
+    )
+
+
 def test_unknown_tool_name_gets_an_error_output(server: FakeCodexServer) -> None:
     def add(a: int, b: int) -> int:
         """Add two numbers."""
