@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from . import _json
 from ._exceptions import AuthError
 from ._tokens import Credentials
 
@@ -335,18 +336,14 @@ class RedisTokenStore:
     def _parse(self, raw: bytes | str) -> Credentials | None:
         where = f"The credentials in Redis key {self._key!r}"
         try:
-            text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+            data = _json.loads(raw)
         except UnicodeDecodeError:
             raise AuthError(f"{where} are not UTF-8: {_FIX}") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise AuthError(
-                f"{where} are not valid JSON ({exc.msg} at line {exc.lineno} column "
-                f"{exc.colno}): {_FIX}"
-            ) from None
-        except RecursionError:
-            raise AuthError(f"{where} are not valid JSON (nested too deeply): {_FIX}") from None
+        except ValueError as exc:
+            # A JSONDecodeError says where (never what); too deep a nesting says so.
+            msg, line, column = (getattr(exc, key, None) for key in ("msg", "lineno", "colno"))
+            detail = f"{msg} at line {line} column {column}" if msg else str(exc)
+            raise AuthError(f"{where} are not valid JSON ({detail}): {_FIX}") from None
         try:
             return Credentials.from_auth_json(data)
         except ValueError as exc:

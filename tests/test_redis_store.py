@@ -228,7 +228,9 @@ def test_a_value_in_the_cli_format_loads(
     assert loaded is not None and loaded.access_token == data["tokens"]["access_token"]
 
 
-@pytest.mark.parametrize("value", [b"not json", b"[1, 2]", b"\xff\xfe", b'{"tokens": 3}'])
+@pytest.mark.parametrize(
+    "value", [b"not json", b"[1, 2]", b"\xff\xfe", b'{"tokens": 3}', b"[" * 100_000]
+)
 def test_a_malformed_value_is_an_auth_error_naming_the_key(
     make_store: Callable[..., c.RedisTokenStore], redis_server: RedisServer, value: bytes
 ) -> None:
