@@ -349,6 +349,11 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    # The lazy names too, so completion and dir() show the whole public surface at once.
+    return sorted({*globals(), *_LAZY, "__version__"})
+
+
 def _log_from_environment() -> None:
     """``CODEX_OPEN_CLIENT_LOG=debug`` (or info, warning): log to stderr, for quick debugging."""
     import os

@@ -29,6 +29,24 @@ def test_all_is_sorted_complete_and_public() -> None:
     assert public <= set(c.__all__), public - set(c.__all__)
 
 
+def test_dir_lists_every_public_name_before_any_is_used() -> None:
+    """dir() (and so completion) shows the lazily loaded names too, in a fresh interpreter."""
+    code = (
+        "import codex_open_client as c; names = dir(c); "
+        "print(sorted(set(c.__all__) - set(names)), '__version__' in names, names == sorted(names))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["[]", "True", "True"]
+
+
+def test_every_public_event_name_is_reachable_from_the_package() -> None:
+    """A name added to the events module's __all__ cannot be forgotten in the lazy table."""
+    from codex_open_client import _events
+
+    assert set(_events.__all__) <= set(c._LAZY), set(_events.__all__) - set(c._LAZY)
+    assert set(c._LAZY) <= set(c.__all__)
+
+
 def test_aliases_and_version() -> None:
     """CodexClient and AsyncCodexClient are aliases; __version__ is the package version."""
     assert c.CodexClient is c.Client
