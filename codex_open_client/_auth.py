@@ -166,7 +166,8 @@ def build_headers(
     For your own HTTP calls (0.2.2's ``build_headers``): ``Authorization``,
     ``ChatGPT-Account-ID`` (``account_id``, else read from the token's claims as
     ``get_account_id`` does), ``originator``, ``User-Agent``, the session id (a new random
-    one unless ``session_id`` is given), ``Accept`` and ``Content-Type``. A ``Client`` sends
+    one unless ``session_id`` is given), ``Accept`` and ``Content-Type``. Built by the code
+    that builds a client's headers: a client holding ``token`` for that account sends
     exactly these, plus its ``default_headers``.
     """
     if not isinstance(token, str) or not token:
@@ -599,7 +600,8 @@ async def arefresh(
     0.2.2's positional form ``refresh(refresh_token, path)`` works too: ``path`` is
     ``token_path``. When credentials are stored there, they are the ones refreshed (refresh
     tokens are single-use: the stored one is the current one); when none are, the new
-    credentials obtained with ``refresh_token`` are stored there.
+    credentials obtained with ``refresh_token`` are stored there. Returns ``Credentials``
+    (whose ``expires_at`` is a datetime, where 0.2.2's ``TokenData`` had epoch seconds).
     """
     if refresh_token is not None and (not isinstance(refresh_token, str) or not refresh_token):
         raise TypeError(

@@ -256,6 +256,7 @@ class Credentials:
 
     Build them with ``from_auth_json`` or ``from_token_response``; ``to_auth_json`` gives the
     file's content back, with every key this package does not know left as it was.
+    ``expires_at=`` (aware) tells when an access token without a JWT ``exp`` expires.
     """
 
     access_token: str = field(repr=False)
@@ -270,7 +271,7 @@ class Credentials:
     raw: dict[str, Any] = field(factory=dict, repr=False, eq=False)
     # ``expires_at=``: when the access token expires if its JWT has no ``exp`` claim (0.2.2's
     # flat file records it; the CLI's format has no such field, so it is not written).
-    _expires_at: datetime | None = field(default=None, eq=False)
+    _expires_at: datetime | None = field(default=None, repr=False, eq=False)
 
     # ----------------------------------------------------------------------- building
 
