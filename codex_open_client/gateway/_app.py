@@ -43,7 +43,12 @@ _SSE_HEADERS = {
     "Cache-Control": "no-cache",
     "X-Accel-Buffering": "no",
 }
-_INFO = "codex_gateway_info"
+# A typed request key where aiohttp has them (3.13+: a plain str key warns there).
+_INFO: Any = (
+    web.RequestKey("codex_gateway_info", dict)
+    if hasattr(web, "RequestKey")
+    else "codex_gateway_info"
+)
 _DISCONNECTED = (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)
 
 

@@ -196,7 +196,11 @@ def openai_usage(response: CodexResponse) -> dict[str, Any] | None:
         return None
     return {
         "input_tokens": usage.input_tokens,
-        "input_tokens_details": {"cached_tokens": usage.input_tokens_details.cached_tokens},
+        # cache_write_tokens: required by recent openai types; the backend does not report it.
+        "input_tokens_details": {
+            "cached_tokens": usage.input_tokens_details.cached_tokens,
+            "cache_write_tokens": 0,
+        },
         "output_tokens": usage.output_tokens,
         "output_tokens_details": {"reasoning_tokens": usage.output_tokens_details.reasoning_tokens},
         "total_tokens": usage.total_tokens or usage.input_tokens + usage.output_tokens,
@@ -227,7 +231,6 @@ def openai_response(
         "model": response.model or request.model,
         "output": output_items(response) if output is None else output,
         "previous_response_id": request.previous_response_id,
-        "store": request.store,
         "usage": openai_usage(response),
         **request.echo,
     }
