@@ -686,3 +686,40 @@ async def revoke(server: FakeCodexServer, token: str) -> None:
     ):
         await response.read()
         assert response.status == 200
+
+
+def test_the_readme_example_runs(
+    server: FakeCodexServer,
+    redis_server: RedisServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The README's Redis example (a ```py block: it needs a Redis server) runs as written,
+    against this Redis and the fake backend: the CLI's auth.json lands in Redis, the request is
+    answered."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    [code] = [b for b in re.findall(r"```py\n(.*?)```", readme, re.S) if "RedisTokenStore" in b]
+    home = tmp_path / "home"
+    (home / ".codex").mkdir(parents=True, mode=0o700)
+    auth = home / ".codex" / "auth.json"
+    auth.write_text(json.dumps(server.mint_credentials(expires_in=3600)))
+    auth.chmod(0o600)
+    monkeypatch.setenv("HOME", str(home))
+    url = "redis://localhost:6379/0"
+    call = "codex_open_client.Client(token_store=store)"
+    assert url in code and call in code
+    code = code.replace(url, redis_server.url).replace(
+        call, f"codex_open_client.Client(token_store=store, base_url={server.url!r})"
+    )
+    raw = redis_server.client()
+    raw.delete("codex_open_client:auth")
+    try:
+        exec(compile(code, "README.md", "exec"), {})
+        assert (
+            raw.get("codex_open_client:auth")
+            == json.dumps(json.loads(auth.read_text()), indent=2).encode()
+        )
+    finally:
+        raw.delete("codex_open_client:auth")
+        raw.close()
+    assert [r.path for r in server.requests][-1].endswith("/responses")
