@@ -1,0 +1,129 @@
+"""Packaging: the wheel's content, and an editable install that type checkers can see.
+
+The editable install is made by pip itself (``pip install -e``) with this environment's build
+backend (``--no-build-isolation``, so hatchling comes from the dev extra and nothing is
+downloaded) into a fresh, empty virtual environment (``--prefix``), as a user's project has.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from codex_open_client._version import VERSION
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+USER_MODULE = """\
+from __future__ import annotations
+
+import codex_open_client
+from codex_open_client.testing import FakeCodexServer
+
+
+def main() -> None:
+    with FakeCodexServer() as server:
+        client = codex_open_client.Client(base_url=server.url, max_retries="many")
+        reply = client.responses.create(model="gpt-5.4", instructions="", input="Hi")
+        reveal_type(reply.output_text)
+"""
+
+
+def pip(*args: str, cwd: Path) -> None:
+    env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1"}
+    subprocess.run(
+        [sys.executable, "-m", "pip", *args, "--quiet", "--no-deps", "--no-index"],
+        cwd=cwd,
+        env=env,
+        check=True,
+        timeout=120,
+    )
+
+
+def site_packages(venv: Path) -> Path:
+    (path,) = (venv / "lib").glob("python3*/site-packages")
+    return path
+
+
+def test_editable_install_is_seen_by_mypy(tmp_path: Path) -> None:
+    """After ``pip install -e``, mypy in a user's project sees the package's types.
+
+    With setuptools' editable install (an import hook) this was ``import-not-found``.
+    """
+    venv = tmp_path / "user-venv"
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60
+    )
+    pip(
+        "install", "--no-build-isolation", "--prefix", str(venv), "-e", str(REPO_ROOT), cwd=tmp_path
+    )
+    installed = site_packages(venv)
+    # A static path, not an import hook: what type checkers can follow.
+    (pth,) = installed.glob("*codex_open_client*.pth")
+    assert pth.read_text().strip() == str(REPO_ROOT)
+    (entry_points,) = installed.glob("codex_open_client-*.dist-info/entry_points.txt")
+    assert "codex-open-client = codex_open_client.__main__:main" in entry_points.read_text()
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "app.py").write_text(USER_MODULE)
+    env = {key: value for key, value in os.environ.items() if key != "MYPYPATH"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--python-executable",
+            str(venv / "bin" / "python"),
+            "--cache-dir",
+            str(tmp_path / "mypy-cache"),
+            "app.py",
+        ],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert "import-not-found" not in output, output
+    assert re.search(r'^app\.py:11: note: Revealed type is "(builtins\.)?str"$', output, re.M), (
+        output
+    )
+    errors = [line for line in output.splitlines() if ": error:" in line]
+    assert len(errors) == 1, output
+    assert errors[0].startswith('app.py:9: error: Argument "max_retries" to "Client"')
+    assert errors[0].endswith("[arg-type]")
+    assert result.returncode == 1
+
+
+def test_wheel_holds_the_package_its_types_and_the_command(tmp_path: Path) -> None:
+    """The wheel: every subpackage, ``py.typed``, the ``codex-open-client`` script, no tests."""
+    pip("wheel", "--no-build-isolation", "--wheel-dir", str(tmp_path), str(REPO_ROOT), cwd=tmp_path)
+    (wheel,) = tmp_path.glob("codex_open_client-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        dist_info = f"codex_open_client-{VERSION}.dist-info"
+        entry_points = archive.read(f"{dist_info}/entry_points.txt").decode()
+        metadata = archive.read(f"{dist_info}/METADATA").decode()
+    for name in (
+        "codex_open_client/__init__.py",
+        "codex_open_client/py.typed",
+        "codex_open_client/_version.py",
+        "codex_open_client/testing/__init__.py",
+        "codex_open_client/testing/__main__.py",
+        f"{dist_info}/licenses/LICENSE",
+    ):
+        assert name in names
+    assert {name.split("/")[0] for name in names} == {"codex_open_client", dist_info}
+    assert not any("__pycache__" in name for name in names)
+    assert "codex-open-client = codex_open_client.__main__:main" in entry_points
+    assert f"Version: {VERSION}\n" in metadata
+    assert "Requires-Dist: aiohttp>=3.9\n" in metadata
+    assert "Description-Content-Type: text/markdown" in metadata
