@@ -46,7 +46,7 @@ def _strip_surrogates(value: Any) -> Any:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(value=JSON_VALUES)
 def test_both_paths_round_trip_like_the_stdlib(backend: Any, value: Any) -> None:
     loads, dumps = backend

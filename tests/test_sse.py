@@ -429,7 +429,7 @@ _event_strategy = st.tuples(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(st.lists(_event_strategy, max_size=8), st.booleans(), st.data())
 def test_random_events_random_chunks(
     specs: list[tuple[str, list[str], str | None, int | None, bool, int]],
@@ -492,7 +492,7 @@ _TOKENS = [
 ]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from(_TOKENS), max_size=40).map(b"".join), st.data())
 def test_byte_soup_matches_reference(blob: bytes, data: st.DataObject) -> None:
     """Arbitrary byte soup, chunked at random, decodes exactly like a spec-literal decoder."""
@@ -616,7 +616,7 @@ def _over_cap(blob: bytes, events: list[ServerSentEvent], cap: int) -> bool:
     return False
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     st.lists(
         st.lists(st.sampled_from([b"data: ", b"data:", b": ", b"event: ", b"x" * 40, b"\n"])).map(
