@@ -25,7 +25,6 @@ from openai.types.responses import Response as OpenAIResponse, ResponseStreamEve
 import codex_open_client as c
 from codex_open_client.gateway import DEFAULT_INSTRUCTIONS, create_app
 from codex_open_client.testing import (
-    DEFAULT_REPLY_TEXT,
     FakeCodexServer,
     failed_reply,
     function_call,
@@ -163,7 +162,7 @@ def assert_exact(
         if isinstance(attribute, pydantic.BaseModel):
             assert_exact(attribute, value, f"{path}.{name}", allow)
         elif isinstance(attribute, list):
-            for index, (item, raw_item) in enumerate(zip(attribute, value)):
+            for index, (item, raw_item) in enumerate(zip(attribute, value, strict=True)):
                 if isinstance(item, pydantic.BaseModel):
                     assert_exact(item, raw_item, f"{path}.{name}[{index}]", allow)
 
@@ -236,7 +235,7 @@ def test_chat_completion_raw_matches_openai_schema(
 ) -> None:
     """The non-streamed object has exactly openai's fields."""
     server.queue(tool_call_reply("get_weather", {"city": "Paris"}))
-    status, _, raw = gateway.raw(
+    _, _, raw = gateway.raw(
         "/v1/chat/completions",
         {
             "model": MODEL,
@@ -244,7 +243,7 @@ def test_chat_completion_raw_matches_openai_schema(
             "tools": [WEATHER_TOOL],
         },
     )
-    assert status == 200
+    assert json.loads(raw)["object"] == "chat.completion"
     body = json.loads(raw)
     assert_exact(ChatCompletion.model_validate(body), body)
     message_ = body["choices"][0]["message"]
@@ -335,7 +334,7 @@ def test_chat_stream_tool_call_invariants(gateway: GatewayThread, server: FakeCo
     assert finishes == ["tool_calls"]
     # The same reply, not streamed, gives the same calls.
     server.queue(_tool_reply())
-    status, _, raw = gateway.raw(
+    _, _, raw = gateway.raw(
         "/v1/chat/completions",
         {
             "model": MODEL,
@@ -403,7 +402,7 @@ def test_chat_tool_round_trip(oai: openai.OpenAI, server: FakeCodexServer) -> No
     assert answer.choices[0].message.content == "18°C in Paris."
     assert answer.choices[0].finish_reason == "stop"
     sent = server.requests[1].json
-    assert sent["tool_choice"] if "tool_choice" in sent else True
+    assert "tool_choice" not in sent  # the second call named none
     assert server.requests[0].json["tool_choice"] == "auto"
     assert sent["input"][1:] == [
         {
@@ -493,7 +492,7 @@ def test_chat_reasoning_content_only_when_asked(
     assert thought == "**Plan** add\n\n**Check** sum"
     assert server.requests[-1].json["reasoning"] == {"summary": "auto"}
     server.queue(answer)
-    status, _, raw = gateway.raw(
+    _, _, raw = gateway.raw(
         "/v1/chat/completions",
         {
             "model": MODEL,
@@ -578,10 +577,10 @@ def test_responses_raw_object_matches_openai_schema(
 ) -> None:
     """The non-streamed Response has only fields openai's type declares."""
     server.queue(reply(reasoning(["**Think**"]), message("Hi"), function_call("f", {"x": 1})))
-    status, _, raw = gateway.raw(
+    _, _, raw = gateway.raw(
         "/v1/responses", {"model": MODEL, "input": "Hi", "instructions": "Be kind."}
     )
-    assert status == 200
+    assert json.loads(raw)["object"] == "response"
     body = json.loads(raw)
     parsed = OpenAIResponse.model_validate(body)
     assert_exact(parsed, body)
@@ -617,7 +616,7 @@ def test_responses_stream_framing(gateway: GatewayThread, server: FakeCodexServe
 
 
 def test_responses_stream_get_final_response(oai: openai.OpenAI, server: FakeCodexServer) -> None:
-    """openai's responses.stream(...).get_final_response() gives the text (empty on the raw backend)."""
+    """openai's get_final_response() gives the text (empty through the raw backend)."""
     server.queue(text_reply(deltas=["Hel", "lo!"]))
     with oai.responses.stream(model=MODEL, input="Hi") as stream:
         deltas = [event.delta for event in stream if event.type == "response.output_text.delta"]
@@ -646,7 +645,7 @@ def test_responses_previous_response_id_chain(oai: openai.OpenAI, server: FakeCo
 
 
 def test_responses_unknown_previous_id(oai: openai.OpenAI, server: FakeCodexServer) -> None:
-    """An id the gateway does not have: OpenAI's previous_response_not_found, nothing sent upstream."""
+    """An unknown id: OpenAI's previous_response_not_found, and nothing goes upstream."""
     with pytest.raises(openai.BadRequestError) as info:
         oai.responses.create(model=MODEL, input="Hi", previous_response_id="resp_unknown")
     assert info.value.code == "previous_response_not_found"
@@ -680,13 +679,15 @@ def test_async_openai_responses_stream(gateway: GatewayThread, server: FakeCodex
     server.queue(text_reply("async hello"))
 
     async def go() -> Any:
-        async with openai.AsyncOpenAI(
-            base_url=gateway.url + "/v1", api_key="unused", max_retries=0
-        ) as client:
-            async with client.responses.stream(model=MODEL, input="Hi") as stream:
-                async for _ in stream:
-                    pass
-                return await stream.get_final_response()
+        async with (
+            openai.AsyncOpenAI(
+                base_url=gateway.url + "/v1", api_key="unused", max_retries=0
+            ) as client,
+            client.responses.stream(model=MODEL, input="Hi") as stream,
+        ):
+            async for _ in stream:
+                pass
+            return await stream.get_final_response()
 
     final = asyncio.run(go())
     assert final.output_text == "async hello"
@@ -762,6 +763,6 @@ def test_failure_after_first_chunk_ends_with_error(
         ):
             pass
     server.queue(failed_reply("server_error", "boom", after_text="Partial answer"))
-    status, _, raw = gateway.raw("/v1/responses", {"model": MODEL, "input": "Hi", "stream": True})
+    _, _, raw = gateway.raw("/v1/responses", {"model": MODEL, "input": "Hi", "stream": True})
     types = [json.loads(data)["type"] for _, data in sse_frames(raw)]
     assert types[-2:] == ["error", "response.failed"]
