@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import socket
 import subprocess
 import sys
 import textwrap
@@ -292,6 +293,237 @@ def test_models_errors_never_carry_the_token(api: Api, server: FakeCodexServer) 
     with pytest.raises(c.AuthError) as caught:
         api.call("models.list")
     _assert_clean(caught.value, server.access_token)
+
+
+def _pieces(secret: str, size: int = 16) -> list[str]:
+    """Every ``size``-character piece of ``secret``: none may show, not even a cut one."""
+    return [secret[i : i + size] for i in range(len(secret) - size + 1)]
+
+
+def _escaped(text: str) -> str:
+    """``text`` with every character as a JSON ``\\uXXXX`` escape (a valid JSON spelling)."""
+    return "".join(f"\\u{ord(char):04X}" for char in text)
+
+
+def _long_token(server: FakeCodexServer) -> str:
+    """A real-sized access token (a JWT of ~760 characters) the fake accepts."""
+    token: str = server.mint_credentials()["tokens"]["access_token"]
+    assert len(token) > 500
+    return token
+
+
+def test_a_body_that_is_not_sse_never_shows_the_token(
+    make_api: Any, server: FakeCodexServer
+) -> None:
+    """A 200 page echoing the headers (no events): the StreamError quotes its head, redacted.
+
+    The token is longer than the quoted head, so the head ends inside it: no piece shows.
+    """
+
+    def page(request: RecordedRequest) -> Reply:
+        auth = request.headers.get("Authorization", "")
+        content_type = f"text/html; token={auth[7:]}"
+        return http_error(
+            200, f"<p>Your headers: Authorization: {auth}</p>", content_type=content_type
+        )
+
+    token = _long_token(server)
+    for mode in ("sync", "async"):
+        server.queue(page)
+        api = make_api(mode, access_token=token)
+        with pytest.raises(c.StreamError, match="no server-sent events") as caught:
+            api.create()
+        shown = str(caught.value)
+        assert "Your headers: Authorization: Bearer [redacted]" in shown
+        assert "text/html; token=[redacted]" in shown
+        assert not [piece for piece in _pieces(token) if piece in shown]
+
+
+def test_headers_of_an_error_answer_are_redacted(api: Api, server: FakeCodexServer) -> None:
+    """Content-Type and x-request-id go into the message and request_id: redacted too."""
+
+    def echo(request: RecordedRequest) -> Reply:
+        token = request.headers.get("Authorization", "")[7:]
+        return http_error(
+            502,
+            "<html>Bad gateway</html>",
+            headers={"x-request-id": f"req-{token}"},
+            content_type=f"text/html; charset=utf-8; echo={token}",
+        )
+
+    server.queue(echo)
+    with pytest.raises(c.ServerError) as caught:
+        api.create()
+    error = caught.value
+    assert error.request_id == "req-[redacted]"
+    assert "echo=[redacted]" in str(error)
+    _assert_clean(error, server.access_token)
+
+
+@pytest.mark.parametrize("spelling", ["escaped", "half-escaped", "escaped-start"])
+def test_a_token_spelled_with_json_escapes_is_redacted(
+    api: Api, server: FakeCodexServer, spelling: str
+) -> None:
+    """\\u escapes (or \\/) spell the same token once decoded: message, body, str all clean."""
+    token = server.access_token
+    wire = {
+        "escaped": _escaped(token),
+        "half-escaped": token[:5] + _escaped(token[5:]),
+        "escaped-start": _escaped(token[:4]) + token[4:],
+    }[spelling]
+    raw = f'{{"error":{{"message":"echo {wire}","code":"bad_auth","echo":["{wire}"]}}}}'
+    server.queue(http_error(400, raw.encode(), content_type="application/json"))
+    with pytest.raises(c.InvalidRequestError) as caught:
+        api.create()
+    error = caught.value
+    assert error.message.endswith("echo [redacted]")
+    assert error.body == {
+        "error": {"message": "echo [redacted]", "code": "bad_auth", "echo": ["[redacted]"]}
+    }
+    _assert_clean(error, token, wire)
+
+
+def test_the_debug_log_never_shows_stream_content(
+    make_api: Any, server: FakeCodexServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Skipped data lines are logged by size and type, not by content (which may be a token)."""
+    caplog.set_level("DEBUG", logger="codex_open_client")
+    token = _long_token(server)
+    for mode in ("sync", "async"):
+        caplog.clear()
+        server.queue(
+            text_reply("fine")
+            .raw(f"data: {token} is not JSON\n\n".encode(), after=2)
+            .raw(f'data: "{token}"\n\n'.encode(), after=3)
+        )
+        assert make_api(mode, access_token=token).create().output_text == "fine"
+        assert not [piece for piece in _pieces(token) if piece in caplog.text]
+        assert "not JSON" in caplog.text and "not an object (str" in caplog.text
+
+
+def test_an_in_stream_error_redacts_the_token_it_was_sent_with(
+    make_api: Any, server: FakeCodexServer
+) -> None:
+    """A stream opened with token A fails after a refresh replaced A: A is still redacted."""
+    from .test_auth import revoke_token
+
+    for mode in ("sync", "async"):
+        server.clear()
+        auth = server.mint_credentials(expires_in=3600)
+        sent = auth["tokens"]["access_token"]
+        store = c.MemoryTokenStore(c.Credentials.from_auth_json(auth))
+        api = make_api(
+            mode, token_store=store, access_token=None, account_id=None, issuer=server.issuer
+        )
+        gate = threading.Event()
+
+        def failing(request: RecordedRequest, gate: threading.Event = gate) -> Reply:
+            token = request.headers.get("Authorization", "")[7:]
+            return failed_reply("server_error", f"odd token {token}").hold(gate, after=2)
+
+        server.queue(failing, text_reply("after the refresh"))
+        (held,) = _open_held_streams(api, 1)
+        revoke_token(server, sent)
+        assert api.create().output_text == "after the refresh"  # a 401, a refresh, a retry
+        stored = store.load()
+        assert stored is not None and sent not in (stored.access_token, stored.id_token)
+        gate.set()
+        with pytest.raises(c.ServerError) as caught:
+            _finish(api, [held])
+        _assert_clean(caught.value, sent)
+
+
+class _RawHTTPServer:
+    """A TCP server on 127.0.0.1 that answers each request with ``answer(request_head)``."""
+
+    def __init__(self, answer: Any) -> None:
+        self._answer = answer
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> _RawHTTPServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._sock.close()
+        self._thread.join(10)
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(10)
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                head, _, body = data.partition(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n")[1:]:
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value)
+                while len(body) < length:  # read the request body, so no reset cuts the answer
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    body += chunk
+                conn.sendall(self._answer(head))
+                conn.shutdown(socket.SHUT_WR)
+                while conn.recv(65536):
+                    pass
+
+
+def _reachable(exc: BaseException) -> list[object]:
+    """The exception and what its cause, context, args and attributes lead to."""
+    seen: set[int] = set()
+    found: list[object] = []
+    todo: list[object] = [exc]
+    while todo:
+        item = todo.pop()
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        found.append(item)
+        if isinstance(item, BaseException):
+            todo += [item.__cause__, item.__context__, *item.args, *vars(item).values()]
+        elif isinstance(item, (list, tuple, set)):
+            todo += list(item)
+        elif isinstance(item, dict):
+            todo += list(item.values())
+    return found
+
+
+def test_a_malformed_answer_echoing_the_token_never_leaks_it(make_api: Any) -> None:
+    """aiohttp's ClientResponseError holds the request headers (Authorization) and quotes the
+    bad line: our APIConnectionError is redacted and leads to no aiohttp object holding them."""
+    import aiohttp
+
+    token = "at_" + "S3cr3t-access-token-" * 5
+
+    def answer(head: bytes) -> bytes:
+        auth = next(line for line in head.split(b"\r\n") if line.lower().startswith(b"auth"))
+        # "Authorization Bearer ..." without its colon: not a header line at all.
+        return b"HTTP/1.1 200 OK\r\n" + auth.replace(b":", b"") + b"\r\nContent-Length: 0\r\n\r\n"
+
+    with _RawHTTPServer(answer) as raw:
+        for mode in ("sync", "async"):
+            api = make_api(mode, base_url=raw.url, access_token=token)
+            with pytest.raises(c.APIConnectionError) as caught:
+                api.create()
+            error = caught.value
+            for item in _reachable(error):
+                assert not isinstance(item, (aiohttp.ClientResponseError, aiohttp.RequestInfo))
+                assert token not in repr(item) and token not in str(item)
+            assert error.__cause__ is None and error.__context__ is None
+            assert "invalid HTTP answer" in str(error) and "[redacted]" in str(error)
 
 
 # ----------------------------------------------------------------------- redirects

@@ -592,6 +592,96 @@ def test_refresh_network_failure_raises_a_connection_error() -> None:
     run(body)
 
 
+def _escaped(text: str) -> str:
+    """``text`` with every character as a JSON ``\\uXXXX`` escape (a valid JSON spelling)."""
+    return "".join(f"\\u{ord(char):04x}" for char in text)
+
+
+def test_refresh_error_never_echoes_an_escaped_refresh_token() -> None:
+    """The token spelled with \\u escapes: redacted from the message and the decoded body."""
+    raw = f'{{"error":{{"message":"bad token {_escaped(SECRET_REFRESH)}","code":"x"}}}}'
+
+    async def body() -> None:
+        async with Canned((500, raw.encode())) as canned:
+            with pytest.raises(RefreshError) as info:
+                await with_transport(
+                    lambda t: refresh_token_request(t, url=canned.url, refresh_token=SECRET_REFRESH)
+                )
+        error = info.value
+        for shown in (str(error), error.message, repr(error.body)):
+            assert SECRET_REFRESH not in shown
+            assert _escaped(SECRET_REFRESH) not in shown
+        assert error.body == {"error": {"message": "bad token [redacted]", "code": "x"}}
+        assert "bad token [redacted]" in str(error)
+
+    run(body)
+
+
+def test_exchange_error_keeps_the_body_with_the_code_redacted() -> None:
+    """An echoed code (here half escaped) is redacted from the body, which is kept."""
+    code = "ac_CODE_0123456789"
+    echo = code[:6] + _escaped(code[6:])
+    raw = f'{{"error":"invalid_grant","error_description":"unknown code {echo}"}}'
+
+    async def body() -> None:
+        async with Canned((400, raw.encode())) as canned:
+            with pytest.raises(LoginError) as info:
+                await with_transport(
+                    lambda t: exchange_code(
+                        t, issuer=canned.url, code=code, redirect_uri=REDIRECT, verifier="V" * 86
+                    )
+                )
+        error = info.value
+        assert error.body == {
+            "error": "invalid_grant",
+            "error_description": "unknown code [redacted]",
+        }
+        assert "invalid_grant: unknown code [redacted]" in str(error)
+        assert code not in str(error) and code not in repr(error.body)
+
+    run(body)
+
+
+@pytest.mark.parametrize("status", [200, 400])
+def test_a_token_endpoint_answer_nested_too_deeply_is_an_auth_error(status: int) -> None:
+    """100,000 nested brackets: the malformed-answer error of each call, no RecursionError."""
+    nested = b"[" * 100_000 + b"]" * 100_000
+
+    async def body() -> None:
+        async with Canned((status, nested)) as canned:
+            with pytest.raises(LoginError) as login:
+                await with_transport(
+                    lambda t: exchange_code(
+                        t, issuer=canned.url, code="c" * 20, redirect_uri=REDIRECT, verifier="v"
+                    )
+                )
+            with pytest.raises(RefreshError) as refresh:
+                await with_transport(
+                    lambda t: refresh_token_request(t, url=canned.url, refresh_token=SECRET_REFRESH)
+                )
+        if status == 200:
+            assert "without an access token" in str(login.value)
+            assert "not a JSON object" in str(refresh.value)
+        else:
+            assert "refused the authorization code (HTTP 400" in str(login.value)
+            assert "Failed to refresh token: 400" in str(refresh.value)
+        assert login.value.status_code == refresh.value.status_code == status
+
+    run(body)
+
+
+def test_device_code_answers_nested_too_deeply_are_login_errors() -> None:
+    """The device-code calls decode through the same guarded JSON decoder."""
+    nested = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
+
+    async def body() -> None:
+        async with Canned((200, nested)) as canned:
+            with pytest.raises(LoginError, match="without a device code"):
+                await with_transport(lambda t: request_device_code(t, issuer=canned.url))
+
+    run(body)
+
+
 # --------------------------------------------------------------------------- revoke
 
 
