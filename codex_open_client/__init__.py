@@ -136,6 +136,7 @@ if TYPE_CHECKING:
         ResponseRefusalDoneEvent,
         ResponseStreamEvent,
         UnknownEvent,
+        event_from_dict,
     )
     from ._login import PendingLogin
     from ._redis_store import RedisTokenStore, TokenStoreUnavailableError
@@ -270,6 +271,7 @@ __all__ = [
     "arefresh",
     "astart_login",
     "build_headers",
+    "event_from_dict",
     "finish_login",
     "get_account_id",
     "get_token",
@@ -325,6 +327,7 @@ _LAZY = {
             "ResponseRefusalDoneEvent",
             "ResponseStreamEvent",
             "UnknownEvent",
+            "event_from_dict",
         ),
         "._events",
     ),

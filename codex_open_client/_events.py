@@ -1,7 +1,8 @@
 """Stream events: one frozen attrs class per event type the backend sends.
 
-Each class has a ``type`` attribute holding its wire type string; events of types this version
-does not know arrive as ``UnknownEvent`` with the raw dict, never dropped.
+Each class has a ``type`` attribute holding its wire type string (a ``Literal``: comparing
+``event.type`` narrows the union); events of types this version does not know arrive as
+``UnknownEvent`` (``type`` ``"unknown"``) with the raw dict, never dropped.
 This file lists every event explicitly so that readers and type checkers see plain classes.
 """
 
@@ -14,8 +15,16 @@ from typing import Any, Literal, Union
 import attrs
 from attrs import frozen
 
-from ._models import OutputContent, OutputItem, ReasoningSummary, Response
-from ._serde import converter, type_tag
+from ._models import (
+    OutputContent,
+    OutputItem,
+    ReasoningSummary,
+    Response,
+    _unknown_init,
+    _wire_type,
+)
+from ._serde import RAW_CLASSES, _copy, converter, type_tag
+from ._wire import Wire
 
 logger = logging.getLogger("codex_open_client")
 
@@ -51,11 +60,12 @@ __all__ = [
     "ResponseRefusalDoneEvent",
     "ResponseStreamEvent",
     "UnknownEvent",
+    "event_from_dict",
 ]
 
 
 @frozen(kw_only=True)
-class CodexRateLimitWindow:
+class CodexRateLimitWindow(Wire):
     """One rate-limit window: how much is used and when it resets (unix seconds)."""
 
     used_percent: float | None = None
@@ -64,7 +74,7 @@ class CodexRateLimitWindow:
 
 
 @frozen(kw_only=True)
-class CodexRateLimits:
+class CodexRateLimits(Wire):
     """The primary (short) and secondary (weekly) rate-limit windows."""
 
     allowed: bool | None = None
@@ -74,7 +84,7 @@ class CodexRateLimits:
 
 
 @frozen(kw_only=True)
-class CodexCredits:
+class CodexCredits(Wire):
     """The account's credits."""
 
     has_credits: bool | None = None
@@ -83,7 +93,7 @@ class CodexCredits:
 
 
 @frozen(kw_only=True)
-class ResponseCreatedEvent:
+class ResponseCreatedEvent(Wire):
     """The response was created."""
 
     response: Response
@@ -92,7 +102,7 @@ class ResponseCreatedEvent:
 
 
 @frozen(kw_only=True)
-class ResponseInProgressEvent:
+class ResponseInProgressEvent(Wire):
     """The response is being generated."""
 
     response: Response
@@ -101,7 +111,7 @@ class ResponseInProgressEvent:
 
 
 @frozen(kw_only=True)
-class ResponseCompletedEvent:
+class ResponseCompletedEvent(Wire):
     """The response finished (its ``output`` is often empty: see the final response)."""
 
     response: Response
@@ -110,7 +120,7 @@ class ResponseCompletedEvent:
 
 
 @frozen(kw_only=True)
-class ResponseFailedEvent:
+class ResponseFailedEvent(Wire):
     """The response failed; ``response.error`` says why."""
 
     response: Response
@@ -119,7 +129,7 @@ class ResponseFailedEvent:
 
 
 @frozen(kw_only=True)
-class ResponseIncompleteEvent:
+class ResponseIncompleteEvent(Wire):
     """The response stopped early; ``response.incomplete_details`` says why."""
 
     response: Response
@@ -128,7 +138,7 @@ class ResponseIncompleteEvent:
 
 
 @frozen(kw_only=True)
-class ResponseOutputItemAddedEvent:
+class ResponseOutputItemAddedEvent(Wire):
     """An output item started."""
 
     item: OutputItem
@@ -138,7 +148,7 @@ class ResponseOutputItemAddedEvent:
 
 
 @frozen(kw_only=True)
-class ResponseOutputItemDoneEvent:
+class ResponseOutputItemDoneEvent(Wire):
     """An output item is complete (the authoritative copy)."""
 
     item: OutputItem
@@ -148,7 +158,7 @@ class ResponseOutputItemDoneEvent:
 
 
 @frozen(kw_only=True)
-class ResponseContentPartAddedEvent:
+class ResponseContentPartAddedEvent(Wire):
     """A content part of a message started."""
 
     part: OutputContent | None = None
@@ -160,7 +170,7 @@ class ResponseContentPartAddedEvent:
 
 
 @frozen(kw_only=True)
-class ResponseContentPartDoneEvent:
+class ResponseContentPartDoneEvent(Wire):
     """A content part of a message is complete."""
 
     part: OutputContent | None = None
@@ -172,7 +182,7 @@ class ResponseContentPartDoneEvent:
 
 
 @frozen(kw_only=True)
-class ResponseOutputTextDeltaEvent:
+class ResponseOutputTextDeltaEvent(Wire):
     """A piece of output text."""
 
     delta: str
@@ -184,7 +194,7 @@ class ResponseOutputTextDeltaEvent:
 
 
 @frozen(kw_only=True)
-class ResponseRefusalDeltaEvent:
+class ResponseRefusalDeltaEvent(Wire):
     """A piece of a refusal."""
 
     delta: str
@@ -196,7 +206,7 @@ class ResponseRefusalDeltaEvent:
 
 
 @frozen(kw_only=True)
-class ResponseRefusalDoneEvent:
+class ResponseRefusalDoneEvent(Wire):
     """The full text of a refusal."""
 
     refusal: str
@@ -208,7 +218,7 @@ class ResponseRefusalDoneEvent:
 
 
 @frozen(kw_only=True)
-class ResponseOutputTextDoneEvent:
+class ResponseOutputTextDoneEvent(Wire):
     """The full text of one content part."""
 
     text: str
@@ -220,7 +230,7 @@ class ResponseOutputTextDoneEvent:
 
 
 @frozen(kw_only=True)
-class ResponseFunctionCallArgumentsDeltaEvent:
+class ResponseFunctionCallArgumentsDeltaEvent(Wire):
     """A piece of a function call's JSON arguments."""
 
     delta: str
@@ -234,7 +244,7 @@ class ResponseFunctionCallArgumentsDeltaEvent:
 
 
 @frozen(kw_only=True)
-class ResponseFunctionCallArgumentsDoneEvent:
+class ResponseFunctionCallArgumentsDoneEvent(Wire):
     """A function call's complete JSON arguments."""
 
     arguments: str
@@ -246,7 +256,7 @@ class ResponseFunctionCallArgumentsDoneEvent:
 
 
 @frozen(kw_only=True)
-class ResponseReasoningSummaryPartAddedEvent:
+class ResponseReasoningSummaryPartAddedEvent(Wire):
     """A reasoning summary section started."""
 
     part: ReasoningSummary | None = None
@@ -258,7 +268,7 @@ class ResponseReasoningSummaryPartAddedEvent:
 
 
 @frozen(kw_only=True)
-class ResponseReasoningSummaryPartDoneEvent:
+class ResponseReasoningSummaryPartDoneEvent(Wire):
     """A reasoning summary section is complete."""
 
     part: ReasoningSummary | None = None
@@ -270,7 +280,7 @@ class ResponseReasoningSummaryPartDoneEvent:
 
 
 @frozen(kw_only=True)
-class ResponseReasoningSummaryTextDeltaEvent:
+class ResponseReasoningSummaryTextDeltaEvent(Wire):
     """A piece of reasoning summary text."""
 
     delta: str
@@ -282,7 +292,7 @@ class ResponseReasoningSummaryTextDeltaEvent:
 
 
 @frozen(kw_only=True)
-class ResponseReasoningSummaryTextDoneEvent:
+class ResponseReasoningSummaryTextDoneEvent(Wire):
     """The full text of one reasoning summary section."""
 
     text: str
@@ -294,7 +304,7 @@ class ResponseReasoningSummaryTextDoneEvent:
 
 
 @frozen(kw_only=True)
-class ResponseReasoningTextDeltaEvent:
+class ResponseReasoningTextDeltaEvent(Wire):
     """A piece of raw reasoning text."""
 
     delta: str
@@ -306,7 +316,7 @@ class ResponseReasoningTextDeltaEvent:
 
 
 @frozen(kw_only=True)
-class ResponseReasoningTextDoneEvent:
+class ResponseReasoningTextDoneEvent(Wire):
     """The full raw reasoning text of one part."""
 
     text: str
@@ -318,7 +328,7 @@ class ResponseReasoningTextDoneEvent:
 
 
 @frozen(kw_only=True)
-class ResponseCustomToolCallInputDeltaEvent:
+class ResponseCustomToolCallInputDeltaEvent(Wire):
     """A piece of a custom tool call's input."""
 
     delta: str
@@ -330,7 +340,7 @@ class ResponseCustomToolCallInputDeltaEvent:
 
 
 @frozen(kw_only=True)
-class ResponseCustomToolCallInputDoneEvent:
+class ResponseCustomToolCallInputDoneEvent(Wire):
     """A custom tool call's complete input."""
 
     input: str
@@ -342,7 +352,7 @@ class ResponseCustomToolCallInputDoneEvent:
 
 
 @frozen(kw_only=True)
-class ResponseMetadataEvent:
+class ResponseMetadataEvent(Wire):
     """Backend metadata: routing headers (``x-codex-turn-state``, ``openai-model``), moderation."""
 
     headers: dict[str, Any] | None = None
@@ -352,7 +362,7 @@ class ResponseMetadataEvent:
 
 
 @frozen(kw_only=True)
-class CodexRateLimitsEvent:
+class CodexRateLimitsEvent(Wire):
     """The account's rate-limit windows and credits (may come before ``response.created``)."""
 
     plan_type: str | None = None
@@ -365,7 +375,7 @@ class CodexRateLimitsEvent:
 
 
 @frozen(kw_only=True)
-class ResponseErrorEvent:
+class ResponseErrorEvent(Wire):
     """An error reported inside the stream."""
 
     code: str | None = None
@@ -376,11 +386,22 @@ class ResponseErrorEvent:
 
 
 @frozen(kw_only=True)
-class UnknownEvent:
-    """An event of a type this version does not know; ``raw`` keeps the whole payload."""
+class UnknownEvent(Wire):
+    """An event of a type this version does not know; ``raw`` keeps the whole payload.
 
-    type: str
+    ``type`` is always ``"unknown"``, so that comparing ``event.type`` narrows the event union;
+    ``wire_type`` is the type the backend sent.
+    """
+
     raw: dict[str, Any]
+    type: Literal["unknown"] = "unknown"
+
+    __attrs_post_init__ = _unknown_init
+
+    @property
+    def wire_type(self) -> str:
+        """The event's wire type, ``raw["type"]`` ("" when it has none)."""
+        return _wire_type(self.raw)
 
 
 ResponseStreamEvent = Union[
@@ -447,6 +468,7 @@ EVENT_CLASSES: tuple[type[Any], ...] = (
 # Here rather than in _serde, so that the event classes load only when a stream needs them.
 
 converter.register_unstructure_hook(UnknownEvent, lambda event: event.raw)
+RAW_CLASSES.add(UnknownEvent)
 
 _EVENT_CLASSES = {type_tag(cls): cls for cls in EVENT_CLASSES}
 _EVENT_HOOKS: dict[str, Callable[[Any, Any], Any]] = {}
@@ -467,9 +489,10 @@ def _direct_delta_builder(
     """A hand-written structure function for one text-delta event class.
 
     Deltas are nearly every event of a stream. This builds exactly the object the converter
-    builds (same checks: ``delta`` a str, the indexes ints, ``item_id`` a str or None, ...),
-    without cattrs' generic dispatch or attrs' keyword ``__init__``. Anything it does not
-    accept raises, and the converter then decides, so no validation is loosened.
+    builds (same checks: ``delta`` a str, the indexes ints, ``item_id`` a str or None, ...,
+    the same defaults, read from the class), without cattrs' generic dispatch or attrs'
+    keyword ``__init__``. Anything it does not accept raises, and the converter then decides,
+    so no validation is loosened.
     """
     fields = attrs.fields(cls)
     names = ("delta", "item_id", "output_index", index_name, "sequence_number", "type")
@@ -480,16 +503,26 @@ def _direct_delta_builder(
         raise TypeError(f"{cls.__name__} no longer fits the direct construction path")
     if hasattr(cls, "__attrs_post_init__") or hasattr(cls, "__attrs_pre_init__"):
         raise TypeError(f"{cls.__name__} no longer fits the direct construction path")
+    defaults = {a.name: a.default for a in fields}
+    if defaults["delta"] is not attrs.NOTHING or any(
+        isinstance(value, attrs.Factory)  # type: ignore[arg-type]
+        for value in defaults.values()
+    ):
+        raise TypeError(f"{cls.__name__} no longer fits the direct construction path")
+    item_id_default = defaults["item_id"]
+    output_index_default = defaults["output_index"]
+    index_default = defaults[index_name]
+    sequence_number_default = defaults["sequence_number"]
     tag = type_tag(cls)
     new = object.__new__
     set_slot = object.__setattr__
 
     def build(data: dict[str, Any]) -> Any:
         delta = data["delta"]
-        item_id = data.get("item_id")
-        output_index = data.get("output_index", 0)
-        index = data.get(index_name, 0)
-        sequence_number = data.get("sequence_number")
+        item_id = data.get("item_id", item_id_default)
+        output_index = data.get("output_index", output_index_default)
+        index = data.get(index_name, index_default)
+        sequence_number = data.get("sequence_number", sequence_number_default)
         if (
             delta.__class__ is not str
             or output_index.__class__ is not int
@@ -505,6 +538,7 @@ def _direct_delta_builder(
         set_slot(event, index_name, index)
         set_slot(event, "sequence_number", sequence_number)
         set_slot(event, "type", tag)
+        set_slot(event, "_source", data)
         return event
 
     return build
@@ -538,7 +572,21 @@ def structure_event(data: dict[str, Any]) -> ResponseStreamEvent:
                 logger.debug("could not structure %r event (%r); kept raw", event_type, exc)
             else:
                 return event
-    return UnknownEvent(type=str(event_type or ""), raw=data)
+    return UnknownEvent(raw=data)
+
+
+def event_from_dict(data: dict[str, Any]) -> ResponseStreamEvent:
+    """The event of a wire dict (what ``event.to_dict()`` gives): its class, else ``UnknownEvent``.
+
+    The dict is copied; raises ``TypeError`` when ``data`` is not a dict.
+    """
+    if not isinstance(data, dict):
+        raise TypeError(f"event_from_dict() takes a dict, got {type(data).__name__}")
+    try:
+        copied = _copy(data)
+    except RecursionError:
+        raise ValueError("event_from_dict(): the dict is nested too deeply") from None
+    return structure_event(copied)
 
 
 def _publish() -> None:

@@ -1,8 +1,9 @@
 """Wire models: request configuration, input items, output items and the ``Response``.
 
-Every model is a frozen attrs class whose ``type`` attribute holds its wire type string.
-Fields the backend may omit default to ``None``; unknown item types become ``UnknownItem``,
-which keeps the raw dict so nothing the server sent is lost.
+Every model is a frozen attrs class whose ``type`` attribute holds its wire type string (a
+``Literal``, so that comparing ``item.type`` narrows a union). Fields the backend may omit
+default to ``None``; unknown item types become ``UnknownItem`` (``type`` ``"unknown"``), which
+keeps the raw dict so nothing the server sent is lost.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, Literal, Union
 from attrs import field, frozen
 
 from ._ratelimits import RateLimits
+from ._wire import Wire
 
 #: Field metadata of attributes that are not part of the wire format (never sent or read).
 LOCAL = {"local": True}
@@ -66,9 +68,10 @@ IMAGE_DETAILS: tuple[str, ...] = ("auto", "low", "high", "original")
 VERBOSITIES: tuple[str, ...] = ("low", "medium", "high")
 
 
-class _Model:
+class _Model(Wire):
     """Base of every model: slots the request builder fills once, as models are frozen.
 
+    ``_source`` (from ``Wire``) is the dict the model was parsed from, for ``to_dict()``;
     ``_wire`` keeps the model's unstructured wire dict, ``_sent`` the checked dict a request
     body gets a copy of (None for an item left out of requests), ``_encoded`` that dict as
     JSON bytes. They are not attrs fields, so they stay out of ``repr``, equality, hashing,
@@ -305,12 +308,39 @@ class ResponseOutputRefusal(_Model):
     type: Literal["refusal"] = "refusal"
 
 
+def _unknown_init(self: Any) -> None:
+    # ``type`` stays "unknown" so that checking it narrows; a caller passing the wire type
+    # (``UnknownItem(type="x", raw={"type": "x"})``, as before) is accepted for compatibility.
+    if self.type != "unknown":
+        if self.type != self.wire_type:
+            raise ValueError(
+                f"{type(self).__name__}: type is always 'unknown' (the wire type is "
+                f"raw['type'], here {self.wire_type!r}); got type={self.type!r}"
+            )
+        object.__setattr__(self, "type", "unknown")
+
+
+def _wire_type(raw: dict[str, Any]) -> str:
+    kind = raw.get("type")
+    return kind if isinstance(kind, str) else ""
+
+
 @frozen(kw_only=True)
 class UnknownContent(_Model):
-    """A content part of a type this version does not know; ``raw`` keeps it whole."""
+    """A content part of a type this version does not know; ``raw`` keeps it whole.
 
-    type: str
+    ``type`` is always ``"unknown"``; ``wire_type`` is the type the backend sent.
+    """
+
     raw: dict[str, Any]
+    type: Literal["unknown"] = "unknown"
+
+    __attrs_post_init__ = _unknown_init
+
+    @property
+    def wire_type(self) -> str:
+        """The part's wire type, ``raw["type"]`` ("" when it has none)."""
+        return _wire_type(self.raw)
 
 
 OutputContent = Union[OutputText, ResponseOutputRefusal, UnknownContent]
@@ -413,10 +443,20 @@ class ResponseImageGenerationCall(_Model):
 
 @frozen(kw_only=True)
 class UnknownItem(_Model):
-    """An item of a type this version does not know; sent back as input unchanged."""
+    """An item of a type this version does not know; sent back as input unchanged (``raw``).
 
-    type: str
+    ``type`` is always ``"unknown"``; ``wire_type`` is the type the backend sent.
+    """
+
     raw: dict[str, Any]
+    type: Literal["unknown"] = "unknown"
+
+    __attrs_post_init__ = _unknown_init
+
+    @property
+    def wire_type(self) -> str:
+        """The item's wire type, ``raw["type"]`` ("" when it has none)."""
+        return _wire_type(self.raw)
 
 
 OutputItem = Union[
@@ -504,6 +544,11 @@ class Response(_Model):
     created_at: float | None = None
     rate_limits: RateLimits | None = field(default=None, eq=False, metadata=LOCAL)
     """The rate limits the backend reported with this response (not part of its JSON)."""
+    # The dict parsed from, as on every model, but a field: ``attrs.evolve`` (the stream
+    # completes the terminal response's output, adds rate limits) keeps its unknown fields.
+    _source: dict[str, Any] | None = field(
+        default=None, alias="_source", eq=False, repr=False, metadata=LOCAL
+    )
 
     @property
     def output_text(self) -> str:

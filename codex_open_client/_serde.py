@@ -5,13 +5,20 @@ dict lookup written here rather than ``cattrs.strategies.configure_tagged_union`
 hot path of every stream, and the fallback must keep the raw dict (``UnknownItem``,
 ``UnknownEvent``), which the strategy's ``default=`` does not do.
 Outgoing models are unstructured with ``None`` values left out, as the backend expects.
+
+Serialisation (``to_dict``/``to_json``/``from_dict`` of every model and event): an object
+structured here keeps the dict it came from (``_source``), and ``to_dict()`` gives that dict
+back; objects built in Python are unstructured as requests are. A second converter does it,
+so that request bodies never pick up the unknown fields of a parsed item.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable
-from typing import Any, Literal, get_args, get_origin
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, Literal, TypeVar, get_args, get_origin
 
 import attrs
 import cattrs
@@ -25,10 +32,15 @@ from ._models import (
     UnknownContent,
     UnknownItem,
 )
+from ._wire import Wire
 
 logger = logging.getLogger("codex_open_client")
 
 _Hook = Callable[[Any, Any], Any]
+_T = TypeVar("_T")
+
+#: Classes whose wire form is their ``raw`` dict (``_events`` adds ``UnknownEvent``).
+RAW_CLASSES: set[type[Any]] = {UnknownItem, UnknownContent}
 
 
 def type_tag(cls: type[Any]) -> str:
@@ -52,6 +64,8 @@ def make_converter() -> cattrs.Converter:
     known_items = tuple(member for member in get_args(OutputItem) if member is not UnknownItem)
     configure_tagged(converter, OutputItem, known_items, UnknownItem)
     configure_unstructure(converter)
+    # Only the rate-limit snapshots have times (``from_dict`` of what ``to_dict`` wrote).
+    converter.register_structure_hook(datetime, lambda value, _: datetime.fromisoformat(value))
     converter.register_structure_hook_factory(attrs.has, lambda cls: _structure_fn(converter, cls))
     return converter
 
@@ -84,7 +98,17 @@ def _structure_fn(converter: cattrs.Converter, cls: type[Any]) -> Callable[[Any,
             overrides[attribute.name] = override(omit=True)
         elif attribute.type in _SCALAR_HOOKS:
             overrides[attribute.name] = override(struct_hook=_SCALAR_HOOKS[attribute.type])
-    return make_dict_structure_fn(cls, converter, **overrides)
+    base = make_dict_structure_fn(cls, converter, **overrides)
+    if not issubclass(cls, Wire):
+        return base
+    set_slot = object.__setattr__
+
+    def structure(data: Any, kind: Any) -> Any:
+        obj = base(data, kind)
+        set_slot(obj, "_source", data)  # a reference for to_dict(), not a copy
+        return obj
+
+    return structure
 
 
 def configure_tagged(
@@ -106,7 +130,7 @@ def configure_tagged(
                 logger.debug("could not structure %r item (%r); kept raw", tag, exc)
         if not isinstance(value, dict):
             value = {"value": value}
-        return unknown(type=str(tag or ""), raw=value)
+        return unknown(raw=value)
 
     converter.register_structure_hook(union, structure)
     classes = {type_tag(cls): cls for cls in members}
@@ -120,15 +144,19 @@ def configure_tagged(
         return hook
 
 
-def configure_unstructure(converter: cattrs.Converter) -> None:
-    """Unstructure attrs models to wire dicts: ``type`` first, ``None`` left out."""
+def configure_unstructure(converter: cattrs.Converter, *, sources: bool = False) -> None:
+    """Unstructure attrs models to wire dicts: ``type`` first, ``None`` left out.
+
+    With ``sources``, an object parsed from a dict gives that dict back (``to_dict()``).
+    """
 
     def factory(cls: type[Any]) -> Callable[[Any], Any]:
-        if cls in (UnknownItem, UnknownContent):
-            return lambda obj: obj.raw  # UnknownEvent registers the same in _events
+        if cls in RAW_CLASSES:
+            return lambda obj: obj.raw
         attrs.resolve_types(cls)
+        fields = attrs.fields(cls)
         local: dict[str, Any] = {
-            a.name: override(omit=True) for a in attrs.fields(cls) if a.metadata.get("local")
+            a.name: override(omit=True) for a in fields if a.metadata.get("local")
         }
         base = make_dict_unstructure_fn(cls, converter, **local)
 
@@ -138,9 +166,52 @@ def configure_unstructure(converter: cattrs.Converter) -> None:
             out.update((key, value) for key, value in data.items() if value is not None)
             return out
 
-        return unstructure
+        if not sources or not issubclass(cls, Wire):
+            return unstructure
+        if all(a.name != "_source" for a in fields):
+
+            def from_source(obj: Any) -> Any:
+                try:
+                    source = obj._source
+                except AttributeError:  # built in Python (or a copy): no source
+                    return unstructure(obj)
+                return unstructure(obj) if source is None else source
+
+            return from_source
+        # The source is a field (Response): kept by attrs.evolve, so it may be older than the
+        # object. Fields the object changed win; everything else is the source's.
+        wire = [a for a in fields if not a.metadata.get("local")]
+        names = {a.name for a in wire}
+        defaults = {a.name: a.default for a in wire}
+
+        def merged(obj: Any) -> Any:
+            source = obj._source
+            known = unstructure(obj)
+            if source is None:
+                return known
+            out: dict[str, Any] = {}
+            for key, value in source.items():
+                if key not in names:
+                    out[key] = value
+                elif key in known:
+                    new = known[key]
+                    out[key] = value if value == new else new  # 1 stays 1, not 1.0
+                elif value is None:
+                    out[key] = None
+            for key, new in known.items():
+                if key not in source and not _is_default(getattr(obj, key), defaults[key]):
+                    out[key] = new
+            return out
+
+        return merged
 
     converter.register_unstructure_hook_factory(attrs.has, factory)
+
+
+def _is_default(value: Any, default: Any) -> bool:
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        return bool(value == default.factory())
+    return bool(value == default)
 
 
 converter = make_converter()
@@ -149,3 +220,66 @@ converter = make_converter()
 def unstructure(obj: Any) -> Any:
     """Turn a model (or a list of models) into wire JSON values."""
     return converter.unstructure(obj)
+
+
+# ----------------------------------------------------------------------- serialisation
+
+
+def _make_dict_converter() -> cattrs.Converter:
+    dict_converter = cattrs.Converter()
+    dict_converter.register_unstructure_hook(datetime, datetime.isoformat)
+    configure_unstructure(dict_converter, sources=True)
+    return dict_converter
+
+
+_dict_converter = _make_dict_converter()
+
+
+def _copy(value: Any) -> Any:
+    """A copy of a JSON value: new dicts and lists all the way down (mappings become dicts)."""
+    if isinstance(value, Mapping):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_copy(item) for item in value]
+    return value
+
+
+def wire_dict(obj: Any) -> Any:
+    """``obj``'s wire dict, shared with it and its source: never change it (``to_dict`` copies)."""
+    return _dict_converter.unstructure(obj)
+
+
+def to_dict(obj: Any) -> dict[str, Any]:
+    """``obj.to_dict()``: a new wire dict (see ``Wire.to_dict``)."""
+    data: dict[str, Any] = _copy(wire_dict(obj))
+    return data
+
+
+def to_json(obj: Any, *, indent: int | None = None) -> str:
+    """``obj.to_json()``: its wire dict as JSON text, non-ASCII kept as is."""
+    if indent is not None and (not isinstance(indent, int) or isinstance(indent, bool)):
+        raise TypeError(f"indent must be an int or None, got {type(indent).__name__}")
+    separators = (",", ":") if indent is None else None
+    return json.dumps(wire_dict(obj), ensure_ascii=False, indent=indent, separators=separators)
+
+
+def from_dict(cls: type[_T], data: Mapping[str, Any]) -> _T:
+    """``cls.from_dict(data)``: structure a copy of ``data``, which ``to_dict()`` gives back."""
+    name = cls.__name__
+    if not isinstance(data, Mapping):
+        raise TypeError(f"{name}.from_dict() takes a dict, got {type(data).__name__}")
+    try:
+        copied: dict[str, Any] = _copy(data)
+    except RecursionError:
+        raise ValueError(f"{name}.from_dict(): the dict is nested too deeply") from None
+    if cls in RAW_CLASSES:
+        return cls(raw=copied)  # type: ignore[call-arg]
+    attrs.resolve_types(cls)  # type: ignore[type-var]
+    kind = attrs.fields_dict(cls).get("type")  # type: ignore[arg-type]
+    tag = kind.default if kind is not None and get_origin(kind.type) is Literal else None
+    if tag is not None and "type" in copied and copied["type"] != tag:
+        raise ValueError(f"{name}.from_dict(): the dict is of type {copied['type']!r}, not {tag!r}")
+    try:
+        return converter.structure(copied, cls)
+    except Exception as exc:
+        raise ValueError(f"{name}.from_dict(): the dict does not fit ({exc!r})") from exc
