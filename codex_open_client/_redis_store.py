@@ -128,9 +128,23 @@ class _Held:
                 continue  # maybe the next try gets through; the TTL runs down meanwhile
 
     def release(self, store: RedisTokenStore) -> None:
+        """Give the lock back: here, or in a thread when called from a running event loop."""
+        self._stop.set()
+        if _in_event_loop():
+            # The client releases on its loop (the lock's __exit__ cannot be awaited): a Redis
+            # that stopped answering must not freeze every other request for its timeouts.
+            try:
+                threading.Thread(
+                    target=self._release, args=(store,), name="codex-open-client-redis-unlock"
+                ).start()
+                return
+            except RuntimeError:  # interpreter shutdown: no new threads
+                pass
+        self._release(store)
+
+    def _release(self, store: RedisTokenStore) -> None:
         from redis.exceptions import LockError, RedisError
 
-        self._stop.set()
         try:
             self.lock.release()
         except LockError:
@@ -142,6 +156,19 @@ class _Held:
                 store.lock_key,
                 type(exc).__name__,
             )
+
+
+def _in_event_loop() -> bool:
+    import sys
+
+    asyncio = sys.modules.get("asyncio")  # not imported: no loop can be running
+    if asyncio is None:
+        return False
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 class RedisTokenStore:

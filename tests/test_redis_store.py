@@ -401,6 +401,29 @@ def test_lock_can_be_released_from_another_thread(
         pass
 
 
+def test_a_release_on_the_event_loop_does_not_wait_for_redis(
+    make_store: Callable[..., c.RedisTokenStore], redis_server: RedisServer
+) -> None:
+    """The client releases the lock on its event loop: with Redis not answering writes (paused),
+    __exit__ returns at once and the lock is given back as soon as Redis answers again."""
+    store = make_store()
+    raw = redis_server.client()
+
+    async def main() -> bool:
+        lock = store.lock()
+        await asyncio.to_thread(lock.__enter__)
+        raw.execute_command("CLIENT", "PAUSE", "1500", "WRITE")
+        lock.__exit__(None, None, None)
+        return bool(raw.exists(store.lock_key))  # reads are not paused
+
+    assert asyncio.run(main())  # returned while the release still waited for Redis
+    while raw.exists(store.lock_key):  # released once Redis answers again
+        time.sleep(0.05)
+    with make_store(lock_wait=0).lock():
+        pass
+    raw.close()
+
+
 def test_waiting_too_long_for_the_lock_fails_closed(
     make_store: Callable[..., c.RedisTokenStore],
 ) -> None:
