@@ -8,7 +8,12 @@ from datetime import datetime, timezone
 import pytest
 
 import codex_open_client as c
-from codex_open_client._exceptions import error_from_status, error_from_stream, parse_retry_after
+from codex_open_client._exceptions import (
+    error_from_status,
+    error_from_stream,
+    parse_retry_after,
+    redact,
+)
 
 
 def status_error(status: int, body: object, **headers: str) -> c.APIError:
@@ -133,6 +138,11 @@ def test_fastapi_validation_list() -> None:
         ({}, "Rate limit reached. Please try again in 1.5s.", 1.5),
         ({}, "try again in 28ms", 0.028),
         ({}, "Try again in 35 seconds", 35.0),
+        ({}, "Rate limit reached for gpt-5. Please try again in 20s.", 20.0),
+        ({}, "Please try again in 2m3s.", 123.0),
+        ({}, "try again in 250ms", 0.25),
+        ({}, "try again in 1 minute and 30 seconds", 90.0),
+        ({}, "try again in 1h2m", 3720.0),
         ({}, "no hint", None),
     ],
 )
@@ -193,3 +203,80 @@ def test_an_impossible_reset_time_is_dropped_not_raised() -> None:
         {"code": "usage_limit_reached", "resets_at": 10**13}
     )
     assert isinstance(in_stream, c.QuotaExceededError) and in_stream.resets_at is None
+
+
+def test_login_error_is_an_auth_error_and_a_runtime_error() -> None:
+    """0.2.2 raised RuntimeError for sign-in failures: ``except RuntimeError`` still catches."""
+    assert issubclass(c.LoginError, c.AuthError)
+    assert issubclass(c.LoginError, c.CodexError)
+    assert issubclass(c.LoginError, RuntimeError)
+    assert c.LoginError.__module__ == "codex_open_client"
+    assert "LoginError" in c.__all__
+
+
+SECRET = "eyJhbGciOi.JIUzI1NiJ9/abc+def"
+
+
+def _escaped(text: str) -> str:
+    return "".join(f"\\u{ord(char):04x}" for char in text)
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        pytest.param(SECRET, id="literal"),
+        pytest.param(_escaped(SECRET), id="all-escaped"),
+        pytest.param(_escaped(SECRET).upper().replace("\\U", "\\u"), id="upper-hex"),
+        pytest.param(SECRET[:3] + _escaped(SECRET[3:9]) + SECRET[9:], id="mixed"),
+        pytest.param(SECRET.replace("/", "\\/"), id="escaped-slash"),
+    ],
+)
+def test_redact_catches_every_json_spelling(spelling: str) -> None:
+    """Raw bodies spell a secret in many ways; each one is replaced, the rest kept."""
+    text = f'{{"a":"x {spelling} y","b":"\\\\u0041 and {spelling}"}}'
+    redacted = redact(text, [SECRET])
+    assert json.loads(redacted) == {"a": "x [redacted] y", "b": "\\u0041 and [redacted]"}
+
+
+def test_redact_leaves_an_escaped_backslash_alone() -> None:
+    """``\\\\u0041`` is a backslash and "u0041", not "A": no secret is made up from it."""
+    secret = "Abcdefghij"
+    text = "\\\\u0041bcdefghij"
+    assert redact(text, [secret]) == text
+
+
+def test_redact_decodes_surrogate_pairs() -> None:
+    """A secret with a character beyond the BMP, escaped as a surrogate pair."""
+    secret = "token-\U0001f600-tail"
+    assert redact(json.dumps(secret), [secret]) == '"[redacted]"'
+
+
+def test_redact_cut_replaces_the_beginning_of_a_secret_at_the_end() -> None:
+    """A head cut inside a secret: with ``cut`` its first characters (8 or more) go too."""
+    secret = "abcdefghijklmnopqrstuvwxyz"
+    assert redact(f"head {secret[:12]}", [secret], cut=True) == "head [redacted]"
+    assert redact(f"head {secret[:7]}", [secret], cut=True) == f"head {secret[:7]}"
+    assert redact(f"head {secret[:12]}", [secret]) == f"head {secret[:12]}"
+
+
+def test_redact_keeps_short_strings_and_json_shapes() -> None:
+    """Strings under 8 characters are not credentials; dicts and lists keep their shape."""
+    value = {"k": [SECRET, 1, None, {"n": f"a{SECRET}b"}], SECRET: True}
+    assert redact(value, [SECRET, "short", None]) == {
+        "k": ["[redacted]", 1, None, {"n": "a[redacted]b"}],
+        "[redacted]": True,
+    }
+    assert redact("a short one", ["short"]) == "a short one"
+
+
+def test_status_errors_redact_headers_and_decoded_bodies() -> None:
+    """Content-Type and request id are redacted; an escaped echo is gone from body and str."""
+    content = f'{{"error":{{"message":"echo {_escaped(SECRET)}"}}}}'.encode()
+    error = error_from_status(400, content, {"x-request-id": f"r-{SECRET}"}, "u", [SECRET])
+    assert error.request_id == "r-[redacted]"
+    assert error.body == {"error": {"message": "echo [redacted]"}}
+    assert str(error) == "HTTP 400 from u: echo [redacted]"
+    page = error_from_status(
+        500, b"<html>x</html>", {"content-type": f"text/html; {SECRET}"}, "u", [SECRET]
+    )
+    assert SECRET not in str(page) and "text/html; [redacted]" in str(page)

@@ -295,6 +295,25 @@ def test_models_errors_never_carry_the_token(api: Api, server: FakeCodexServer) 
     _assert_clean(caught.value, server.access_token)
 
 
+@pytest.mark.parametrize(
+    ("wait", "seconds"),
+    [("20s", 20.0), ("1.5s", 1.5), ("2m3s", 123.0), ("250ms", 0.25), ("35 seconds", 35.0)],
+)
+def test_retry_after_comes_from_the_message_without_a_header(
+    api: Api, server: FakeCodexServer, wait: str, seconds: float
+) -> None:
+    """0.2.2 read "try again in ..." from the message: an HTTP 429 and an in-stream error."""
+    text = f"Rate limit reached for gpt-5.1-codex-mini. Please try again in {wait}."
+    server.queue(
+        http_error(429, {"error": {"type": "rate_limit_exceeded", "message": text}}),
+        failed_reply("rate_limit_exceeded", text),
+    )
+    for _ in range(2):
+        with pytest.raises(c.RateLimitError) as caught:
+            api.create()
+        assert caught.value.retry_after == pytest.approx(seconds)
+
+
 def _pieces(secret: str, size: int = 16) -> list[str]:
     """Every ``size``-character piece of ``secret``: none may show, not even a cut one."""
     return [secret[i : i + size] for i in range(len(secret) - size + 1)]
@@ -574,6 +593,57 @@ def test_models_redirect_to_another_origin_is_not_followed(
         with pytest.raises(c.APIError, match="another origin"):
             api.call("models.list")
         assert elsewhere.requests == []
+
+
+@pytest.mark.parametrize(
+    "location", ["http://[::1", "http://127.0.0.1:99999/responses", "https://host:port/x"]
+)
+def test_a_malformed_redirect_target_is_an_api_error(
+    api: Api, server: FakeCodexServer, location: str
+) -> None:
+    """A Location yarl cannot parse was a raw ValueError: an APIError saying so now."""
+    server.queue(http_error(307, "", headers={"Location": location}))
+    with pytest.raises(c.APIError, match=r"the redirect target .* is malformed") as caught:
+        api.create()
+    assert caught.value.status_code == 307
+    assert location in str(caught.value)
+    assert len(server.requests) == 1
+
+
+def test_a_redirect_target_echoing_the_token_is_redacted(api: Api, server: FakeCodexServer) -> None:
+    """The Location header is quoted in the error: redacted like every header."""
+    token = server.access_token
+    server.queue(http_error(307, "", headers={"Location": f"http://[{token}"}))
+    with pytest.raises(c.APIError, match="malformed") as caught:
+        api.create()
+    _assert_clean(caught.value, token)
+
+
+@pytest.mark.parametrize(
+    ("url", "location", "followed"),
+    [
+        ("https://chatgpt.com/backend-api/codex/responses", "https://chatgpt.com:443/x", True),
+        ("https://chatgpt.com:443/backend-api/codex/responses", "https://chatgpt.com/x", True),
+        ("http://example.com/responses", "http://EXAMPLE.com:80/x", True),
+        ("https://chatgpt.com/backend-api/codex/responses", "https://chatgpt.com:8443/x", False),
+        ("https://chatgpt.com/backend-api/codex/responses", "http://chatgpt.com/x", False),
+        ("https://chatgpt.com/backend-api/codex/responses", "http://chatgpt.com:443/x", False),
+    ],
+)
+def test_an_explicit_default_port_is_the_same_origin(
+    url: str, location: str, followed: bool
+) -> None:
+    """Scheme, host (any case) and effective port decide; ':443' on https changes nothing.
+
+    (Sans-IO: a real-socket test would need a server on port 443 or 80.)
+    """
+    from codex_open_client._transport import _redirect_target
+
+    if followed:
+        assert _redirect_target("POST", 307, url, location).endswith("/x")
+    else:
+        with pytest.raises(c.APIError, match="another origin"):
+            _redirect_target("POST", 307, url, location)
 
 
 # ----------------------------------------------------------------------- argument checks

@@ -444,6 +444,56 @@ def test_browser_login_an_issuer_error_after_a_forged_callback_ends_it(
         server.authorize_error = None
 
 
+def test_forged_callbacks_warn_once_per_sign_in(
+    server: FakeCodexServer, secrets: Secrets, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A page spamming the callback gets one WARNING per sign-in; the rest go to DEBUG."""
+
+    async def play(url: str) -> None:
+        for n in range(5):
+            status, _ = await visit(f"{redirect_of(url)}?state=forged-{n}")
+            assert status == 400
+        await visit(await authorize(url))
+
+    async def sign_in() -> None:
+        secrets.add(
+            await run_browser_login(
+                issuer=server.issuer, callback_port=0, open_url=play, out=io.StringIO()
+            )
+        )
+
+    def forged_records() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if "state does not match" in r.getMessage()]
+
+    run(sign_in)
+    levels = [record.levelno for record in forged_records()]
+    assert levels == [logging.WARNING] + [logging.DEBUG] * 4
+    caplog.clear()
+    run(sign_in)  # a new sign-in warns again, once
+    assert [record.levelno for record in forged_records()] == levels
+
+
+def test_a_failed_browser_login_is_caught_as_runtime_error(server: FakeCodexServer) -> None:
+    """0.2.2 users wrote ``except RuntimeError``: a LoginError from a real flow is one."""
+    import codex_open_client as c
+
+    async def play(url: str) -> None:
+        await visit(f"{redirect_of(url)}?state={state_of(url)}")  # the right state, no code
+
+    async def body() -> None:
+        try:
+            await run_browser_login(
+                issuer=server.issuer, callback_port=0, open_url=play, out=io.StringIO()
+            )
+        except RuntimeError as exc:
+            assert isinstance(exc, c.LoginError) and isinstance(exc, c.AuthError)
+            assert exc.code == "missing_code"
+        else:
+            raise AssertionError("the sign-in did not fail")
+
+    run(body)
+
+
 def test_browser_login_accepts_one_valid_callback(
     server: FakeCodexServer, secrets: Secrets
 ) -> None:
