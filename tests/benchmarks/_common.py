@@ -160,6 +160,16 @@ def render_frames(deltas: Sequence[str]) -> list[bytes]:
     return frames
 
 
+def split_data(buffer: bytes) -> tuple[list[bytes], bytes]:
+    """The floor's SSE reader: the ``data:`` payloads of the complete frames in ``buffer``,
+    and the incomplete rest to prepend to the next chunk. One call per network chunk."""
+    frames = buffer.split(b"\n\n")
+    rest = frames.pop()
+    return [
+        line[6:] for frame in frames for line in frame.split(b"\n") if line.startswith(b"data: ")
+    ], rest
+
+
 async def start_sse(request: web.Request) -> web.StreamResponse:
     """Read the request body and send the headers of an ``text/event-stream`` answer."""
     await request.read()

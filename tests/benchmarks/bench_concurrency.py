@@ -233,6 +233,7 @@ def openai_contender(spec: dict[str, Any]) -> tuple[Consume, Callable[[], Awaita
 
 def floor_contender(spec: dict[str, Any]) -> tuple[Consume, Callable[[], Awaitable[None]]]:
     import aiohttp
+    from _common import split_data
 
     url = spec["url"] + "/responses"
     headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
@@ -250,21 +251,17 @@ def floor_contender(spec: dict[str, Any]) -> tuple[Consume, Callable[[], Awaitab
             response.raise_for_status()
             buffer = b""
             async for chunk in response.content.iter_any():
-                buffer += chunk
-                frames = buffer.split(b"\n\n")
-                buffer = frames.pop()
-                for frame in frames:
-                    for line in frame.split(b"\n"):
-                        if line.startswith(b"data: "):
-                            payload = loads(line[6:])
-                            if rec.count == 0:
-                                rec.opened()
-                            rec.count += 1
-                            if clock() > deadline:
-                                rec.cut = True
-                                return
-                            if payload["type"] == "response.output_text.delta":
-                                text += len(payload["delta"])
+                datas, buffer = split_data(buffer + chunk)
+                for data in datas:
+                    payload = loads(data)
+                    if rec.count == 0:
+                        rec.opened()
+                    rec.count += 1
+                    if clock() > deadline:
+                        rec.cut = True
+                        return
+                    if payload["type"] == "response.output_text.delta":
+                        text += len(payload["delta"])
         rec.text = text
 
     async def close() -> None:

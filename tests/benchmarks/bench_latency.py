@@ -36,6 +36,7 @@ from _common import (
     print_table,
     render_frames,
     report_checks,
+    split_data,
     start_sse,
 )
 from aiohttp import web
@@ -137,16 +138,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 async with session_holder[0].post(f"{base_url}/responses", data=body) as resp:
                     buffer = b""
                     async for chunk in resp.content.iter_any():
-                        buffer += chunk
-                        parts = buffer.split(b"\n\n")
-                        buffer = parts.pop()
-                        for part in parts:
-                            for line in part.split(b"\n"):
-                                if line.startswith(b"data: "):
-                                    payload = json.loads(line[6:])
-                                    arrived.append(
-                                        (payload["sequence_number"], time.perf_counter())
-                                    )
+                        datas, buffer = split_data(buffer + chunk)
+                        for data in datas:
+                            payload = json.loads(data)
+                            arrived.append((payload["sequence_number"], time.perf_counter()))
                 return arrived
 
             runners: dict[str, Callable[[], list[tuple[int, float]]]] = {

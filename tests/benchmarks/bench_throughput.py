@@ -52,6 +52,7 @@ from _common import (
     print_table,
     render_frames,
     report_checks,
+    split_data,
     start_sse,
 )
 from aiohttp import web
@@ -262,16 +263,12 @@ def floor(loop: asyncio.AbstractEventLoop, url: str) -> Contender:
             response.raise_for_status()
             buffer = b""
             async for chunk in response.content.iter_any():
-                buffer += chunk
-                frames = buffer.split(b"\n\n")
-                buffer = frames.pop()
-                for frame in frames:
-                    for line in frame.split(b"\n"):
-                        if line.startswith(b"data: "):
-                            payload = loads(line[6:])
-                            count += 1
-                            if payload["type"] == "response.output_text.delta":
-                                text += len(payload["delta"])
+                datas, buffer = split_data(buffer + chunk)
+                for data in datas:
+                    payload = loads(data)
+                    count += 1
+                    if payload["type"] == "response.output_text.delta":
+                        text += len(payload["delta"])
         return count, text
 
     def close() -> None:
