@@ -15,17 +15,21 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import json
 import logging
 import os
 import re
 import sys
 import tempfile
+import textwrap
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+
+import attrs
 
 if TYPE_CHECKING:
     from ._models import InputItem, Response
@@ -34,7 +38,7 @@ if TYPE_CHECKING:
     from ._tokens import Account
     from .testing import FakeCodexServer
 
-__all__ = ["DEFAULT_MODEL", "DEMO_ANSWER", "DEMO_MODEL", "main"]
+__all__ = ["COMMANDS", "DEFAULT_MODEL", "DEMO_ANSWER", "DEMO_MODEL", "Command", "main"]
 
 PROG = "codex-open-client"
 DEFAULT_MODEL = "gpt-5.1-codex-mini"
@@ -57,6 +61,8 @@ DEMO_ANSWER = (
     "and your ChatGPT subscription answers instead."
 )
 
+# How the backend refuses a model the account cannot use (a retired or misspelled slug).
+_UNSUPPORTED_MODEL = "model is not supported when using Codex"
 _NOT_SIGNED_IN = f"not signed in: run `{PROG} login` (or `codex login`) first"
 
 
@@ -510,49 +516,93 @@ def _count(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (reads CODEX_BASE_URL and CODEX_MODEL for its defaults)."""
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description="Use your ChatGPT subscription (the Codex backend) from the terminal.",
-        epilog=(
-            "exit status: 0 ok, 1 error, 2 usage, 3 authentication, 4 rate or usage limit, "
-            "5 network, 130 interrupted, 141 broken pipe. Environment: CODEX_HOME "
-            "(credentials folder), CODEX_BASE_URL, CODEX_ACCESS_TOKEN and CODEX_ACCOUNT_ID "
-            "(use a token as is), CODEX_MODEL (default model of ask)."
-        ),
-    )
-    parser.add_argument(
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Epilogs as written (examples keep their lines); help wrapped at spaces only, so a
+    model slug such as ``gpt-5.1-codex-mini`` is never split at a hyphen."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=28)
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+    def _format_action(self, action: argparse.Action) -> str:
+        if isinstance(action, argparse._SubParsersAction):
+            # The commands themselves, without a "COMMAND" line above them.
+            return "".join(self._format_action(sub) for sub in action._get_subactions())
+        return super()._format_action(action)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one ``codex-open-client: error:`` line after the usage, with a hint."""
+
+    def error(self, message: str) -> NoReturn:
+        chosen = re.match(r"argument COMMAND: invalid choice: '([^']*)'", message)
+        if chosen:
+            word = chosen.group(1)
+            names = [name for command in COMMANDS for name in (command.name, *command.aliases)]
+            close = difflib.get_close_matches(word, names, n=1)
+            message = f"unknown command {word!r}"
+            if close:
+                message += f" (did you mean {close[0]!r}?)"
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{PROG}: error: {message}\nRun '{self.prog} --help' for help.\n")
+
+
+def _add_global_options(parser: argparse.ArgumentParser, *, after_command: bool) -> None:
+    """The options every command takes, before it or after it (where the later one wins).
+
+    After the command their defaults are SUPPRESS, so an option given only before the
+    command is not reset by the subcommand's parser.
+    """
+    title = "global options (before or after the command)"
+    group = parser.add_argument_group(title)
+
+    def add(*flags: str, **kwargs: Any) -> None:
+        if after_command:
+            kwargs["default"] = argparse.SUPPRESS
+        group.add_argument(*flags, **kwargs)
+
+    add(
         "--fake",
         action="store_true",
         help="run against an in-process fake backend, signed in with throwaway credentials "
         "(offline; never touches ~/.codex)",
     )
-    parser.add_argument(
-        "--debug", action="store_true", help="show tracebacks and the SDK's DEBUG log on stderr"
-    )
-    parser.add_argument(
+    add("--debug", action="store_true", help="show tracebacks and the SDK's DEBUG log on stderr")
+    add(
         "--base-url",
+        metavar="URL",
         help="the Codex API (default: $CODEX_BASE_URL, else https://chatgpt.com/backend-api/codex)",
     )
-    parser.add_argument(
+    add(
         "--chatgpt-base-url",
-        help="the ChatGPT API for usage (default: --base-url without /codex)",
+        metavar="URL",
+        help="the ChatGPT API, for usage (default: --base-url without /codex)",
     )
-    parser.add_argument("--issuer", help="the OAuth issuer (default: https://auth.openai.com)")
-    parser.add_argument(
-        "--codex-home", help="folder of auth.json (default: $CODEX_HOME, else ~/.codex)"
+    add("--issuer", metavar="URL", help="the OAuth issuer (default: https://auth.openai.com)")
+    add(
+        "--codex-home",
+        metavar="DIR",
+        help="folder of auth.json (default: $CODEX_HOME, else ~/.codex)",
     )
-    parser.add_argument(
-        "--timeout", type=_positive_float, help="seconds to wait for data (default: 300)"
+    add(
+        "--timeout",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="seconds to wait for data (default: 300)",
     )
-    parser.add_argument(
-        "--max-retries", type=_count, help="retries of transient failures (default: 2)"
+    add(
+        "--max-retries", type=_count, metavar="N", help="retries of transient failures (default: 2)"
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    login = commands.add_parser("login", help="sign in to ChatGPT and store the credentials")
-    flow = login.add_mutually_exclusive_group()
+
+def _no_arguments(parser: argparse.ArgumentParser) -> None:
+    """A command without options of its own."""
+
+
+def _login_arguments(parser: argparse.ArgumentParser) -> None:
+    flow = parser.add_mutually_exclusive_group()
     flow.add_argument(
         "--headless", action="store_true", help="no local callback: paste the redirect URL"
     )
@@ -560,66 +610,200 @@ def build_parser() -> argparse.ArgumentParser:
         "--device", "--device-auth", action="store_true", help="sign in with a one-time code"
     )
     flow.add_argument("--no-browser", action="store_true", help="print the URL, open no browser")
-    login.set_defaults(run=_cmd_login)
 
-    logout = commands.add_parser("logout", help="revoke and delete the stored credentials")
-    logout.set_defaults(run=_cmd_logout)
 
-    status = commands.add_parser(
-        "status", aliases=["whoami"], help="the signed-in account and its rate-limit windows"
-    )
-    status.set_defaults(run=_cmd_status)
+def _models_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--refresh", action="store_true", help="skip the catalog cache")
 
-    models = commands.add_parser("models", help="the models this account can use")
-    models.add_argument("--refresh", action="store_true", help="skip the catalog cache")
-    models.set_defaults(run=_cmd_models)
 
-    usage = commands.add_parser("usage", help="plan, rate-limit windows and credits")
-    usage.set_defaults(run=_cmd_usage)
-
-    ask = commands.add_parser("ask", help="ask a question and stream the answer")
-    ask.add_argument("prompt", metavar="PROMPT", help="the question; - reads it from stdin")
-    ask.add_argument(
+def _ask_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("prompt", metavar="PROMPT", help="the question; - reads it from stdin")
+    parser.add_argument(
         "-m",
         "--model",
         default=os.environ.get("CODEX_MODEL") or DEFAULT_MODEL,
-        help=f"model slug (default: $CODEX_MODEL, else {DEFAULT_MODEL})",
+        help=f"model slug, see `{PROG} models` (default: $CODEX_MODEL, else {DEFAULT_MODEL})",
     )
-    ask.add_argument(
+    parser.add_argument(
         "-i",
         "--instructions",
+        metavar="TEXT",
         default=DEFAULT_INSTRUCTIONS,
         help="the system prompt (default: %(default)r)",
     )
-    ask.add_argument("--reasoning", choices=REASONING_EFFORTS, help="reasoning effort")
-    ask.add_argument(
+    parser.add_argument(
+        "--reasoning",
+        choices=REASONING_EFFORTS,
+        metavar="EFFORT",
+        help=f"reasoning effort: {', '.join(REASONING_EFFORTS)}",
+    )
+    parser.add_argument(
         "--summary",
         action="store_const",
         const="auto",
         help="ask for a reasoning summary and stream it to stderr",
     )
-    ask.add_argument(
+    parser.add_argument(
         "--image", action="append", metavar="PATH", help="attach an image file (repeatable)"
     )
-    ask.add_argument(
+    parser.add_argument(
         "--schema", metavar="FILE", help="answer as JSON matching this JSON schema file"
     )
-    ask.add_argument(
+    parser.add_argument(
         "--no-stream", action="store_true", help="print the answer once it is complete"
     )
-    ask.add_argument(
+    parser.add_argument(
         "--json", action="store_true", help="print the final response as JSON on stdout"
     )
-    ask.set_defaults(run=_cmd_ask)
 
-    demo_parser = commands.add_parser(
-        "demo", help="stream an answer from the embedded fake backend (offline, no account)"
+
+def _demo_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "prompt", nargs="?", default="Say hello!", help="the question (default: %(default)r)"
     )
-    demo_parser.add_argument("prompt", nargs="?", default="Say hello!", help="the question")
-    demo_parser.add_argument(
-        "--delay", type=float, default=0.04, help="seconds between tokens (default: %(default)s)"
+    parser.add_argument(
+        "--delay",
+        type=float,
+        default=0.04,
+        metavar="SECONDS",
+        help="seconds between tokens (default: %(default)s)",
     )
-    demo_parser.set_defaults(run=_cmd_demo)
+
+
+@attrs.frozen(kw_only=True)
+class Command:
+    """One subcommand: its name, one-line help, usage, examples, its options and its code."""
+
+    name: str
+    help: str
+    run: Callable[[argparse.Namespace], int]
+    arguments: Callable[[argparse.ArgumentParser], None] = _no_arguments
+    usage: str = "[options]"
+    description: str | None = None
+    examples: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+
+# The subcommands, in the order of the help. A new one (such as the gateway's `serve`) is one
+# more entry: its options go in its own `arguments` function, the global ones come by themselves.
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        name="login",
+        help="sign in to ChatGPT and store the credentials",
+        run=_cmd_login,
+        arguments=_login_arguments,
+        usage="[--headless | --device | --no-browser] [options]",
+        description="Sign in to ChatGPT and store the credentials in auth.json (shared with "
+        "the Codex CLI, both ways).",
+        examples=("login", "login --device            # on a machine without a browser"),
+    ),
+    Command(
+        name="logout",
+        help="revoke and delete the stored credentials",
+        run=_cmd_logout,
+    ),
+    Command(
+        name="status",
+        aliases=("whoami",),
+        help="the signed-in account and its rate-limit windows",
+        run=_cmd_status,
+    ),
+    Command(
+        name="models",
+        help="the models this account can use",
+        run=_cmd_models,
+        arguments=_models_arguments,
+    ),
+    Command(
+        name="usage",
+        help="plan, rate-limit windows and credits",
+        run=_cmd_usage,
+    ),
+    Command(
+        name="ask",
+        help="ask a question and stream the answer",
+        run=_cmd_ask,
+        arguments=_ask_arguments,
+        usage="[options] PROMPT",
+        description="Ask a question and stream the answer to stdout; reasoning summaries "
+        "(--summary) go to stderr.",
+        examples=(
+            'ask "Explain Python\'s GIL in two sentences."',
+            'ask -m gpt-5.4 --reasoning high --summary "Plan a 3-day trip to Rome"',
+            'git diff | codex-open-client ask -i "Review this diff." -',
+            'ask --schema person.json --no-stream "John Smith is 30."',
+            "--fake ask hi              # offline, against the built-in fake backend",
+        ),
+    ),
+    Command(
+        name="demo",
+        help="stream an answer from the embedded fake backend (offline, no account)",
+        run=_cmd_demo,
+        arguments=_demo_arguments,
+        usage="[--delay SECONDS] [PROMPT]",
+    ),
+)
+
+_EXAMPLES = (
+    "login",
+    'ask "Explain Python\'s GIL in two sentences."',
+    'echo "Summarise this" | codex-open-client ask -',
+    "status --timeout 10",
+    "--fake ask --summary hi       # offline: the built-in fake backend",
+)
+
+_EPILOG = f"""\
+environment:
+  CODEX_HOME                  folder of auth.json (default: ~/.codex)
+  CODEX_BASE_URL              the Codex API
+  CODEX_ACCESS_TOKEN          use this token as is (with CODEX_ACCOUNT_ID)
+  CODEX_MODEL                 the default model of ask
+
+exit status:
+  0 ok, 1 error (such as a refused request), 2 usage, 3 sign-in, 4 rate or usage limit,
+  5 network, 130 interrupted (Ctrl-C), 141 broken pipe
+
+Run '{PROG} COMMAND --help' for the options of a command."""
+
+
+def _examples(lines: Sequence[str]) -> str:
+    return "examples:\n" + "\n".join(
+        f"  {line}" if line.startswith(("git ", "echo ")) else f"  {PROG} {line}" for line in lines
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (reads CODEX_MODEL for the default model of ``ask``)."""
+    from ._version import VERSION
+
+    parser = _Parser(
+        prog=PROG,
+        usage=f"{PROG} [options] COMMAND [ARGS]",
+        description="Use your ChatGPT subscription (the Codex backend) from the terminal.",
+        epilog=f"{_examples(_EXAMPLES)}\n\n{_EPILOG}",
+        formatter_class=_Formatter,
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"{PROG} {VERSION}", help="show the version and exit"
+    )
+    commands = parser.add_subparsers(
+        title="commands", dest="command", required=True, metavar="COMMAND"
+    )
+    _add_global_options(parser, after_command=False)
+    for command in COMMANDS:
+        sub = commands.add_parser(
+            command.name,
+            prog=f"{PROG} {command.name}",
+            aliases=list(command.aliases),
+            help=command.help,
+            usage=f"{PROG} {command.name} {command.usage}",
+            description=command.description or f"{command.help[0].upper()}{command.help[1:]}.",
+            epilog=_examples(command.examples) if command.examples else None,
+            formatter_class=_Formatter,
+        )
+        command.arguments(sub)
+        _add_global_options(sub, after_command=True)
+        sub.set_defaults(run=command.run)
     return parser
 
 
@@ -641,7 +825,13 @@ def _exit_status(exc: BaseException) -> int:
 
 
 def _describe(exc: BaseException) -> str:
-    from ._exceptions import APIError, CodexError, QuotaExceededError, RateLimitError
+    from ._exceptions import (
+        APIError,
+        CodexError,
+        InvalidRequestError,
+        QuotaExceededError,
+        RateLimitError,
+    )
 
     if isinstance(exc, CliError):
         return str(exc)
@@ -655,7 +845,10 @@ def _describe(exc: BaseException) -> str:
         extra.append(f"retry after {exc.retry_after:g}s")
     if isinstance(exc, APIError) and exc.request_id:
         extra.append(f"request id {exc.request_id}")
-    return f"{message} ({'; '.join(extra)})" if extra else message
+    text = f"{message} ({'; '.join(extra)})" if extra else message
+    if isinstance(exc, InvalidRequestError) and _UNSUPPORTED_MODEL in message:
+        text += f"\nRun '{PROG} models' for the models this account can use."
+    return text
 
 
 def _silence_stdout() -> None:
@@ -692,25 +885,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help, or a usage error already printed
+        if args.fake:
+            # The fake is self-contained: $CODEX_* settings are ignored, explicit flags refused.
+            clash = [
+                flag
+                for flag, value in (
+                    ("--base-url", args.base_url),
+                    ("--chatgpt-base-url", args.chatgpt_base_url),
+                    ("--issuer", args.issuer),
+                    ("--codex-home", args.codex_home),
+                )
+                if value
+            ]
+            if clash:
+                parser.error(f"--fake cannot be combined with {clash[0]}")
+    except SystemExit as exc:  # --help, --version, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    if args.fake:
-        # The fake is self-contained: $CODEX_* settings are ignored, explicit flags refused.
-        clash = [
-            flag
-            for flag, value in (
-                ("--base-url", args.base_url),
-                ("--chatgpt-base-url", args.chatgpt_base_url),
-                ("--issuer", args.issuer),
-                ("--codex-home", args.codex_home),
-            )
-            if value
-        ]
-        if clash:
-            parser.print_usage(sys.stderr)
-            print(f"{PROG}: error: --fake cannot be combined with {clash[0]}", file=sys.stderr)
-            return EXIT_USAGE
-    else:
+    if not args.fake:
         args.base_url = args.base_url or os.environ.get("CODEX_BASE_URL") or None
     with _logging(args.debug):
         try:

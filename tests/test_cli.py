@@ -1,13 +1,18 @@
-"""The ``codex-open-client`` command line, run as a subprocess against fake backends.
+"""The ``codex-open-client`` command line, against fake backends.
 
-Scripted scenarios use the session ``FakeCodexServer`` through ``CODEX_BASE_URL`` and
-``CODEX_ACCESS_TOKEN``; ``--fake`` runs use the CLI's own in-process fake. Every run has its
-own empty ``HOME`` and ``CODEX_HOME``, so nothing can read or write the real ``~/.codex``.
+Most runs call ``main(argv)`` in this process with the environment swapped and stdin, stdout
+and stderr captured (fast); the few that need a real process (the entry point, streaming to a
+pipe, Ctrl-C, a closed pipe) run ``python -m codex_open_client``. Scripted scenarios use the
+session ``FakeCodexServer`` through ``CODEX_BASE_URL`` and ``CODEX_ACCESS_TOKEN``; ``--fake``
+runs use the CLI's own in-process fake. Every run has its own empty ``HOME`` and
+``CODEX_HOME``, so nothing can read or write the real ``~/.codex``.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import io
 import json
 import os
 import queue
@@ -19,10 +24,12 @@ import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 
-from codex_open_client._cli import main
+from codex_open_client._cli import build_parser, main
+from codex_open_client._version import VERSION
 from codex_open_client.testing import (
     FakeCodexServer,
     http_error,
@@ -63,6 +70,22 @@ def served(env: dict[str, str], server: FakeCodexServer) -> dict[str, str]:
 def run(
     *args: str, env: Mapping[str, str], input: str | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """``main(args)`` in this process, with ``env`` as the whole environment."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with (
+        mock.patch.dict(os.environ, env, clear=True),
+        mock.patch.object(sys, "stdin", io.StringIO(input or "")),
+        contextlib.redirect_stdout(stdout),
+        contextlib.redirect_stderr(stderr),
+    ):
+        status = main(list(args))
+    return subprocess.CompletedProcess(list(args), status, stdout.getvalue(), stderr.getvalue())
+
+
+def run_process(
+    *args: str, env: Mapping[str, str], input: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``python -m codex_open_client`` in a subprocess."""
     return subprocess.run(
         [*COMMAND, *args],
         cwd=REPO_ROOT,
@@ -163,26 +186,117 @@ def test_main_returns_the_status_instead_of_exiting(capsys: pytest.CaptureFixtur
     assert main(["--help"]) == 0
     assert "ask" in capsys.readouterr().out
     assert main(["no-such-command"]) == 2
-    assert "invalid choice" in capsys.readouterr().err
+    assert "unknown command 'no-such-command'" in capsys.readouterr().err
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"codex-open-client {VERSION}\n"
 
 
 @pytest.mark.parametrize(
-    "args",
+    ("args", "usage"),
     [
-        [],
-        ["ask"],
-        ["ask", "hi", "--reasoning", "enormous"],
-        ["--max-retries", "-1", "status"],
-        ["--fake", "--base-url", "http://127.0.0.1:1/backend-api/codex", "status"],
-        ["login", "--device", "--headless"],
+        ([], "codex-open-client [options] COMMAND [ARGS]"),
+        (["ask"], "codex-open-client ask [options] PROMPT"),
+        (["ask", "hi", "--reasoning", "enormous"], "codex-open-client ask [options] PROMPT"),
+        (["--max-retries", "-1", "status"], "codex-open-client [options] COMMAND [ARGS]"),
+        (["status", "--max-retries", "-1"], "codex-open-client status [options]"),
+        (["ask", "--timeout", "0", "hi"], "codex-open-client ask [options] PROMPT"),
+        (
+            ["--fake", "--base-url", "http://127.0.0.1:1/backend-api/codex", "status"],
+            "codex-open-client [options] COMMAND [ARGS]",
+        ),
+        (
+            ["status", "--fake", "--base-url", "http://127.0.0.1:1/backend-api/codex"],
+            "codex-open-client [options] COMMAND [ARGS]",
+        ),
+        (["login", "--device", "--headless"], "codex-open-client login [--headless"),
     ],
-    ids=["no-command", "no-prompt", "bad-effort", "bad-retries", "fake-and-url", "two-flows"],
+    ids=[
+        "no-command",
+        "no-prompt",
+        "bad-effort",
+        "bad-retries",
+        "bad-retries-after",
+        "bad-timeout-after",
+        "fake-and-url",
+        "fake-and-url-after",
+        "two-flows",
+    ],
 )
-def test_usage_errors_exit_2(args: list[str], env: dict[str, str]) -> None:
+def test_usage_errors_exit_2(args: list[str], usage: str, env: dict[str, str]) -> None:
+    """The usage of the command, one error line, and where to find help; status 2."""
     result = run(*args, env=env)
     assert result.returncode == 2, result.stderr
-    assert "usage: codex-open-client" in result.stderr
+    error, hint = result.stderr.splitlines()[-2:]
+    assert result.stderr.startswith(f"usage: {usage}")
+    assert error.startswith(PREFIX)
+    command = usage.split(" [")[0]
+    assert hint == f"Run '{command} --help' for help."
     assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_usage_error_and_version_from_the_real_entry_point(env: dict[str, str]) -> None:
+    """``python -m codex_open_client``: the same messages and statuses as ``main()``."""
+    typo = run_process("aks", "hi", env=env)
+    assert typo.returncode == 2
+    assert typo.stderr.splitlines()[1:] == [
+        f"{PREFIX}unknown command 'aks' (did you mean 'ask'?)",
+        "Run 'codex-open-client --help' for help.",
+    ]
+    version = run_process("--version", env=env)
+    assert (version.returncode, version.stdout) == (0, f"codex-open-client {VERSION}\n")
+
+
+def test_help_lists_commands_options_and_examples(env: dict[str, str]) -> None:
+    """Like gh, httpie and llm: a short usage line, the commands, the options, examples."""
+    top = run("--help", env=env)
+    assert top.returncode == 0
+    lines = top.stdout.splitlines()
+    assert lines[0] == "usage: codex-open-client [options] COMMAND [ARGS]"
+    sections = [line for line in lines if line.endswith(":") and not line.startswith(" ")]
+    assert sections == [
+        "options:",
+        "commands:",
+        "global options (before or after the command):",
+        "examples:",
+        "environment:",
+        "exit status:",
+    ]
+    assert "  COMMAND" not in lines  # no placeholder row above the commands
+    assert any(line.split()[:2] == ["ask", "ask"] for line in lines)
+    assert "  codex-open-client login" in lines
+    assert lines[-1] == "Run 'codex-open-client COMMAND --help' for the options of a command."
+    ask = run("ask", "--help", env=env)
+    assert ask.returncode == 0
+    assert ask.stdout.startswith("usage: codex-open-client ask [options] PROMPT\n")
+    for text in ("--reasoning EFFORT", "--timeout SECONDS", "--fake", "examples:"):
+        assert text in ask.stdout
+    assert "gpt-5.1-codex-mini" in ask.stdout  # never split at a hyphen
+
+
+def test_global_options_are_taken_after_the_command_too() -> None:
+    """Before or after the command; given in both places, the later one wins."""
+    parser = build_parser()
+    after = parser.parse_args(["ask", "--timeout", "5", "--debug", "--max-retries", "1", "hi"])
+    assert (after.timeout, after.debug, after.max_retries, after.prompt) == (5.0, True, 1, "hi")
+    before = parser.parse_args(["--timeout", "7", "--fake", "ask", "hi"])
+    assert (before.timeout, before.fake, before.max_retries) == (7.0, True, None)
+    both = parser.parse_args(["--timeout", "7", "ask", "--timeout", "5", "hi"])
+    assert both.timeout == 5.0
+    assert parser.parse_args(["models", "--codex-home", "/x"]).codex_home == "/x"
+
+
+def test_a_global_option_after_the_command_is_used(
+    served: dict[str, str], server: FakeCodexServer
+) -> None:
+    """``ask --timeout 5 hi`` runs; ``--max-retries 0`` after the command overrides 2 before."""
+    result = run("ask", "--timeout", "5", "Hi", env=served)
+    assert (result.returncode, result.stdout) == (0, "Hello from the fake Codex backend!\n")
+    server.clear()
+    server.queue(http_error(500), http_error(500), http_error(500))
+    failed = run("--max-retries", "2", "ask", "--max-retries", "0", "Hi", env=served)
+    assert failed.returncode == 1
+    assert len(server.requests) == 1
 
 
 # --------------------------------------------------------------------------- --fake
@@ -210,6 +324,40 @@ def test_fake_commands_work_offline_and_leave_home_alone(
     assert result.returncode == 0, result.stderr
     assert expected in result.stdout
     assert "Traceback" not in result.stderr
+    assert_empty(env["HOME"], env["CODEX_HOME"])
+
+
+def test_fake_refuses_an_unknown_model_like_the_backend(env: dict[str, str]) -> None:
+    """The fake checks the model against its catalog: the backend's 400, status 1, a hint."""
+    result = run("--fake", "ask", "-m", "no-such-model", "Hi", env=env)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    error, hint = result.stderr.splitlines()
+    assert error.startswith(PREFIX + "HTTP 400")
+    assert (
+        "The 'no-such-model' model is not supported when using Codex with a ChatGPT account."
+        in error
+    )
+    assert hint == "Run 'codex-open-client models' for the models this account can use."
+    known = run("--fake", "ask", "-m", "gpt-5.4", "Hi", env=env)
+    assert known.returncode == 0, known.stderr
+
+
+@pytest.mark.parametrize("stream", [[], ["--no-stream"]], ids=["stream", "no-stream"])
+def test_fake_summary_prints_the_reasoning_summary(env: dict[str, str], stream: list[str]) -> None:
+    """``--fake ask --summary``: the fake's reasoning summary on stderr, the answer on stdout."""
+    result = run("--fake", "ask", "--summary", *stream, "Hi", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "Hello from the fake Codex backend!\n"
+    assert result.stderr == "**Answering the user**\n\nThe request is simple; reply directly.\n"
+
+
+def test_fake_ask_in_a_real_process(env: dict[str, str]) -> None:
+    """The installed entry point end to end: ``python -m codex_open_client --fake ask``."""
+    result = run_process("ask", "--fake", "--summary", "Hi", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "Hello from the fake Codex backend!\n"
+    assert "**Answering the user**" in result.stderr
     assert_empty(env["HOME"], env["CODEX_HOME"])
 
 
