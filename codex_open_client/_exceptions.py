@@ -5,6 +5,7 @@
     CodexError
     ├── APIError               status_code, code, body, request_id
     │   ├── AuthError              401, 403
+    │   │   └── LoginError             sign-in failed (also a RuntimeError; in _oauth)
     │   ├── InvalidRequestError    400 (and other 4xx)
     │   │   └── ContextWindowError     context_length_exceeded
     │   ├── RateLimitError         429, retry_after, resets_at, rate_limits

@@ -384,7 +384,9 @@ async def revoke(
     else:
         payload = {"token": credentials.access_token, "token_type_hint": "access_token"}
     try:
-        status, _, _ = await transport.fetch("POST", url, json_body=payload, timeout=timeout)
+        status, _, _ = await transport.fetch(
+            "POST", url, json_body=payload, timeout=timeout, secrets=(payload["token"],)
+        )
     except CodexError as exc:
         logger.warning("could not revoke the %s: %s", payload["token_type_hint"], exc)
         return False
@@ -471,10 +473,13 @@ async def poll_device_code(
     """Poll until the user approved the code: ``{authorization_code, code_verifier, ...}``."""
     url = f"{issuer.rstrip('/')}/api/accounts/deviceauth/token"
     payload = {"device_auth_id": device_code.device_auth_id, "user_code": device_code.user_code}
+    secret_values = (device_code.device_auth_id,)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
-        status, _, content = await transport.fetch("POST", url, json_body=payload)
+        status, _, content = await transport.fetch(
+            "POST", url, json_body=payload, secrets=secret_values
+        )
         if status == 200:
             body = _decode(content)
             if (
@@ -489,7 +494,7 @@ async def poll_device_code(
                 status_code=status,
             )
         if status not in (403, 404):  # 403 and 404 mean "not approved yet"
-            error_code, detail = _oauth_error(_decode(content), content)
+            error_code, detail = _oauth_error(_decode(content), content, secret_values)
             raise LoginError(
                 f"Device code sign-in failed: HTTP {status}{': ' + detail if detail else ''}. "
                 f"{_RESTART}",
