@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from . import _json
-from ._exceptions import AuthError
+from ._exceptions import AuthError, ServerError
 from ._tokens import Credentials
 
 if TYPE_CHECKING:
@@ -50,13 +50,14 @@ return 0
 """
 
 
-class TokenStoreUnavailableError(AuthError):
+class TokenStoreUnavailableError(ServerError):
     """The token store cannot be used now, so no refresh was tried (status_code 503).
 
     ``code`` says why: ``token_store_unavailable`` (Redis unreachable or refusing),
     ``refresh_lock_timeout`` (another holder kept the refresh lock too long) or
     ``refresh_lock_lost`` (the lock expired while held). Retrying later is safe: the
-    single-use refresh token has not been spent.
+    single-use refresh token has not been spent. Not an ``AuthError``: signing in again
+    does not help; the gateway answers it 503.
     """
 
     def __init__(self, message: str, *, code: str = "token_store_unavailable") -> None:

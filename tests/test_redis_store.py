@@ -176,9 +176,11 @@ def test_import_does_not_load_redis() -> None:
 
 
 def test_redis_store_is_a_token_store(make_store: Callable[..., c.RedisTokenStore]) -> None:
-    """RedisTokenStore implements the TokenStore protocol; its error is a 503 AuthError."""
+    """RedisTokenStore implements the TokenStore protocol; its error is a 503, not an AuthError
+    (signing in again would not help)."""
     assert isinstance(make_store(), c.TokenStore)
-    assert issubclass(c.TokenStoreUnavailableError, c.AuthError)
+    assert issubclass(c.TokenStoreUnavailableError, c.ServerError)
+    assert not issubclass(c.TokenStoreUnavailableError, c.AuthError)
     error = c.TokenStoreUnavailableError("down")
     assert error.status_code == 503 and error.code == "token_store_unavailable"
 
@@ -746,3 +748,49 @@ def test_the_readme_example_runs(
         raw.delete("codex_open_client:auth")
         raw.close()
     assert [r.path for r in server.requests][-1].endswith("/responses")
+
+
+def test_the_gateway_answers_503_when_redis_stops(
+    server: FakeCodexServer, own_redis: RedisServer
+) -> None:
+    """A gateway whose client keeps its sign-in in Redis: served while Redis is up; once Redis
+    is stopped, a request needing a refresh (its token revoked: a 401 upstream) is answered
+    503 token_store_unavailable in OpenAI's shape, with no token in it, and nothing is
+    refreshed; the backend's first 401 is the only request that reached it."""
+    from aiohttp import ClientSession
+    from aiohttp.test_utils import TestServer
+
+    from codex_open_client.gateway import create_app
+
+    store = c.RedisTokenStore.from_url(own_redis.url, key="auth")
+    valid = credentials(server, expires_in=3600)
+    store.save(valid)
+    before = server.refresh_count
+    body = {"model": BASE["model"], "messages": [{"role": "user", "content": "Hi"}]}
+
+    async def main() -> None:
+        client = c.AsyncClient(**client_kwargs(server, store))
+        gateway = TestServer(create_app(client, close_client=True), host="127.0.0.1", port=0)
+        await gateway.start_server()
+        url = str(gateway.make_url("/v1/chat/completions"))
+        try:
+            async with ClientSession() as session:
+                async with session.post(url, json=body) as response:
+                    assert response.status == 200, await response.text()
+                await asyncio.to_thread(own_redis.stop)
+                await revoke(server, valid.access_token)
+                sent = len(server.requests)
+                for _ in range(3):
+                    async with session.post(url, json=body) as response:
+                        text = await response.text()
+                        assert response.status == 503, text
+                        error = json.loads(text)["error"]
+                        assert error["code"] == "token_store_unavailable", error
+                        assert_no_secret(text)
+                assert len(server.requests) - sent == 3  # each one 401, then no refresh
+        finally:
+            await gateway.close()
+            store.close()
+
+    asyncio.run(main())
+    assert server.refresh_count == before
