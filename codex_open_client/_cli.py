@@ -536,6 +536,21 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
 class _Parser(argparse.ArgumentParser):
     """Usage errors as one ``codex-open-client: error:`` line after the usage, with a hint."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands: dict[str, argparse.ArgumentParser] = {}
+        """The parser of each command (and alias), to report its own usage errors."""
+
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: None = None
+    ) -> argparse.Namespace:
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            # argparse reports them with the top-level usage; the command's reads better.
+            owner = self.commands.get(getattr(parsed, "command", None) or "", self)
+            owner.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
+
     def error(self, message: str) -> NoReturn:
         chosen = re.match(r"argument COMMAND: invalid choice: '([^']*)'", message)
         if chosen:
@@ -804,6 +819,8 @@ def build_parser() -> argparse.ArgumentParser:
         command.arguments(sub)
         _add_global_options(sub, after_command=True)
         sub.set_defaults(run=command.run)
+        for name in (command.name, *command.aliases):
+            parser.commands[name] = sub
     return parser
 
 

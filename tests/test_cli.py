@@ -209,6 +209,7 @@ def test_main_returns_the_status_instead_of_exiting(capsys: pytest.CaptureFixtur
             "codex-open-client [options] COMMAND [ARGS]",
         ),
         (["login", "--device", "--headless"], "codex-open-client login [--headless"),
+        (["ask", "--no-such-flag", "hi"], "codex-open-client ask [options] PROMPT"),
     ],
     ids=[
         "no-command",
@@ -220,6 +221,7 @@ def test_main_returns_the_status_instead_of_exiting(capsys: pytest.CaptureFixtur
         "fake-and-url",
         "fake-and-url-after",
         "two-flows",
+        "unknown-flag",
     ],
 )
 def test_usage_errors_exit_2(args: list[str], usage: str, env: dict[str, str]) -> None:
