@@ -11,6 +11,8 @@ from typing import Any
 
 from attrs import Factory, field, frozen
 
+from ._wire import Wire
+
 __all__ = ["Model", "ReasoningLevel", "model_from_dict", "models_from_payload"]
 
 DEFAULT_INPUT_MODALITIES = ("text", "image")
@@ -18,7 +20,7 @@ DEFAULT_EFFECTIVE_CONTEXT_WINDOW_PERCENT = 95
 
 
 @frozen(kw_only=True)
-class ReasoningLevel:
+class ReasoningLevel(Wire):
     """A reasoning effort the model supports, with the backend's description of it."""
 
     effort: str
@@ -26,8 +28,11 @@ class ReasoningLevel:
 
 
 @frozen(kw_only=True)
-class Model:
-    """One model of the catalog (the CLI's ``ModelInfo``); ``raw`` is the entry as sent."""
+class Model(Wire):
+    """One model of the catalog (the CLI's ``ModelInfo``); ``raw`` is the entry as sent.
+
+    ``to_dict()`` gives that entry; ``from_dict()`` reads one (as ``models.list()`` does).
+    """
 
     slug: str
     display_name: str = field(default=Factory(lambda self: self.slug, takes_self=True))
@@ -64,6 +69,27 @@ class Model:
     availability_nux: dict[str, Any] | None = None
     model_messages: dict[str, Any] | None = field(default=None, repr=False)
     raw: dict[str, Any] = field(factory=dict, repr=False)
+
+    def _to_wire(self) -> dict[str, Any]:
+        """The entry as sent; for a model built in Python, its fields under the entry's names."""
+        if self.raw:
+            return self.raw
+        from ._serde import unstructure
+
+        entry: dict[str, Any] = {
+            key: value
+            for key, value in unstructure(self).items()
+            if key not in ("raw", "reasoning_levels", "reasoning_level_details")
+        }
+        levels = self.reasoning_level_details or [
+            ReasoningLevel(effort=effort) for effort in self.reasoning_levels
+        ]
+        entry["supported_reasoning_levels"] = unstructure(levels)
+        return entry
+
+    @classmethod
+    def _from_wire(cls, entry: dict[str, Any]) -> Model:
+        return model_from_dict(entry)
 
 
 def _str(value: Any) -> str | None:

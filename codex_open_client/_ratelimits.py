@@ -1,7 +1,8 @@
 """Sans-IO rate-limit snapshots: from response headers, ``codex.rate_limits`` and ``/wham/usage``.
 
 Plain values in, frozen attrs values out; nothing here performs I/O or raises on a malformed
-value (it is ignored). Times are aware UTC datetimes.
+value (it is ignored). Times are aware UTC datetimes. ``to_dict()`` gives the fields (times as
+ISO 8601 strings, ``None`` left out) and ``from_dict()`` reads them back.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from attrs import field, frozen
+
+from ._wire import Wire
 
 if TYPE_CHECKING:
     from ._events import CodexRateLimitsEvent, CodexRateLimitWindow
@@ -48,7 +51,7 @@ def _time_repr(value: datetime | None) -> str:
 
 
 @frozen(kw_only=True)
-class RateLimitWindow:
+class RateLimitWindow(Wire):
     """One rate-limit window: the share used, its length and when it resets."""
 
     used_percent: float
@@ -64,7 +67,7 @@ class RateLimitWindow:
 
 
 @frozen(kw_only=True)
-class Credits:
+class Credits(Wire):
     """The account's credits; ``balance`` is kept as sent (``"0"``, ``"$3.42"``)."""
 
     has_credits: bool = False
@@ -73,7 +76,7 @@ class Credits:
 
 
 @frozen(kw_only=True)
-class RateLimitFamily:
+class RateLimitFamily(Wire):
     """The windows of one metered limit (``codex``, ``codex_secondary``, ...)."""
 
     limit_id: str
@@ -83,7 +86,7 @@ class RateLimitFamily:
 
 
 @frozen(kw_only=True)
-class RateLimits:
+class RateLimits(Wire):
     """A rate-limit snapshot: the ``codex`` windows, every family, credits and plan."""
 
     primary: RateLimitWindow | None = None
@@ -118,7 +121,7 @@ class RateLimits:
 
 
 @frozen(kw_only=True)
-class AdditionalRateLimit:
+class AdditionalRateLimit(Wire):
     """A further metered limit reported by ``/wham/usage`` (e.g. ``code_review``)."""
 
     limit_name: str | None = None
@@ -130,7 +133,7 @@ class AdditionalRateLimit:
 
 
 @frozen(kw_only=True)
-class AccountUsage:
+class AccountUsage(Wire):
     """The account's usage and limits from ``/wham/usage``; ``raw`` is the whole payload."""
 
     plan_type: str | None = None

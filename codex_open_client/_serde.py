@@ -168,6 +168,9 @@ def configure_unstructure(converter: cattrs.Converter, *, sources: bool = False)
 
         if not sources or not issubclass(cls, Wire):
             return unstructure
+        custom = getattr(cls, "_to_wire", None)
+        if custom is not None:  # a class whose wire form is not its fields (catalog Model)
+            return custom  # type: ignore[no-any-return]
         if all(a.name != "_source" for a in fields):
 
             def from_source(obj: Any) -> Any:
@@ -274,6 +277,12 @@ def from_dict(cls: type[_T], data: Mapping[str, Any]) -> _T:
         raise ValueError(f"{name}.from_dict(): the dict is nested too deeply") from None
     if cls in RAW_CLASSES:
         return cls(raw=copied)  # type: ignore[call-arg]
+    custom = getattr(cls, "_from_wire", None)
+    if custom is not None:
+        try:
+            return custom(copied)  # type: ignore[no-any-return]
+        except ValueError as exc:
+            raise ValueError(f"{name}.from_dict(): {exc}") from None
     attrs.resolve_types(cls)  # type: ignore[type-var]
     kind = attrs.fields_dict(cls).get("type")  # type: ignore[arg-type]
     tag = kind.default if kind is not None and get_origin(kind.type) is Literal else None

@@ -11,6 +11,7 @@ from hypothesis import given, settings, strategies as st
 import codex_open_client as c
 from codex_open_client._events import EVENT_CLASSES, _direct_delta_builder, structure_event
 from codex_open_client._serde import converter, unstructure
+from codex_open_client._wire import Wire
 
 WIRE_TYPES = {
     "response.created", "response.in_progress", "response.completed", "response.failed",
@@ -62,11 +63,28 @@ def test_each_event_structures_to_its_class(cls: type[typing.Any]) -> None:
 def test_unknown_and_malformed_events_keep_the_raw_dict() -> None:
     """Unknown types and payloads that do not fit become UnknownEvent with the raw dict."""
     raw = {"type": "response.brand_new", "x": [1, 2]}
-    assert structure_event(raw) == c.UnknownEvent(type="response.brand_new", raw=raw)
+    assert structure_event(raw) == c.UnknownEvent(raw=raw)
     bad = {"type": "response.output_text.delta"}  # no delta
-    assert structure_event(bad) == c.UnknownEvent(type="response.output_text.delta", raw=bad)
+    assert structure_event(bad) == c.UnknownEvent(raw=bad)
     typeless = {"hello": 1}
-    assert structure_event(typeless) == c.UnknownEvent(type="", raw=typeless)
+    assert structure_event(typeless) == c.UnknownEvent(raw=typeless)
+
+
+def test_unknown_values_have_type_unknown_and_their_wire_type_apart() -> None:
+    """type is "unknown" (so that comparing .type narrows); wire_type is what was sent."""
+    event = structure_event({"type": "response.brand_new", "x": 1})
+    assert (event.type, event.wire_type) == ("unknown", "response.brand_new")  # type: ignore[union-attr]
+    assert structure_event({"hello": 1}).wire_type == ""  # type: ignore[union-attr]
+    item = converter.structure({"type": "local_shell_call", "id": "x"}, c.OutputItem)
+    assert (item.type, item.wire_type) == ("unknown", "local_shell_call")
+    part = converter.structure({"type": "output_audio"}, c.OutputContent)
+    assert (part.type, part.wire_type) == ("unknown", "output_audio")
+    # The wire type as ``type=`` (how they were built before) is still accepted.
+    legacy = c.UnknownItem(type="local_shell_call", raw={"type": "local_shell_call"})  # type: ignore[arg-type]
+    assert legacy == c.UnknownItem(raw={"type": "local_shell_call"})
+    assert legacy.type == "unknown"
+    with pytest.raises(ValueError, match="type is always 'unknown'"):
+        c.UnknownEvent(type="x", raw={"type": "y"})  # type: ignore[arg-type]
 
 
 def test_rate_limits_event_is_typed() -> None:
@@ -173,7 +191,7 @@ def test_unknown_content_part_is_kept() -> None:
     )
     assert isinstance(event, c.ResponseOutputItemDoneEvent)
     assert isinstance(event.item, c.ResponseOutputMessage)
-    assert event.item.content == [c.UnknownContent(type="output_audio", raw=part)]
+    assert event.item.content == [c.UnknownContent(raw=part)]
     assert unstructure(event.item)["content"] == [part]
 
 
@@ -227,10 +245,10 @@ def _via_converter(data: dict[str, typing.Any]) -> typing.Any:
     try:
         return converter.structure(data, cls)
     except Exception:
-        return c.UnknownEvent(type=data["type"], raw=data)
+        return c.UnknownEvent(raw=data)
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(delta_payloads())
 def test_direct_delta_builders_give_exactly_what_the_converter_gives(
     data: dict[str, typing.Any],
@@ -259,3 +277,31 @@ def test_direct_delta_builders_refuse_classes_that_grew_an_init_step() -> None:
 
     with pytest.raises(TypeError, match="direct construction"):
         _direct_delta_builder(Validated, "content_index")
+
+
+def test_direct_delta_builders_take_their_defaults_from_the_class() -> None:
+    """A field's default changed on the class is the default of the shortcut too."""
+
+    @attrs.frozen(kw_only=True)
+    class Shifted(Wire):
+        delta: str
+        item_id: str | None = "item_0"
+        output_index: int = 7
+        content_index: int = 3
+        sequence_number: int | None = None
+        type: str = "x.delta"
+
+    build = _direct_delta_builder(Shifted, "content_index")
+    built = build({"type": "x.delta", "delta": "hi"})
+    assert built == Shifted(delta="hi")
+    assert (built.item_id, built.output_index, built.content_index) == ("item_0", 7, 3)
+    assert built.to_dict() == {"type": "x.delta", "delta": "hi"}
+
+
+@pytest.mark.parametrize("tag", sorted(_DELTA_CLASSES))
+def test_direct_delta_builders_agree_with_the_class_defaults(tag: str) -> None:
+    """A minimal delta built by the shortcut equals the class built with its own defaults."""
+    cls, _ = _DELTA_CLASSES[tag]
+    event = structure_event({"type": tag, "delta": "x"})
+    assert type(event) is cls
+    assert event == cls(delta="x")
