@@ -19,6 +19,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--fake", action="store_true", help="use the embedded fake backend (offline)"
     )
     parser.add_argument("--base-url", help="the Codex API (default: the real backend)")
+    parser.add_argument("--chatgpt-base-url", help="the ChatGPT API (default: from --base-url)")
+    parser.add_argument("--issuer", help="the OAuth issuer (default: https://auth.openai.com)")
     parser.add_argument("--codex-home", help="folder of auth.json (default: $CODEX_HOME)")
     add_serve_arguments(parser)
     return run_serve(parser.parse_args(argv))

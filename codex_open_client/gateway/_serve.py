@@ -21,6 +21,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 __all__ = ["add_serve_arguments", "check_bind", "parse_api_keys", "run_serve"]
@@ -149,6 +150,7 @@ async def _serve(
     reuse_port: bool,
     on_ready: Callable[[int], None] | None = None,
     stop: asyncio.Event | None = None,
+    ready_queue: Any = None,
 ) -> None:
     from aiohttp import web
 
@@ -165,18 +167,40 @@ async def _serve(
         bound = runner.addresses[0][1] if runner.addresses else port
         if on_ready is not None:
             on_ready(bound)
+        if ready_queue is not None:
+            ready_queue.put(os.getpid())
         await (stop or asyncio.Event()).wait()
     finally:
         await runner.cleanup()
 
 
 def _worker(
-    host: str, port: int, client_kwargs: dict[str, Any], app_kwargs: dict[str, Any]
+    host: str,
+    port: int,
+    client_kwargs: dict[str, Any],
+    app_kwargs: dict[str, Any],
+    ready_queue: Any,
 ) -> None:
     """One worker process of ``--workers N``."""
     _configure_logging()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(host, port, client_kwargs, app_kwargs, reuse_port=True))
+        asyncio.run(
+            _serve(host, port, client_kwargs, app_kwargs, reuse_port=True, ready_queue=ready_queue)
+        )
+
+
+def _signed_in(client_kwargs: dict[str, Any]) -> bool:
+    """Whether there are stored credentials (a server must not start an interactive sign-in)."""
+    from .._client import AsyncClient
+    from .._exceptions import CodexError
+
+    client = AsyncClient(**client_kwargs)
+    try:
+        return client.account is not None
+    except CodexError:
+        return False
+    finally:
+        asyncio.run(client.aclose())
 
 
 def _configure_logging() -> None:
@@ -220,6 +244,12 @@ def run_serve(
             client_kwargs = stack.enter_context(_fake_backend())
         else:
             client_kwargs = _client_kwargs(args)
+        if not _signed_in(client_kwargs):
+            sys.stderr.write(
+                f"{PROG}: not signed in: run `codex-open-client login` first (the gateway "
+                "never starts an interactive sign-in)\n"
+            )
+            return 3
         if workers > 1 and port == 0:
             port = _free_port(host)
 
@@ -248,16 +278,23 @@ def run_serve(
                 return 130
             return 0
         context = multiprocessing.get_context("spawn")
+        queue = context.Queue()
         processes = [
             context.Process(
-                target=_worker, args=(host, port, client_kwargs, app_kwargs), daemon=True
+                target=_worker, args=(host, port, client_kwargs, app_kwargs, queue), daemon=True
             )
             for _ in range(workers)
         ]
         for process in processes:
             process.start()
-        ready(port)
         try:
+            for _ in processes:
+                try:
+                    queue.get(timeout=120)  # each worker reports once it listens
+                except Empty:
+                    sys.stderr.write(f"{PROG}: a worker did not start\n")
+                    return 1
+            ready(port)
             for process in processes:
                 process.join()
         except KeyboardInterrupt:

@@ -1,0 +1,195 @@
+"""``serve``: the bind rule, the keys from flags and environment, and real server processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import openai
+import pytest
+
+from codex_open_client.gateway._serve import check_bind, parse_api_keys
+from codex_open_client.testing import FakeCodexServer
+
+MODEL = "gpt-5.1-codex-mini"
+
+
+def test_check_bind() -> None:
+    """Loopback is open; any other address needs at least one key."""
+    for host in ("127.0.0.1", "::1", "localhost", "127.0.0.2"):
+        assert check_bind(host, []) is None
+    reason = check_bind("0.0.0.0", [])
+    assert reason is not None and "--api-key" in reason and "CODEX_GATEWAY_API_KEYS" in reason
+    assert check_bind("0.0.0.0", ["k"]) is None
+    assert check_bind("192.168.1.5", []) is not None
+
+
+def test_parse_api_keys() -> None:
+    """Keys come from the flags and from CODEX_GATEWAY_API_KEYS (comma-separated), deduplicated."""
+    env = {"CODEX_GATEWAY_API_KEYS": " k2, k3 ,,k1"}
+    assert parse_api_keys(["k1", " "], env) == ["k1", "k2", "k3"]
+    assert parse_api_keys(None, {}) == []
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CODEX_")}
+    env["PYTHONWARNINGS"] = "error"
+    env.update(extra)
+    return env
+
+
+def test_non_loopback_without_key_refuses_to_start(tmp_path: Path) -> None:
+    """`serve --host 0.0.0.0` without a key exits 2 with a one-line reason, listening nowhere."""
+    done = subprocess.run(
+        [sys.executable, "-m", "codex_open_client.gateway", "--fake", "--host", "0.0.0.0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_env(CODEX_HOME=str(tmp_path)),
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "refusing to listen on 0.0.0.0 without an API key" in lines[0]
+
+
+def test_not_signed_in_refuses_to_start(tmp_path: Path) -> None:
+    """No stored credentials: exit 3 instead of a sign-in the server could never finish."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "codex_open_client.gateway",
+            "--codex-home",
+            str(tmp_path),
+            "--port",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_env(),
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 3
+    assert "not signed in" in done.stderr
+
+
+class Served:
+    """``python -m codex_open_client.gateway ...`` as a process; ``port`` once it listens."""
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "codex_open_client.gateway", "--port", "0", *args],
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=env or _env(),
+        )
+        self.lines: list[str] = []
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.append(line)
+            if "listening on http://" in line:
+                self.port = int(line.rsplit(":", 1)[1].split("/")[0])
+                break
+        else:
+            raise AssertionError(f"the gateway did not start: {self.lines}")
+        self._drainer = threading.Thread(target=self._drain, daemon=True)
+        self._drainer.start()
+
+    def _drain(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.append(line)
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGINT)
+        try:
+            return self.process.wait(20)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait(5)
+            self._drainer.join(5)
+            assert self.process.stderr is not None
+            self.process.stderr.close()
+
+
+def test_serve_fake(tmp_path: Path) -> None:
+    """`--fake` serves the embedded fake backend; an API key is then required; Ctrl-C stops it."""
+    served = Served("--fake", "--api-key", "secret-key", env=_env(CODEX_HOME=str(tmp_path)))
+    try:
+        url = f"http://127.0.0.1:{served.port}/v1"
+        with openai.OpenAI(base_url=url, api_key="secret-key", max_retries=0) as client:
+            answer = client.chat.completions.create(
+                model=MODEL, messages=[{"role": "user", "content": "Hi"}]
+            )
+            assert answer.choices[0].message.content
+        wrong = openai.OpenAI(base_url=url, api_key="wrong", max_retries=0)
+        with wrong, pytest.raises(openai.AuthenticationError):
+            wrong.models.list()
+    finally:
+        assert served.stop() == 130
+    log = "".join(served.lines)
+    assert "POST /v1/chat/completions 200 model=gpt-5.1-codex-mini" in log
+    assert "secret-key" not in log
+
+
+def _pids(lines: list[str]) -> set[str]:
+    return {line.split()[2] for line in list(lines) if "POST /v1/chat/completions 200" in line}
+
+
+@pytest.fixture
+def expired_home(tmp_path: Path, server: FakeCodexServer) -> Iterator[Path]:
+    """A CODEX_HOME whose access token has expired (its refresh token is still good)."""
+    path = tmp_path / "auth.json"
+    path.write_text(json.dumps(server.mint_credentials(expires_in=-60)), encoding="utf-8")
+    path.chmod(0o600)
+    yield tmp_path
+
+
+def test_workers_share_one_sign_in(expired_home: Path, server: FakeCodexServer) -> None:
+    """2 workers on one port, an expired token, 20 concurrent requests: one refresh, all served."""
+    server.refresh_delay = 0.2  # widen the race window between the workers
+    served = Served(
+        "--workers",
+        "2",
+        "--base-url",
+        server.url,
+        "--chatgpt-base-url",
+        server.chatgpt_base_url,
+        "--issuer",
+        server.issuer,
+        "--codex-home",
+        str(expired_home),
+    )
+    try:
+        url = f"http://127.0.0.1:{served.port}/v1"
+
+        def ask(index: int) -> Any:
+            with openai.OpenAI(base_url=url, api_key="unused", max_retries=0) as client:
+                return client.chat.completions.create(
+                    model=MODEL, messages=[{"role": "user", "content": f"Hi {index}"}]
+                )
+
+        with ThreadPoolExecutor(20) as pool:
+            answers = list(pool.map(ask, range(20)))
+        assert all(answer.choices[0].message.content for answer in answers)
+        assert server.refresh_count == 1
+        # Both workers served (each access-log line starts with the date, time and pid).
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and len(_pids(served.lines)) < 2:
+            time.sleep(0.05)
+        assert len(_pids(served.lines)) == 2
+    finally:
+        server.refresh_delay = 0.0
+        served.stop()
