@@ -558,7 +558,21 @@ HOST_SCRIPT = textwrap.dedent(
         texts = [r.output_text for r in results if not isinstance(r, BaseException)]
         print(json.dumps({"errors": errors, "texts": texts}), flush=True)
 
-    asyncio.run(main())
+    async def serve():
+        from aiohttp import web
+        from codex_open_client.gateway import create_app
+
+        client = c.AsyncClient(base_url=config["base_url"], issuer=config["issuer"],
+                               token_store=store, max_retries=0)
+        runner = web.AppRunner(create_app(client, close_client=True), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        print("port", runner.addresses[0][1], flush=True)
+        await asyncio.to_thread(sys.stdin.readline)  # stop
+        await runner.cleanup()
+
+    asyncio.run(serve() if config.get("gateway") else main())
     store.close()
     """
 )
@@ -794,3 +808,75 @@ def test_the_gateway_answers_503_when_redis_stops(
 
     asyncio.run(main())
     assert server.refresh_count == before
+
+
+def test_three_gateway_processes_on_two_hosts_refresh_exactly_once(
+    server: FakeCodexServer, make_store: Callable[..., c.RedisTokenStore], redis_server: RedisServer
+) -> None:
+    """The issue's acceptance, through the gateway: 3 gateway processes (host A, and host B
+    with two workers, configured apart) on one Redis key with an expired token; 60 concurrent
+    chat completions spread over them: all answered 200, exactly one refresh."""
+    from aiohttp import ClientSession
+
+    store = make_store()
+    store.save(credentials(server, expires_in=-60))
+    server.refresh_delay = 0.3
+    before = server.refresh_count
+    processes = []
+    try:
+        for host in ["a", "b", "b"]:
+            config = {
+                "host": host,
+                "gateway": True,
+                "url": redis_server.url,
+                "port": redis_server.port,
+                "key": store.key,
+                "base_url": server.url,
+                "issuer": server.issuer,
+            }
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-c", HOST_SCRIPT, json.dumps(config)],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+            )
+        ports = []
+        for process in processes:
+            assert process.stdout is not None
+            line = process.stdout.readline()
+            assert line.startswith("port "), process.communicate(timeout=30)[1]
+            ports.append(int(line.split()[1]))
+        body = {"model": BASE["model"], "messages": [{"role": "user", "content": "Hi"}]}
+
+        async def ask(session: ClientSession, port: int) -> tuple[int, str]:
+            url = f"http://127.0.0.1:{port}/v1/chat/completions"
+            async with session.post(url, json=body) as response:
+                return response.status, await response.text()
+
+        async def main() -> list[tuple[int, str]]:
+            async with ClientSession() as session:
+                return await asyncio.gather(*(ask(session, ports[i % 3]) for i in range(60)))
+
+        answers = asyncio.run(main())
+        for process in processes:
+            assert process.stdin is not None
+            process.stdin.write("stop\n")
+            process.stdin.flush()
+        for process in processes:
+            out, err = process.communicate(timeout=60)
+            assert process.returncode == 0, err
+            assert_no_secret(out + err)
+    finally:
+        server.refresh_delay = 0.0
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert [status for status, _ in answers] == [200] * 60, answers
+    assert all(json.loads(text)["choices"][0]["message"]["content"] for _, text in answers)
+    for _, text in answers:
+        assert_no_secret(text)
+    assert server.refresh_count == before + 1
