@@ -70,6 +70,21 @@ def match_event_type(event: ResponseStreamEvent) -> str:
             return ""
 
 
+def readme_stream_loop(events: list[ResponseStreamEvent]) -> None:
+    """The README's loop: ``match event.type`` with a guard on the item's type."""
+    for event in events:
+        match event.type:
+            case "response.output_text.delta":
+                assert_type(event, ResponseOutputTextDeltaEvent)
+            case "response.output_item.done" if event.item.type == "function_call":
+                assert_type(event.item, ResponseFunctionToolCall)
+                assert_type(event.item.arguments, str)
+            case "unknown":
+                assert_type(event.wire_type, str)
+            case _:
+                pass
+
+
 def match_event_class(event: ResponseStreamEvent) -> str:
     """``match event`` with class patterns."""
     match event:
