@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import threading
 import time
 import uuid
@@ -77,7 +78,9 @@ def _redis_module() -> Any:
 def _number(name: str, value: object, *, minimum: float, strict: bool) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be a number of seconds, got {value!r}")
-    if value < minimum or (strict and value == minimum) or value != value:
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number of seconds, got {value!r}")
+    if value < minimum or (strict and value == minimum):
         bound = f"greater than {minimum:g}" if strict else f"at least {minimum:g}"
         raise ValueError(f"{name} must be {bound} seconds, got {value!r}")
     return float(value)
@@ -92,13 +95,14 @@ def _key_name(name: str, value: object) -> str:
 def _address(client: Any) -> str:
     """Where ``client`` connects, as a URL without user name or password."""
     try:
-        kwargs = client.connection_pool.connection_kwargs
+        pool = client.connection_pool
+        kwargs, kind = pool.connection_kwargs, pool.connection_class.__name__
     except AttributeError:
         return type(client).__name__
     db = kwargs.get("db", 0)
     if kwargs.get("path"):
         return f"unix://{kwargs['path']}?db={db}"
-    scheme = "rediss" if "ssl_context" in kwargs or kwargs.get("ssl") else "redis"
+    scheme = "rediss" if "SSL" in kind else "redis"
     return f"{scheme}://{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{db}"
 
 

@@ -259,6 +259,14 @@ def test_arguments_are_checked(redis_server: RedisServer) -> None:
         c.RedisTokenStore(client, key="k", lock_key="k")
     with pytest.raises(ValueError, match="lock_timeout must be greater than 0"):
         c.RedisTokenStore(client, lock_timeout=0)
+    with pytest.raises(ValueError, match="lock_wait must be a finite number"):
+        c.RedisTokenStore(client, lock_wait=float("inf"))
+    assert repr(c.RedisTokenStore.from_url(f"rediss://:{PASSWORD}@example.com:6380/1")) == (
+        "RedisTokenStore(key='codex_open_client:auth', redis='rediss://example.com:6380/1')"
+    )
+    assert repr(c.RedisTokenStore.from_url("unix:///run/redis.sock?db=2")) == (
+        "RedisTokenStore(key='codex_open_client:auth', redis='unix:///run/redis.sock?db=2')"
+    )
     with pytest.raises(TypeError, match="lock_wait must be a number"):
         c.RedisTokenStore(client, lock_wait="1")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="url must be a string"):
