@@ -1,8 +1,10 @@
 """The ``codex-open-client`` command line (also ``python -m codex_open_client``).
 
-Commands: ``login``, ``logout``, ``status`` (alias ``whoami``), ``models``, ``usage``,
-``ask`` and ``demo``. ``--fake`` runs any of them against an in-process fake backend with
-throwaway credentials, so everything works offline and nothing touches ``~/.codex``.
+Commands (the ``COMMANDS`` list): ``login``, ``logout``, ``status`` (alias ``whoami``),
+``models``, ``usage``, ``ask`` and ``demo``. The global options (``--fake``, ``--debug``,
+``--timeout``...) go before or after the command. ``--fake`` runs any command against an
+in-process fake backend with throwaway credentials, so everything works offline and nothing
+touches ``~/.codex``.
 
 Exit status: 0 success, 1 any other error, 2 usage, 3 authentication, 4 rate or usage limit,
 5 network, 130 interrupted (Ctrl-C), 141 broken pipe on stdout. Errors are one line on stderr;
@@ -553,7 +555,10 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         chosen = re.match(r"argument COMMAND: invalid choice: '([^']*)'", message)
-        if chosen:
+        if message == "the following arguments are required: COMMAND":
+            names = [command.name for command in COMMANDS]
+            message = f"a command is needed: {', '.join(names[:-1])} or {names[-1]}"
+        elif chosen:
             word = chosen.group(1)
             names = [name for command in COMMANDS for name in (command.name, *command.aliases)]
             close = difflib.get_close_matches(word, names, n=1)

@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import sysconfig
 import zipfile
 from pathlib import Path
 
@@ -44,6 +45,12 @@ def pip(*args: str, cwd: Path) -> None:
     )
 
 
+def installed_here() -> list[str]:
+    """What this environment's site-packages holds of codex-open-client."""
+    purelib = Path(sysconfig.get_paths()["purelib"])
+    return sorted(path.name for path in purelib.iterdir() if "codex_open_client" in path.name)
+
+
 def site_packages(venv: Path) -> Path:
     (path,) = (venv / "lib").glob("python3*/site-packages")
     return path
@@ -58,9 +65,20 @@ def test_editable_install_is_seen_by_mypy(tmp_path: Path) -> None:
     subprocess.run(
         [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60
     )
+    ours = installed_here()
+    # --ignore-installed: without it pip uninstalls this environment's own codex-open-client
+    # before installing into the prefix.
     pip(
-        "install", "--no-build-isolation", "--prefix", str(venv), "-e", str(REPO_ROOT), cwd=tmp_path
+        "install",
+        "--no-build-isolation",
+        "--ignore-installed",
+        "--prefix",
+        str(venv),
+        "-e",
+        str(REPO_ROOT),
+        cwd=tmp_path,
     )
+    assert installed_here() == ours  # this environment's install is left alone
     installed = site_packages(venv)
     # A static path, not an import hook: what type checkers can follow.
     (pth,) = installed.glob("*codex_open_client*.pth")
