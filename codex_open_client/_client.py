@@ -386,6 +386,7 @@ class AsyncResponses:
         if stream:
             await response_stream._open()
             return response_stream
+        response_stream._keep_events = False  # drained here: no one can replay it
         async with response_stream:
             return await response_stream.get_final_response()
 

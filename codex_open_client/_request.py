@@ -590,9 +590,10 @@ def _input_item(item: object, index: int) -> dict[str, Any] | None:
 def _sent(item: Any, index: int) -> dict[str, Any] | None:
     """A typed item's checked wire dict, kept on it: it cannot change, nor can the outcome."""
     # An unknown item is sent back exactly as the server gave it.
+    sent: dict[str, Any] | None
     if isinstance(item, UnknownItem):
         sent = item.raw
-        _note_original_detail(sent.get("content") or sent.get("output"))
+        _note_original_detail(item.raw.get("content") or item.raw.get("output"))
     else:
         sent = _checked_item(wire_of(item), index)
     object.__setattr__(item, "_sent", sent)

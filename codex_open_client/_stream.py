@@ -9,7 +9,6 @@ failure is retried instead, as a fresh request.
 from __future__ import annotations
 
 import logging
-from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Protocol, cast
@@ -50,6 +49,17 @@ from ._transport import HTTPResponse, Transport, bearer_token
 __all__ = ["AsyncResponseStream"]
 
 _HEAD_SIZE = 256
+# After the terminal event, what is left of the body (its end, normally already here) is read
+# before the response is closed: aiohttp drops a connection closed before its body's end, and
+# returns it to the pool once the end is read. Bounded, for a server that keeps sending.
+_END_BYTES = 64 << 10
+_END_SECONDS = 1.0
+
+CLOSED_EARLY = (
+    "This stream was closed before its end (aclose(), close() or leaving its `with` block), "
+    "so it cannot be iterated again: read it to its end (a loop, or get_final_response()) "
+    "before closing it, and every later loop replays its events"
+)
 
 logger = logging.getLogger("codex_open_client")
 
@@ -69,6 +79,12 @@ class AsyncResponseStream:
 
     Use it as ``async with`` (or call ``aclose()``) so the connection is released even when you
     stop early; ``get_final_response()`` drains what is left and returns the ``Response``.
+
+    The stream keeps its events. A loop picks up where the previous one stopped (after a
+    ``break``, the next loop goes on with the next event); a loop over a stream already read
+    to its end (by a loop or by ``get_final_response()``) replays every event from the first,
+    from memory, and then raises the stream's error again if it ended with one. A loop over a
+    stream closed before its end raises ``RuntimeError``.
     """
 
     def __init__(
@@ -91,7 +107,15 @@ class AsyncResponseStream:
         self._on_complete = on_complete
         self._rate_limits: RateLimits | None = None
         self._http: HTTPResponse | None = None
-        self._pending: deque[ResponseStreamEvent] = deque()
+        self._headers: Mapping[str, str] = {}
+        self._status: int | None = None
+        # Every event parsed, in order (kept for replays); the next one to hand out is at
+        # _cursor. The list is only ever cleared, never replaced: ResponseStream shares it.
+        self._events: list[ResponseStreamEvent] = []
+        self._cursor = 0
+        self._closed_early = False
+        # False for the streams create() and ask() drain themselves: no one can replay those.
+        self._keep_events = True
         self._failure: CodexError | None = None
         self._finished = False
         self._delivered = False
@@ -103,7 +127,8 @@ class AsyncResponseStream:
     def _reset(self) -> None:
         self._decoder = SSEDecoder(self._max_event_size)
         self._accumulator = Accumulator()
-        self._pending.clear()
+        self._events.clear()
+        self._cursor = 0
         self._head = b""  # the first bytes of the body, to explain a body that is not SSE
 
     # ----------------------------------------------------------------------- public
@@ -111,7 +136,7 @@ class AsyncResponseStream:
     @property
     def headers(self) -> Mapping[str, str]:
         """The HTTP response headers (rate limits, request id); empty before the request."""
-        return self._http.headers if self._http is not None else {}
+        return self._headers
 
     @property
     def response(self) -> Response:
@@ -124,17 +149,26 @@ class AsyncResponseStream:
         return self._rate_limits
 
     def __aiter__(self) -> AsyncResponseStream:
+        if self._finished and self._cursor >= len(self._events):
+            # A new loop over a stream read to its end: a replay, from the first event.
+            if self._closed_early:
+                raise RuntimeError(CLOSED_EARLY)
+            self._cursor = 0
         return self
 
     async def __anext__(self) -> ResponseStreamEvent:
-        pending = self._pending
-        if pending and not self._reading:
+        cursor = self._cursor
+        events = self._events
+        if cursor < len(events) and not self._reading:
             # Most calls: the chunk already read holds more events. No I/O, nothing to guard.
+            self._cursor = cursor + 1
             self._delivered = True
-            return pending.popleft()
+            return events[cursor]
         if not await self._wait_for_events(deliver=True):
             raise StopAsyncIteration
-        return self._pending.popleft()
+        cursor = self._cursor
+        self._cursor = cursor + 1
+        return events[cursor]
 
     async def text_deltas(self) -> AsyncIterator[str]:
         """Yield only the pieces of output text, as they arrive."""
@@ -145,14 +179,25 @@ class AsyncResponseStream:
     async def get_final_response(self) -> Response:
         """Read the rest of the stream and return the final ``Response``."""
         # Draining hands nothing to the caller, so a retryable failure may still be retried.
+        events = self._events
         while await self._wait_for_events(deliver=False):
-            self._pending.clear()
+            if self._keep_events:
+                self._cursor = len(events)
+            else:
+                events.clear()
+                self._cursor = 0
         return self._with_rate_limits(self._accumulator.response())
 
     async def aclose(self) -> None:
-        """Close the stream and release its connection. Idempotent."""
+        """Close the stream and release its connection. Idempotent.
+
+        Events not handed out yet are dropped; closed before its end, the stream cannot be
+        iterated again (a loop raises ``RuntimeError``).
+        """
+        if not self._finished or self._cursor < len(self._events):
+            self._closed_early = True
+            del self._events[self._cursor :]
         self._finished = True
-        self._pending.clear()
         self._release()
 
     async def __aenter__(self) -> AsyncResponseStream:
@@ -181,8 +226,8 @@ class AsyncResponseStream:
         """
         if not await self._wait_for_events(deliver=True):
             return []
-        batch = list(self._pending)
-        self._pending.clear()
+        batch = self._events[self._cursor :]
+        self._cursor = len(self._events)
         return batch
 
     async def _open(self) -> None:
@@ -202,6 +247,7 @@ class AsyncResponseStream:
                 self._http = await self._transport.send(
                     self._request, auth_headers, self._auth.secrets()
                 )
+                self._headers, self._status = self._http.headers, self._http.status
                 self._saw_headers(self._http.headers)
             except AuthError as exc:
                 # 401: reload the stored credentials, else refresh them, then try again.
@@ -224,7 +270,7 @@ class AsyncResponseStream:
             )
         self._reading = True
         try:
-            while not self._pending:
+            while self._cursor >= len(self._events):
                 if self._failure is not None:
                     # Kept, not cleared: get_final_response() after a failure raises it too.
                     self._finished = True
@@ -302,16 +348,19 @@ class AsyncResponseStream:
                     cast(CodexRateLimitsEvent, event), self._rate_limits
                 )
                 self._saw_rate_limits(limits)
-            self._pending.append(event)
+            self._events.append(event)
             if event_class in TERMINAL_EVENTS:
                 # Like the CLI, stop at the first terminal event.
                 self._finished = True
-                self._release()
                 if logger.isEnabledFor(logging.DEBUG):
                     final = self._accumulator.response()
                     logger.debug("stream ended: %s %s", final.id, final.status)
                 if self._on_complete is not None and event_class is ResponseCompletedEvent:
                     self._on_complete(self._with_rate_limits(self._accumulator.response()))
+                try:
+                    await _read_to_end(http)
+                finally:
+                    self._release()
                 return None
         if too_large is not None:
             # Not retried: the same answer would only cost the same memory again.
@@ -420,3 +469,18 @@ class AsyncResponseStream:
         http, self._http = self._http, None
         if http is not None:
             http.close()
+
+
+async def _read_to_end(http: HTTPResponse) -> None:
+    """Read the rest of ``http``'s body, up to a bound, so its connection can be reused."""
+    import asyncio
+
+    left = _END_BYTES
+    try:
+        while left > 0:
+            chunk = await asyncio.wait_for(http.read_chunk(), _END_SECONDS)
+            if not chunk:
+                return
+            left -= len(chunk)
+    except (APIConnectionError, asyncio.TimeoutError):
+        pass  # it is closed instead: the connection is dropped, nothing else is lost

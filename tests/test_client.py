@@ -354,7 +354,7 @@ def test_unknown_events_and_items_are_kept_and_replayed(api: Api, server: FakeCo
     )
     events, final = api.stream()
     unknown = [event for event in events if isinstance(event, c.UnknownEvent)]
-    assert [event.type for event in unknown] == ["response.brand_new_event"]
+    assert [event.wire_type for event in unknown] == ["response.brand_new_event"]
     assert unknown[0].raw["payload"] == {"x": 1}
     kept = [item for item in final.output if isinstance(item, c.UnknownItem)]
     assert kept == [c.UnknownItem(type="local_shell_call", raw=shell)]
@@ -555,3 +555,41 @@ def test_server_delay_longer_than_the_cap_is_not_waited(
     assert info.value.retry_after == 3600
     assert time.monotonic() - started < 5
     assert len(server.requests) == 1
+
+
+def _client_connections(port: int) -> list[int]:
+    """Local ports of this process's open TCP connections to 127.0.0.1:``port`` (Linux)."""
+    import os
+
+    inodes = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    ports = []
+    with open("/proc/self/net/tcp") as table:
+        for line in table.readlines()[1:]:
+            fields = line.split()
+            local, remote, state, inode = fields[1], fields[2], fields[3], fields[9]
+            if state == "01" and inode in inodes and int(remote.split(":")[1], 16) == port:
+                ports.append(int(local.split(":")[1], 16))
+    return ports
+
+
+def test_sequential_streams_reuse_one_connection(api: Api, server: FakeCodexServer) -> None:
+    """A stream read to its end returns its connection to the pool: the next request (a
+    stream, create(), a text stream) goes over the same one instead of a new one."""
+    server.queue(text_reply("first"))
+    assert api.stream()[1].output_text == "first"
+    connections = _client_connections(server.port)
+    assert len(connections) == 1
+    for round in range(5):
+        server.queue(text_reply(f"second {round}"), text_reply(f"third {round}"))
+        assert api.create().output_text == f"second {round}"
+        assert _client_connections(server.port) == connections
+        assert "".join(api.text()[0]) == f"third {round}"
+        assert _client_connections(server.port) == connections
+    assert len(server.requests) == 11
