@@ -766,3 +766,54 @@ def test_failure_after_first_chunk_ends_with_error(
     _, _, raw = gateway.raw("/v1/responses", {"model": MODEL, "input": "Hi", "stream": True})
     types = [json.loads(data)["type"] for _, data in sse_frames(raw)]
     assert types[-2:] == ["error", "response.failed"]
+
+
+# ------------------------------------------------------------------ codex-native passthrough
+
+
+def test_passthrough_responses(gateway: GatewayThread, server: FakeCodexServer) -> None:
+    """/backend-api/codex/responses forwards the native body with the gateway's sign-in."""
+    server.queue(tool_call_reply("shell", {"command": ["ls"]}, call_id="call_ls"))
+    body = {
+        "model": MODEL,
+        "instructions": "You are Codex.",
+        "input": [{"type": "message", "role": "user", "content": "list files"}],
+        "tools": [],
+        "store": False,
+        "stream": True,
+    }
+    status, headers, raw = gateway.raw(
+        "/backend-api/codex/responses",
+        body,
+        headers={
+            "Authorization": "Bearer caller-credential",
+            "originator": "codex_cli_rs",
+            "session_id": "sess-1",
+            "ChatGPT-Account-ID": "someone-else",
+        },
+    )
+    assert status == 200 and headers["content-type"].startswith("text/event-stream")
+    assert headers["x-codex-primary-used-percent"]
+    assert "authorization" not in headers
+    types = [json.loads(data)["type"] for _, data in sse_frames(raw)]
+    assert types[0] == "codex.rate_limits" and types[-1] == "response.completed"
+    done = [json.loads(d) for _, d in sse_frames(raw) if '"response.output_item.done"' in d]
+    assert done[0]["item"]["call_id"] == "call_ls"
+    sent = server.requests[-1]
+    assert sent.json == body
+    assert sent.headers["Authorization"] == f"Bearer {server.access_token}"
+    assert sent.headers["ChatGPT-Account-ID"] == server.account_id
+    assert sent.headers["session_id"] == "sess-1" and sent.headers["originator"] == "codex_cli_rs"
+
+
+def test_passthrough_errors_and_models(gateway: GatewayThread, server: FakeCodexServer) -> None:
+    """Backend errors are relayed with their status (credentials redacted); models too."""
+    token = server.access_token
+    server.queue(http_error(400, {"detail": f"Unsupported parameter: temperature {token}"}))
+    status, _, raw = gateway.raw("/backend-api/codex/responses", {"model": MODEL})
+    assert status == 400
+    assert b"Unsupported parameter: temperature" in raw and token.encode() not in raw
+    status, _, raw = gateway.raw("/backend-api/codex/models?client_version=0.169.0")
+    assert status == 200
+    assert json.loads(raw)["models"][0]["slug"] == "gpt-5.4"
+    assert server.requests[-1].query["client_version"] == "0.169.0"

@@ -3,7 +3,9 @@
 ``create_app(client, ...)`` returns an ``aiohttp.web.Application`` that serves
 ``/v1/chat/completions``, ``/v1/responses``, ``/v1/models`` and ``/healthz`` through one
 ``AsyncClient`` (its sign-in, retries and streaming), so any OpenAI client, agent or tool
-runs on a ChatGPT subscription. ``codex-open-client serve`` runs it from a terminal.
+runs on a ChatGPT subscription, plus a Codex-native passthrough
+(``/backend-api/codex/responses`` and ``/models``) so native clients share its one sign-in.
+``codex-open-client serve`` runs it from a terminal.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from ._chat import ChatChunker, chat_completion, parse_chat_request
 from ._errors import GatewayError, from_codex_error, invalid
 from ._models import model_list, model_not_found, model_object
 from ._params import dropped_headers
+from ._passthrough import Passthrough
 from ._response_store import DEFAULT_RESPONSE_TTL, MemoryResponseStore, ResponseStore
 from ._responses import (
     ResponsesRequest,
@@ -544,6 +545,7 @@ def create_app(
         app.router.add_get(f"{prefix}/models/{{model}}", handlers["get_model"])
         app.router.add_post(f"{prefix}/chat/completions", handlers["chat_completions"])
         app.router.add_post(f"{prefix}/responses", handlers["create_response"])
+    Passthrough(client, max_body_size).add_routes(app)
     app.on_response_prepare.append(_on_prepare)
     if close_client:
 
