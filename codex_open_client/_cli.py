@@ -679,7 +679,11 @@ def _ask_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "prompt", nargs="?", default="Say hello!", help="the question (default: %(default)r)"
+        "prompt",
+        nargs="?",
+        default="Say hello!",
+        metavar="PROMPT",
+        help="the question (default: %(default)r)",
     )
     parser.add_argument(
         "--delay",
@@ -817,7 +821,9 @@ def build_parser() -> argparse.ArgumentParser:
             aliases=list(command.aliases),
             help=command.help,
             usage=f"{PROG} {command.name} {command.usage}",
-            description=command.description or f"{command.help[0].upper()}{command.help[1:]}.",
+            description=textwrap.fill(
+                command.description or f"{command.help[0].upper()}{command.help[1:]}.", 78
+            ),
             epilog=_examples(command.examples) if command.examples else None,
             formatter_class=_Formatter,
         )
