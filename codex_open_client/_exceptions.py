@@ -341,6 +341,7 @@ _JSON_ESCAPE = re.compile(
     r"|u([0-9a-fA-F]{4})|([\"\\/bfnrt]))"
 )
 _SHORT_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+_ESCAPED = frozenset('"\\\b\f\n\r\t')  # what the one-character escapes other than \/ stand for
 
 
 def _redact_text(text: str, ordered: Sequence[str]) -> str:
@@ -350,6 +351,12 @@ def _redact_text(text: str, ordered: Sequence[str]) -> str:
             text = text.replace(secret, REDACTED)
     if "\\" not in text:
         return text
+    if (
+        "\\u" not in text
+        and "\\/" not in text
+        and not any(_ESCAPED.intersection(s) for s in ordered)
+    ):
+        return text  # only escapes of characters no secret has (\" \n ...): nothing to find
     # Decode the escapes into a view of the text, find the secrets there, and replace the
     # raw spans they came from. Segments: (start in the view, start and end in the text, and
     # whether it is one escape, i.e. one character of the view).
