@@ -13,8 +13,10 @@ from ._auth import afinish_login, aget_token, alogin, arefresh, astart_login, bu
 from ._client import (
     AsyncClient,
     AsyncCodexClient,
-    AsyncResponses,
     AsyncioRequiredError,
+    AsyncResponses,
+    AsyncStreamedRawResponse,
+    RawResponse,
     UnsupportedImageDetailWarning,
 )
 from ._exceptions import (
@@ -92,6 +94,7 @@ from ._sync import (
     Models,
     Responses,
     ResponseStream,
+    StreamedRawResponse,
     finish_login,
     get_token,
     login,
@@ -157,6 +160,7 @@ __all__ = [
     "AsyncModels",
     "AsyncResponseStream",
     "AsyncResponses",
+    "AsyncStreamedRawResponse",
     "AsyncioRequiredError",
     "AuthError",
     "Client",
@@ -203,6 +207,7 @@ __all__ = [
     "RateLimitFamily",
     "RateLimitWindow",
     "RateLimits",
+    "RawResponse",
     "Reasoning",
     "ReasoningLevel",
     "ReasoningSummary",
@@ -251,6 +256,7 @@ __all__ = [
     "Responses",
     "ServerError",
     "StreamError",
+    "StreamedRawResponse",
     "StructuredOutputError",
     "TextConfig",
     "TokenStore",

@@ -70,6 +70,11 @@ class Model(Wire):
     model_messages: dict[str, Any] | None = field(default=None, repr=False)
     raw: dict[str, Any] = field(factory=dict, repr=False)
 
+    @property
+    def id(self) -> str:
+        """The slug, under the name openai-python's ``Model`` uses (``model.id``)."""
+        return self.slug
+
     def _to_wire(self) -> dict[str, Any]:
         """The entry as sent; for a model built in Python, its fields under the entry's names."""
         if self.raw:

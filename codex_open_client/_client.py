@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 import attrs
 
@@ -18,6 +18,8 @@ from ._request import (
     ClientConfig,
     Request,
     build_responses_request,
+    check_max_retries,
+    check_timeout,
     make_config,
     original_detail_seen,
     unexpected_argument,
@@ -50,6 +52,9 @@ if TYPE_CHECKING:
         prompt_cache_key: NotRequired[str | None]
         timeout: NotRequired[float | None]
         max_retries: NotRequired[int | None]
+        extra_headers: NotRequired[Mapping[str, str | None] | None]
+        extra_query: NotRequired[Mapping[str, object] | None]
+        extra_body: NotRequired[Mapping[str, Any] | None]
 
     class ResponseCreateParams(ToolRunParams, total=False):
         """The keyword arguments of ``responses.create`` and ``responses.stream``."""
@@ -61,7 +66,9 @@ __all__ = [
     "AsyncClient",
     "AsyncCodexClient",
     "AsyncResponses",
+    "AsyncStreamedRawResponse",
     "AsyncioRequiredError",
+    "RawResponse",
     "UnsupportedImageDetailWarning",
 ]
 
@@ -105,6 +112,9 @@ CREATE_PARAMS = (
     "prompt_cache_key",
     "timeout",
     "max_retries",
+    "extra_headers",
+    "extra_query",
+    "extra_body",
 )
 _REQUIRED = {
     "model": "the model slug, e.g. model='gpt-5.1-codex-mini'",
@@ -210,6 +220,8 @@ class AsyncClient:
         )
         self._transport = Transport(max_connections=self._config.max_connections)
         self._closed = False
+        # The client a with_options() copy was made from (its connections and credentials).
+        self._origin: AsyncClient | None = None
         self._rate_limits: RateLimits | None = None
         #: ``client.responses.create(...)``, ``.stream(...)``, ``.parse(...)``, ``.run_tools(...)``.
         self.responses = AsyncResponses(self)
@@ -294,6 +306,8 @@ class AsyncClient:
 
     def _saw_rate_limits(self, rate_limits: RateLimits) -> None:
         self._rate_limits = rate_limits
+        if self._origin is not None:
+            self._origin._saw_rate_limits(rate_limits)
 
     async def login(self) -> Account:
         """Sign in now with the configured flow and store the credentials."""
@@ -313,12 +327,67 @@ class AsyncClient:
                 f"This {type(self).__name__} is closed; create a new one "
                 f"(tip: `async with {type(self).__name__}(...) as client:`)"
             )
+        if self._origin is not None and self._origin._closed:
+            raise RuntimeError(
+                f"The {type(self).__name__} this one was made from with with_options() is "
+                "closed, and with it the connections they shared; create a new one"
+            )
         return self._config
 
+    def with_options(
+        self,
+        *,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> AsyncClient:
+        """A copy of this client with other defaults, as openai-python's ``with_options``.
+
+        The copy shares this client's connection pool, credentials (and their refreshes) and
+        session id; ``default_headers`` are added to this client's. Closing the copy leaves
+        the connections open (they belong to this client); closing this client closes them,
+        and the copies with them. Nothing is sent.
+        """
+        config = self._check_usable()
+        headers = dict(config.default_headers)
+        if default_headers is not None:
+            headers.update(
+                make_config(
+                    access_token=None,
+                    account_id=None,
+                    base_url=None,
+                    chatgpt_base_url=None,
+                    timeout=None,
+                    max_retries=None,
+                    default_headers=default_headers,
+                    originator=None,
+                    session_id=None,
+                ).default_headers
+            )
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)  # the transport, the credentials, ...
+        copy._config = attrs.evolve(
+            config,
+            timeout=config.timeout if timeout is None else check_timeout(timeout),
+            max_retries=(
+                config.max_retries if max_retries is None else check_max_retries(max_retries)
+            ),
+            default_headers=headers,
+        )
+        copy._origin = self._origin or self
+        copy._closed = False
+        copy._models = None
+        copy.responses = AsyncResponses(copy)
+        return copy
+
     async def aclose(self) -> None:
-        """Close the client and its connections. Idempotent."""
+        """Close the client and its connections. Idempotent.
+
+        A copy made by ``with_options()`` only closes itself: the connections are its origin's.
+        """
         self._closed = True
-        await self._transport.aclose()
+        if self._origin is None:
+            await self._transport.aclose()
 
     async def close(self) -> None:
         """``await client.close()``: the same as ``aclose()`` (the name openai's clients use)."""
@@ -380,15 +449,38 @@ class AsyncResponses:
         A ``response.failed`` raises the matching ``APIError``; ``response.incomplete``
         returns normally with ``status == "incomplete"``.
         """
+        return await self._create(stream, params)
+
+    async def _create(
+        self,
+        stream: bool,
+        params: dict[str, Any],
+        seen: Callable[[AsyncResponseStream], object] | None = None,
+    ) -> Response | AsyncResponseStream:
+        """``create()``; ``seen`` gets the stream that carries the answer (raw responses)."""
         if not isinstance(stream, bool):
             raise TypeError(f"stream must be True or False, got {stream!r}")
         response_stream = self._stream("create", params)
+        if seen is not None:
+            seen(response_stream)
         if stream:
             await response_stream._open()
             return response_stream
         response_stream._keep_events = False  # drained here: no one can replay it
         async with response_stream:
             return await response_stream.get_final_response()
+
+    @property
+    def with_raw_response(self) -> AsyncResponsesWithRawResponse:
+        """``create()`` and ``parse()`` returning a ``RawResponse``: the HTTP status and
+        headers, and ``.parse()`` for what the method returns (openai-python's habit)."""
+        return AsyncResponsesWithRawResponse(self)
+
+    @property
+    def with_streaming_response(self) -> AsyncResponsesWithStreamingResponse:
+        """``create()`` and ``parse()`` as ``async with`` blocks: the status and headers as soon
+        as they arrive, the body read by ``await .parse()`` (openai-python's habit)."""
+        return AsyncResponsesWithStreamingResponse(self)
 
     def stream(self, **params: Unpack[ResponseCreateParams]) -> AsyncResponseStream:
         """Create a streamed response, for ``async with client.responses.stream(...) as s:``.
@@ -408,14 +500,29 @@ class AsyncResponses:
         incomplete response ``IncompleteResponseError``, a document that does not validate
         ``StructuredOutputError``. Needs ``pip install 'codex-open-client[pydantic]'``.
         """
-        from ._structured import parse_response, text_config_for
+        return await self._parse(text_format, dict(params))
+
+    async def _parse(
+        self,
+        text_format: type[T],
+        params: dict[str, Any],
+        seen: Callable[[AsyncResponseStream], object] | None = None,
+    ) -> ParsedResponse[T]:
+        from ._structured import parse_response
+
+        response = await self._create(False, self._parse_params(text_format, params), seen)
+        assert isinstance(response, Response)
+        return parse_response(response, text_format)
+
+    @staticmethod
+    def _parse_params(text_format: type[Any], params: dict[str, Any]) -> dict[str, Any]:
+        from ._structured import text_config_for
 
         if "stream" in params:
             raise TypeError("parse() does not stream; use stream() with text=TextConfig(...)")
         request: dict[str, Any] = dict(params)
         request["text"] = text_config_for(text_format, request.get("text"))
-        response = await self.create(**request)
-        return parse_response(response, text_format)
+        return request
 
     async def run_tools(
         self,
@@ -481,6 +588,191 @@ class AsyncResponses:
             prepare=prepare,
             on_complete=on_complete,
         )
+
+
+class _HTTPInfo:
+    """The HTTP side of an answer: status, headers, URL, method, retries."""
+
+    def __init__(self, stream: AsyncResponseStream) -> None:
+        self._http_stream = stream
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The HTTP response headers (case-insensitive)."""
+        return self._http_stream._headers
+
+    @property
+    def status_code(self) -> int:
+        """The HTTP status of the answer (200: errors raise instead)."""
+        return self._http_stream._status or 0
+
+    @property
+    def url(self) -> str:
+        """The URL the request was sent to."""
+        return self._http_stream._request.url
+
+    @property
+    def method(self) -> str:
+        """The HTTP method, ``POST``."""
+        return self._http_stream._request.method
+
+    @property
+    def request_id(self) -> str | None:
+        """``x-request-id`` (or ``x-oai-request-id``): quote it when reporting a problem."""
+        headers = self.headers
+        return headers.get("x-request-id") or headers.get("x-oai-request-id")
+
+    @property
+    def retries_taken(self) -> int:
+        """How many times the request was retried before this answer."""
+        return self._http_stream._retries
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} [{self.status_code}] {self.method} {self.url}>"
+
+
+class RawResponse(_HTTPInfo, Generic[T]):
+    """What ``responses.with_raw_response.create(...)`` returns, as in openai-python.
+
+    ``headers``, ``status_code``, ``url``, ``method``, ``request_id`` and ``retries_taken``
+    describe the HTTP answer; ``parse()`` gives what the method itself returns (the
+    ``Response``, or with ``stream=True`` the stream, ready to iterate).
+    """
+
+    def __init__(self, stream: AsyncResponseStream, parsed: T) -> None:
+        super().__init__(stream)
+        self._parsed = parsed
+
+    def parse(self) -> T:
+        """What the method returns: the ``Response`` (or stream, or ``ParsedResponse``)."""
+        return self._parsed
+
+
+class AsyncStreamedRawResponse(_HTTPInfo, Generic[T]):
+    """The value of ``async with responses.with_streaming_response.create(...) as raw:``.
+
+    The status and headers are known on entry; the body is read by ``await raw.parse()``
+    (the ``Response``; with ``stream=True`` the stream itself, to iterate inside the block).
+    Leaving the block closes the stream.
+    """
+
+    def __init__(self, stream: AsyncResponseStream, finish: Callable[[], Awaitable[T]]) -> None:
+        super().__init__(stream)
+        self._finish = finish
+
+    async def parse(self) -> T:
+        """Read the body: the ``Response`` (or the stream, or the ``ParsedResponse``)."""
+        return await self._finish()
+
+
+class _AsyncStreamingContext(Generic[T]):
+    """``async with``: send the request on entry, close the stream on exit."""
+
+    def __init__(self, stream: AsyncResponseStream, finish: Callable[[], Awaitable[T]]) -> None:
+        self._response_stream = stream
+        self._finish = finish
+
+    async def __aenter__(self) -> AsyncStreamedRawResponse[T]:
+        await self._response_stream._open()
+        return AsyncStreamedRawResponse(self._response_stream, self._finish)
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._response_stream.aclose()
+
+
+class AsyncResponsesWithRawResponse:
+    """``client.responses.with_raw_response``: ``create()`` and ``parse()`` giving a
+    ``RawResponse``."""
+
+    def __init__(self, responses: AsyncResponses) -> None:
+        self._responses = responses
+
+    @overload
+    async def create(
+        self, *, stream: Literal[False] = False, **params: Unpack[ResponseCreateParams]
+    ) -> RawResponse[Response]: ...
+
+    @overload
+    async def create(
+        self, *, stream: Literal[True], **params: Unpack[ResponseCreateParams]
+    ) -> RawResponse[AsyncResponseStream]: ...
+
+    @overload
+    async def create(
+        self, *, stream: bool, **params: Unpack[ResponseCreateParams]
+    ) -> RawResponse[Response | AsyncResponseStream]: ...
+
+    async def create(self, *, stream: bool = False, **params: Any) -> RawResponse[Any]:
+        """``responses.create(...)``, with the HTTP answer: ``.parse()`` gives its result."""
+        seen: list[AsyncResponseStream] = []
+        result = await self._responses._create(stream, params, seen.append)
+        return RawResponse(seen[0], result)
+
+    async def parse(
+        self, *, text_format: type[T], **params: Unpack[ResponseCreateParams]
+    ) -> RawResponse[ParsedResponse[T]]:
+        """``responses.parse(...)``, with the HTTP answer: ``.parse()`` gives its result."""
+        seen: list[AsyncResponseStream] = []
+        result = await self._responses._parse(text_format, dict(params), seen.append)
+        return RawResponse(seen[0], result)
+
+
+class AsyncResponsesWithStreamingResponse:
+    """``client.responses.with_streaming_response``: ``create()`` and ``parse()`` as
+    ``async with`` blocks giving an ``AsyncStreamedRawResponse``."""
+
+    def __init__(self, responses: AsyncResponses) -> None:
+        self._responses = responses
+
+    @overload
+    def create(
+        self, *, stream: Literal[False] = False, **params: Unpack[ResponseCreateParams]
+    ) -> _AsyncStreamingContext[Response]: ...
+
+    @overload
+    def create(
+        self, *, stream: Literal[True], **params: Unpack[ResponseCreateParams]
+    ) -> _AsyncStreamingContext[AsyncResponseStream]: ...
+
+    @overload
+    def create(
+        self, *, stream: bool, **params: Unpack[ResponseCreateParams]
+    ) -> _AsyncStreamingContext[Response | AsyncResponseStream]: ...
+
+    def create(self, *, stream: bool = False, **params: Any) -> _AsyncStreamingContext[Any]:
+        """``async with ...create(...) as raw:``; ``await raw.parse()`` reads the body."""
+        if not isinstance(stream, bool):
+            raise TypeError(f"stream must be True or False, got {stream!r}")
+        response_stream = self._responses._stream("create", params)
+        if stream:
+
+            async def finish_stream() -> AsyncResponseStream:
+                return response_stream
+
+            return _AsyncStreamingContext(response_stream, finish_stream)
+        response_stream._keep_events = False  # parse() drains it: no one can replay it
+        return _AsyncStreamingContext(response_stream, response_stream.get_final_response)
+
+    def parse(
+        self, *, text_format: type[T], **params: Unpack[ResponseCreateParams]
+    ) -> _AsyncStreamingContext[ParsedResponse[T]]:
+        """``async with ...parse(...) as raw:``; ``await raw.parse()`` gives the
+        ``ParsedResponse``."""
+        from ._structured import parse_response
+
+        request = self._responses._parse_params(text_format, dict(params))
+        response_stream = self._responses._stream("parse", request)
+        response_stream._keep_events = False
+
+        async def finish() -> ParsedResponse[T]:
+            return parse_response(await response_stream.get_final_response(), text_format)
+
+        return _AsyncStreamingContext(response_stream, finish)
 
 
 def _asks_for_original_detail(request: Request) -> bool:

@@ -286,8 +286,17 @@ def build_responses_request(
     prompt_cache_key: object = None,
     timeout: object = None,
     max_retries: object = None,
+    extra_headers: object = None,
+    extra_query: object = None,
+    extra_body: object = None,
 ) -> Request:
-    """Check the arguments of ``responses.create`` and build its request."""
+    """Check the arguments of ``responses.create`` and build its request.
+
+    ``extra_headers``, ``extra_query`` and ``extra_body`` pass through unchecked (as in
+    openai-python): headers replace the client's own of the same name (``None`` leaves one
+    out), the query is appended to the URL, and the body's keys are merged into the JSON body
+    last. Only the credential headers are refused: the client sends those itself.
+    """
     if not isinstance(model, str) or not model.strip():
         raise ValueError(
             f"model must be a non-empty model slug such as 'gpt-5.1-codex-mini', got {model!r}"
@@ -300,7 +309,7 @@ def build_responses_request(
     body: dict[str, Any] = {"model": model}
     if instructions:
         body["instructions"] = instructions
-    owners: list[Any] = []
+    owners: list[Any] | None = []
     body["input"] = _build_input(input, owners)
     if tools is not None:
         body["tools"] = build_tools(tools)
@@ -339,15 +348,83 @@ def build_responses_request(
     body["stream"] = True
     request_timeout = config.timeout if timeout is None else check_timeout(timeout)
     retries = config.max_retries if max_retries is None else check_max_retries(max_retries)
+    headers = headers_for(config)
+    url = f"{config.base_url}/responses"
+    if extra_headers is not None:
+        merge_extra_headers(headers, extra_headers)
+    if extra_query is not None:
+        url = with_extra_query(url, extra_query)
+    if extra_body is not None:
+        if not isinstance(extra_body, Mapping) or not all(isinstance(k, str) for k in extra_body):
+            raise TypeError(
+                "extra_body must be a dict of JSON body keys to values, e.g. "
+                f"extra_body={{'some_field': 1}}, got {type(extra_body).__name__}"
+            )
+        body.update(extra_body)
+        if "input" in extra_body:
+            owners = None  # the input sent is the caller's, as given
     return Request(
         method="POST",
-        url=f"{config.base_url}/responses",
-        headers=headers_for(config),
+        url=url,
+        headers=headers,
         json=body,
         body=encode_body(body, input, owners),
         timeout=request_timeout,
         max_retries=retries,
     )
+
+
+# Sent by the client from its credentials (refreshed, retried on 401): not to be replaced.
+CREDENTIAL_HEADERS = frozenset({"authorization", "chatgpt-account-id"})
+
+
+def merge_extra_headers(headers: dict[str, str], extra_headers: object) -> None:
+    """Apply ``extra_headers`` to ``headers``: same names (in any case) replaced, None removes."""
+    if not isinstance(extra_headers, Mapping):
+        raise TypeError(
+            "extra_headers must be a dict of header names to strings (or None to leave a "
+            f"header out), got {type(extra_headers).__name__}"
+        )
+    for name, value in extra_headers.items():
+        if (
+            not isinstance(name, str)
+            or not name
+            or (value is not None and not isinstance(value, str))
+        ):
+            raise TypeError(
+                "extra_headers must be a dict of header names to strings (or None to leave a "
+                f"header out), got {name!r}: {type(value).__name__}"
+            )
+        if name.lower() in CREDENTIAL_HEADERS:
+            raise ValueError(
+                f"extra_headers cannot set {name!r}: the client sends the credentials itself "
+                "(and refreshes them); pass access_token=/account_id= to the client to use "
+                "credentials of your own"
+            )
+        _check_header_value(f"extra_headers[{name!r}]", name)
+        _check_header_value(f"extra_headers[{name!r}]", value)
+        for existing in [key for key in headers if key.lower() == name.lower()]:
+            del headers[existing]
+        if value is not None:
+            headers[name] = value
+
+
+def with_extra_query(url: str, extra_query: object) -> str:
+    """``url`` with ``extra_query`` appended (``True``/``False`` as ``true``/``false``)."""
+    from urllib.parse import urlencode
+
+    if not isinstance(extra_query, Mapping) or not all(isinstance(k, str) for k in extra_query):
+        raise TypeError(
+            "extra_query must be a dict of query parameter names to values, e.g. "
+            f"extra_query={{'debug': 'true'}}, got {type(extra_query).__name__}"
+        )
+    params = {
+        name: str(value).lower() if isinstance(value, bool) else value
+        for name, value in extra_query.items()
+    }
+    if not params:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}{urlencode(params, doseq=True)}"
 
 
 def encode_body(

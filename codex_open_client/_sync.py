@@ -19,10 +19,10 @@ import warnings
 import weakref
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from types import FrameType, TracebackType
-from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, ParamSpec, TypeVar, cast, overload
 
 from ._auth import LoginHandler, afinish_login, aget_token, alogin, arefresh, astart_login
-from ._client import AsyncClient, AsyncResponses
+from ._client import AsyncClient, AsyncResponses, AsyncStreamedRawResponse, RawResponse
 from ._exceptions import CodexError
 from ._models import InputItem, Response, Tool
 from ._ratelimits import AccountUsage, RateLimits
@@ -53,6 +53,7 @@ __all__ = [
     "Models",
     "ResponseStream",
     "Responses",
+    "StreamedRawResponse",
     "finish_login",
     "get_token",
     "login",
@@ -533,6 +534,10 @@ class Client:
         self._portal = _Portal()
         self._owned = _Owned(self._async)
         self._closed = False
+        # A with_options() copy: the Client it was made from, and the options it changed.
+        self._origin: Client | None = None
+        self._options: dict[str, Any] = {}
+        self._base: AsyncClient | None = None  # the origin's AsyncClient the copy's came from
         self._finalizer = weakref.finalize(
             self, _finalize, self._portal, self._owned, type(self).__name__
         )
@@ -619,10 +624,59 @@ class Client:
                 f"This {type(self).__name__} is closed; create a new one "
                 f"(tip: `with {type(self).__name__}(...) as client:`)"
             )
+        if self._origin is not None and self._origin._closed:
+            raise RuntimeError(
+                f"The {type(self).__name__} this one was made from with with_options() is "
+                "closed, and with it the connections they shared; create a new one"
+            )
+
+    def with_options(
+        self,
+        *,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> Client:
+        """A copy of this client with other defaults, as openai-python's ``with_options``.
+
+        The copy shares this client's connection pool, event loop, credentials (and their
+        refreshes) and session id; ``default_headers`` are added to this client's. Closing
+        the copy leaves the connections open (they belong to this client); closing this
+        client closes them, and the copies with them. Nothing is sent.
+        """
+        self._check_open()
+        origin = self._origin or self
+        options = {**self._options}
+        if timeout is not None:
+            options["timeout"] = timeout
+        if max_retries is not None:
+            options["max_retries"] = max_retries
+        if default_headers is not None:
+            options["default_headers"] = {**options.get("default_headers", {}), **default_headers}
+        base = origin._aclient
+        aclient = base.with_options(**options)
+        copy = object.__new__(type(self))
+        copy.__dict__.update(origin.__dict__)  # the loop, the kwargs, the fork bookkeeping
+        copy._origin = origin
+        copy._options = options
+        copy._base = base
+        copy._async = aclient
+        copy._config = aclient._config
+        copy._closed = False
+        copy.responses = Responses(copy)
+        copy._models = Models(copy)
+        return copy
 
     @property
     def _aclient(self) -> AsyncClient:
         """The async client that does the work, new in a forked child."""
+        origin = self._origin
+        if origin is not None:
+            base = origin._aclient
+            if base is not self._base:  # the origin's is new, in a forked child
+                self._async = base.with_options(**self._options)
+                self._base = base
+            return self._async
         if self._owned.pid != os.getpid():
             # A forked child must not share the parent's connections: keep the inherited
             # client untouched (see _INHERITED) and use a new one.
@@ -636,10 +690,18 @@ class Client:
         return self._portal.call(func, *args)
 
     def close(self) -> None:
-        """Close the client, its connections, its event loop and its thread. Idempotent."""
+        """Close the client, its connections, its event loop and its thread. Idempotent.
+
+        A copy made by ``with_options()`` only closes itself: the rest is its origin's.
+        """
         if self._closed:
             return
         self._closed = True
+        if self._origin is not None:
+            # A with_options() copy: the loop and the connections are its origin's. Closing
+            # the async copy does no I/O, so it needs no call onto the loop.
+            self._async._closed = True
+            return
         self._finalizer.detach()
         try:
             if self._portal.running:
@@ -714,6 +776,18 @@ class Responses:
         self._client._check_open()
         return ResponseStream(self._async.stream(**params), self._client)
 
+    @property
+    def with_raw_response(self) -> ResponsesWithRawResponse:
+        """``create()`` and ``parse()`` returning a ``RawResponse``: the HTTP status and
+        headers, and ``.parse()`` for what the method returns (openai-python's habit)."""
+        return ResponsesWithRawResponse(self)
+
+    @property
+    def with_streaming_response(self) -> ResponsesWithStreamingResponse:
+        """``create()`` and ``parse()`` as ``with`` blocks: the status and headers as soon as
+        they arrive, the body read by ``.parse()`` (openai-python's habit)."""
+        return ResponsesWithStreamingResponse(self)
+
     def parse(
         self, *, text_format: type[T], **params: Unpack[ResponseCreateParams]
     ) -> ParsedResponse[T]:
@@ -756,6 +830,164 @@ class Responses:
                 **params,
             )
         )
+
+
+class ResponsesWithRawResponse:
+    """``client.responses.with_raw_response``: ``create()`` and ``parse()`` giving a
+    ``RawResponse``."""
+
+    def __init__(self, responses: Responses) -> None:
+        self._responses = responses
+
+    @overload
+    def create(
+        self, *, stream: Literal[False] = False, **params: Unpack[ResponseCreateParams]
+    ) -> RawResponse[Response]: ...
+
+    @overload
+    def create(
+        self, *, stream: Literal[True], **params: Unpack[ResponseCreateParams]
+    ) -> RawResponse[ResponseStream]: ...
+
+    @overload
+    def create(
+        self, *, stream: bool, **params: Unpack[ResponseCreateParams]
+    ) -> RawResponse[Response | ResponseStream]: ...
+
+    def create(self, *, stream: bool = False, **params: Any) -> RawResponse[Any]:
+        """``responses.create(...)``, with the HTTP answer: ``.parse()`` gives its result."""
+        client = self._responses._client
+        raw = client._call(
+            functools.partial(
+                self._responses._async.with_raw_response.create, stream=stream, **params
+            )
+        )
+        if not stream:
+            return raw
+        astream = cast("AsyncResponseStream", raw.parse())
+        return RawResponse(raw._http_stream, ResponseStream(astream, client))
+
+    def parse(
+        self, *, text_format: type[T], **params: Unpack[ResponseCreateParams]
+    ) -> RawResponse[ParsedResponse[T]]:
+        """``responses.parse(...)``, with the HTTP answer: ``.parse()`` gives its result."""
+        raw = self._responses._async.with_raw_response
+        return self._responses._client._call(
+            functools.partial(raw.parse, text_format=text_format, **params)
+        )
+
+
+class StreamedRawResponse(Generic[T]):
+    """The value of ``with responses.with_streaming_response.create(...) as raw:``.
+
+    The status and headers are known on entry; the body is read by ``raw.parse()`` (the
+    ``Response``; with ``stream=True`` the stream itself, to iterate inside the block).
+    Leaving the block closes the stream.
+    """
+
+    def __init__(self, raw: AsyncStreamedRawResponse[Any], client: Client, stream: bool) -> None:
+        self._raw = raw
+        self._client = client
+        self._stream = stream
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The HTTP response headers (case-insensitive)."""
+        return self._raw.headers
+
+    @property
+    def status_code(self) -> int:
+        """The HTTP status of the answer (200: errors raise instead)."""
+        return self._raw.status_code
+
+    @property
+    def url(self) -> str:
+        """The URL the request was sent to."""
+        return self._raw.url
+
+    @property
+    def method(self) -> str:
+        """The HTTP method, ``POST``."""
+        return self._raw.method
+
+    @property
+    def request_id(self) -> str | None:
+        """``x-request-id`` (or ``x-oai-request-id``): quote it when reporting a problem."""
+        return self._raw.request_id
+
+    @property
+    def retries_taken(self) -> int:
+        """How many times the request was retried before this answer."""
+        return self._raw.retries_taken
+
+    def parse(self) -> T:
+        """Read the body: the ``Response`` (or the stream, or the ``ParsedResponse``)."""
+        if self._stream:
+            return cast(T, ResponseStream(self._raw._http_stream, self._client))
+        return cast(T, self._client._call(self._raw.parse))
+
+    def __repr__(self) -> str:
+        return f"<StreamedRawResponse [{self.status_code}] {self.method} {self.url}>"
+
+
+class _StreamingContext(Generic[T]):
+    """``with``: send the request on entry, close the stream on exit."""
+
+    def __init__(self, context: Any, client: Client, stream: bool) -> None:
+        self._context = context
+        self._client = client
+        self._stream = stream
+
+    def __enter__(self) -> StreamedRawResponse[T]:
+        raw = self._client._call(self._context.__aenter__)
+        return StreamedRawResponse(raw, self._client, self._stream)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if not self._client._closed:
+            self._client._call(self._context.__aexit__, None, None, None)
+
+
+class ResponsesWithStreamingResponse:
+    """``client.responses.with_streaming_response``: ``create()`` and ``parse()`` as
+    ``with`` blocks giving a ``StreamedRawResponse``."""
+
+    def __init__(self, responses: Responses) -> None:
+        self._responses = responses
+
+    @overload
+    def create(
+        self, *, stream: Literal[False] = False, **params: Unpack[ResponseCreateParams]
+    ) -> _StreamingContext[Response]: ...
+
+    @overload
+    def create(
+        self, *, stream: Literal[True], **params: Unpack[ResponseCreateParams]
+    ) -> _StreamingContext[ResponseStream]: ...
+
+    @overload
+    def create(
+        self, *, stream: bool, **params: Unpack[ResponseCreateParams]
+    ) -> _StreamingContext[Response | ResponseStream]: ...
+
+    def create(self, *, stream: bool = False, **params: Any) -> _StreamingContext[Any]:
+        """``with ...create(...) as raw:``; ``raw.parse()`` reads the body."""
+        self._responses._client._check_open()
+        context = self._responses._async.with_streaming_response.create(stream=stream, **params)
+        return _StreamingContext(context, self._responses._client, stream)
+
+    def parse(
+        self, *, text_format: type[T], **params: Unpack[ResponseCreateParams]
+    ) -> _StreamingContext[ParsedResponse[T]]:
+        """``with ...parse(...) as raw:``; ``raw.parse()`` gives the ``ParsedResponse``."""
+        self._responses._client._check_open()
+        streaming = self._responses._async.with_streaming_response
+        context = streaming.parse(text_format=text_format, **params)
+        return _StreamingContext(context, self._responses._client, False)
 
 
 class Models:
