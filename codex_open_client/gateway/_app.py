@@ -7,8 +7,8 @@ import hashlib
 import hmac
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -28,6 +28,9 @@ from ._responses import (
     parse_responses_request,
     previous_not_found,
 )
+
+if TYPE_CHECKING:
+    from .._stream import AsyncResponseStream
 
 __all__ = ["DEFAULT_INSTRUCTIONS", "DEFAULT_MAX_BODY_SIZE", "create_app"]
 
@@ -270,6 +273,25 @@ def _sse_event(payload: dict[str, Any]) -> bytes:
     return b"event: " + str(payload["type"]).encode() + b"\ndata: " + dumps(payload) + b"\n\n"
 
 
+async def _batches(stream: AsyncResponseStream) -> AsyncIterator[list[Any]]:
+    """The stream's events, in the batches that each network chunk completes.
+
+    One write per upstream chunk instead of one per event: a fast stream costs a few
+    large writes. ``_next_batch`` is the SDK's own batching (its sync facade uses it); the
+    public per-event iteration is the fallback.
+    """
+    next_batch = getattr(stream, "_next_batch", None)
+    if next_batch is None:  # pragma: no cover - an SDK without it
+        async for event in stream:
+            yield [event]
+        return
+    while True:
+        batch = await next_batch()
+        if not batch:
+            return
+        yield batch
+
+
 async def _start_stream(request: web.Request) -> web.StreamResponse:
     response = web.StreamResponse(status=200, headers=_SSE_HEADERS)
     await response.prepare(request)
@@ -330,14 +352,12 @@ def _make_handlers(gateway: _Gateway) -> dict[str, Handler]:
         pending: list[bytes] = []
         async with stream:
             try:
-                async for event in stream:
-                    chunks = chunker.feed(event)
-                    if not chunks:
-                        continue
-                    pending.extend(_sse(chunk) for chunk in chunks)
+                async for batch in _batches(stream):
+                    for event in batch:
+                        pending.extend(_sse(chunk) for chunk in chunker.feed(event))
                     # The role chunk alone waits: a failure before any content is still an
                     # HTTP error with its status.
-                    if response is None and len(pending) < 2:
+                    if len(pending) < (2 if response is None else 1):
                         continue
                     if response is None:
                         response = await _start_stream(request)
@@ -404,13 +424,15 @@ def _make_handlers(gateway: _Gateway) -> dict[str, Handler]:
 
         async with stream:
             try:
-                async for event in stream:
-                    frames = streamer.feed(event, snapshot)
-                    if not frames:
+                async for batch in _batches(stream):
+                    for event in batch:
+                        pending.extend(
+                            _sse_event(frame) for frame in streamer.feed(event, snapshot)
+                        )
+                    # response.created (+ in_progress) wait for content: a failure before any
+                    # is still an HTTP error with its status.
+                    if len(pending) < (3 if response is None else 1):
                         continue
-                    pending.extend(_sse_event(frame) for frame in frames)
-                    if response is None and len(pending) < 3:
-                        continue  # response.created (+ in_progress) wait for content
                     if response is None:
                         response = await _start_stream(request)
                     await response.write(b"".join(pending))

@@ -276,6 +276,21 @@ class ResponsesStreamer:
     ) -> list[dict[str, Any]]:
         """The frames for one upstream event; ``snapshot()`` is the response so far."""
         kind = type(event)
+        if kind is ResponseOutputTextDeltaEvent and self._created:
+            # Nearly every event of a stream: built by hand, not through the converter.
+            assert isinstance(event, ResponseOutputTextDeltaEvent)
+            return [
+                self.frame(
+                    {
+                        "type": "response.output_text.delta",
+                        "item_id": event.item_id or "",
+                        "output_index": event.output_index,
+                        "content_index": event.content_index,
+                        "delta": event.delta,
+                        "logprobs": [],
+                    }
+                )
+            ]
         if kind is CodexRateLimitsEvent or kind is ResponseMetadataEvent:
             return []
         if kind is UnknownEvent:
