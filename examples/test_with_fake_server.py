@@ -53,6 +53,13 @@ def server() -> Iterator[FakeCodexServer]:
 
 
 @pytest.fixture
+def anyio_backend() -> str:
+    # AsyncClient runs on aiohttp, which needs asyncio: run the async tests there only (with
+    # trio installed, anyio's plugin would run each one under trio too).
+    return "asyncio"
+
+
+@pytest.fixture
 def backend(server: FakeCodexServer) -> Iterator[FakeCodexServer]:
     server.clear()  # each test starts with no queued answers and no recorded requests
     yield server
