@@ -359,6 +359,7 @@ def test_lock_is_exclusive_across_threads(make_store: Callable[..., c.RedisToken
         assert first[0] == "in" and second == ("out", first[1])
 
 
+@pytest.mark.timeout(120)  # processes starting on a busy machine
 def test_lock_is_exclusive_across_processes(
     redis_server: RedisServer, key: str, tmp_path: Path
 ) -> None:
@@ -422,7 +423,7 @@ def test_a_release_on_the_event_loop_does_not_wait_for_redis(
     async def main() -> bool:
         lock = store.lock()
         await asyncio.to_thread(lock.__enter__)
-        raw.execute_command("CLIENT", "PAUSE", "1500", "WRITE")
+        raw.execute_command("CLIENT", "PAUSE", "3000", "WRITE")
         lock.__exit__(None, None, None)
         return bool(raw.exists(store.lock_key))  # reads are not paused
 
@@ -454,11 +455,11 @@ def test_the_lock_is_extended_while_held(
     make_store: Callable[..., c.RedisTokenStore], server: FakeCodexServer
 ) -> None:
     """A holder slower than lock_timeout keeps its lock: others wait, its save goes through."""
-    holder = make_store(lock_timeout=1.0)
+    holder = make_store(lock_timeout=2.0)
     other = make_store(lock_wait=0)
     new = credentials(server, expires_in=3600)
     with holder.lock():
-        time.sleep(2.5)  # past the lock's own timeout, which the holder keeps extending
+        time.sleep(4.5)  # past the lock's own timeout, which the holder keeps extending
         with pytest.raises(c.TokenStoreUnavailableError) as info, other.lock():
             pass
         assert info.value.code == "refresh_lock_timeout"
@@ -632,6 +633,7 @@ def run_hosts(
                 process.wait()
 
 
+@pytest.mark.timeout(120)
 def test_two_hosts_and_three_processes_refresh_exactly_once(
     server: FakeCodexServer, make_store: Callable[..., c.RedisTokenStore], redis_server: RedisServer
 ) -> None:
@@ -818,6 +820,7 @@ def test_the_gateway_answers_503_when_redis_stops(
     assert server.refresh_count == before
 
 
+@pytest.mark.timeout(120)
 def test_three_gateway_processes_on_two_hosts_refresh_exactly_once(
     server: FakeCodexServer, make_store: Callable[..., c.RedisTokenStore], redis_server: RedisServer
 ) -> None:
