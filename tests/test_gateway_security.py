@@ -233,3 +233,18 @@ def test_client_disconnect_cancels_upstream(
     assert answer.read1(100).startswith(b"data: ")
     connection.close()
     assert server.wait_for_disconnects(1, timeout=5) == 1
+
+
+def test_access_log_line_cannot_be_forged(
+    guarded: GatewayThread, server: FakeCodexServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A model name with a line break stays on its one access-log line (quoted)."""
+    caplog.set_level(logging.INFO, logger="codex_open_client.gateway")
+    body = {**CHAT, "model": "x\nPOST /v1/chat/completions 200 model=forged"}
+    guarded.raw("/v1/chat/completions", body, headers=auth())
+    deadline = time.monotonic() + 5
+    while not _access_lines(caplog) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    lines = _access_lines(caplog)
+    assert len(lines) == 1 and "\n" not in lines[0]
+    assert "model='x\\nPOST" in lines[0]

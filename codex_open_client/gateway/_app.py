@@ -161,6 +161,14 @@ def _cors_headers(request: web.Request, origin: str) -> dict[str, str]:
     }
 
 
+def _loggable(value: Any) -> str:
+    """A client-given value fit for one log line (no line breaks or control characters)."""
+    if not isinstance(value, str) or not value:
+        return "-"
+    text = value[:100]
+    return text if text.isprintable() and " " not in text else repr(text)
+
+
 def _make_middleware(gateway: _Gateway) -> Any:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -181,7 +189,7 @@ def _make_middleware(gateway: _Gateway) -> Any:
                 request.method,
                 request.path,
                 status,
-                info.get("model") or "-",
+                _loggable(info.get("model")),
                 (time.perf_counter() - started) * 1000,
                 usage if usage is not None else "-",
                 f" error={info['error']}" if info.get("error") else "",
