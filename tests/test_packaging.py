@@ -2,11 +2,13 @@
 
 The editable install is made by pip itself (``pip install -e``) with this environment's build
 backend (``--no-build-isolation``, so hatchling comes from the dev extra and nothing is
-downloaded) into a fresh, empty virtual environment (``--prefix``), as a user's project has.
+downloaded) into a fresh, empty virtual environment (``--prefix``), as a user's project has;
+mypy and pyright, run from here, then check a user module against that environment.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -14,6 +16,8 @@ import sys
 import sysconfig
 import zipfile
 from pathlib import Path
+
+import pytest
 
 from codex_open_client._version import VERSION
 
@@ -56,12 +60,14 @@ def site_packages(venv: Path) -> Path:
     return path
 
 
-def test_editable_install_is_seen_by_mypy(tmp_path: Path) -> None:
-    """After ``pip install -e``, mypy in a user's project sees the package's types.
+@pytest.fixture(scope="module")
+def user_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A fresh venv with ``pip install -e <this repo>``, and a project folder using the package.
 
-    With setuptools' editable install (an import hook) this was ``import-not-found``.
+    Returns the venv's interpreter and the project folder (holding ``app.py``).
     """
-    venv = tmp_path / "user-venv"
+    root = tmp_path_factory.mktemp("packaging")
+    venv = root / "user-venv"
     subprocess.run(
         [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60
     )
@@ -76,19 +82,32 @@ def test_editable_install_is_seen_by_mypy(tmp_path: Path) -> None:
         str(venv),
         "-e",
         str(REPO_ROOT),
-        cwd=tmp_path,
+        cwd=root,
     )
     assert installed_here() == ours  # this environment's install is left alone
-    installed = site_packages(venv)
-    # A static path, not an import hook: what type checkers can follow.
+    project = root / "project"
+    project.mkdir()
+    (project / "app.py").write_text(USER_MODULE)
+    return venv / "bin" / "python", project
+
+
+def test_editable_install_is_a_static_path(user_project: tuple[Path, Path]) -> None:
+    """A ``.pth`` file with the checkout's path (what type checkers follow), and the script."""
+    python, _ = user_project
+    installed = site_packages(python.parent.parent)
     (pth,) = installed.glob("*codex_open_client*.pth")
     assert pth.read_text().strip() == str(REPO_ROOT)
+    assert not list(installed.glob("*editable*finder*"))  # no import hook
     (entry_points,) = installed.glob("codex_open_client-*.dist-info/entry_points.txt")
     assert "codex-open-client = codex_open_client.__main__:main" in entry_points.read_text()
 
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "app.py").write_text(USER_MODULE)
+
+def test_editable_install_is_seen_by_mypy(user_project: tuple[Path, Path], tmp_path: Path) -> None:
+    """After ``pip install -e``, mypy in a user's project sees the package's types.
+
+    With setuptools' editable install (an import hook) this was ``import-not-found``.
+    """
+    python, project = user_project
     env = {key: value for key, value in os.environ.items() if key != "MYPYPATH"}
     result = subprocess.run(
         [
@@ -97,7 +116,7 @@ def test_editable_install_is_seen_by_mypy(tmp_path: Path) -> None:
             "mypy",
             "--strict",
             "--python-executable",
-            str(venv / "bin" / "python"),
+            str(python),
             "--cache-dir",
             str(tmp_path / "mypy-cache"),
             "app.py",
@@ -119,6 +138,31 @@ def test_editable_install_is_seen_by_mypy(tmp_path: Path) -> None:
     assert errors[0].startswith('app.py:9: error: Argument "max_retries" to "Client"')
     assert errors[0].endswith("[arg-type]")
     assert result.returncode == 1
+
+
+def test_editable_install_is_seen_by_pyright(user_project: tuple[Path, Path]) -> None:
+    """The same under pyright (``reportMissingImports`` with setuptools' editable install)."""
+    python, project = user_project
+    env = dict(os.environ)
+    env.pop("PYRIGHT_PYTHON_FORCE_VERSION", None)  # the version it ships: no download
+    env["PYRIGHT_PYTHON_IGNORE_WARNINGS"] = "1"
+    result = subprocess.run(
+        [sys.executable, "-m", "pyright", "--outputjson", "--pythonpath", str(python), "app.py"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    report = json.loads(result.stdout)
+    found = [
+        (d["severity"], d["range"]["start"]["line"] + 1, d.get("rule"), d["message"])
+        for d in report["generalDiagnostics"]
+    ]
+    errors = [item for item in found if item[0] == "error"]
+    assert [(line, rule) for _, line, rule, _ in errors] == [(9, "reportArgumentType")], found
+    assert ("information", 11, None, 'Type of "reply.output_text" is "str"') in found, found
 
 
 def test_wheel_holds_the_package_its_types_and_the_command(tmp_path: Path) -> None:
