@@ -29,9 +29,11 @@ from codex_open_client.testing import (
     failed_reply,
     function_call,
     http_error,
+    incomplete_reply,
     message,
     rate_limited,
     reasoning,
+    refusal,
     reply,
     text_reply,
     tool_call_reply,
@@ -817,3 +819,23 @@ def test_passthrough_errors_and_models(gateway: GatewayThread, server: FakeCodex
     assert status == 200
     assert json.loads(raw)["models"][0]["slug"] == "gpt-5.4"
     assert server.requests[-1].query["client_version"] == "0.169.0"
+
+
+def test_chat_length_and_refusal(gateway: GatewayThread, server: FakeCodexServer) -> None:
+    """An incomplete response finishes with length; a refusal is message.refusal (or deltas)."""
+    server.queue(incomplete_reply("Cut sh"))
+    chunks, _ = chat_chunks(gateway, messages=[{"role": "user", "content": "Long"}])
+    finishes = [
+        ch["choices"][0]["finish_reason"] for ch in chunks if ch["choices"][0]["finish_reason"]
+    ]
+    assert finishes == ["length"]
+    server.queue(reply(refusal("I can't help with that.")))
+    _, _, raw = gateway.raw(
+        "/v1/chat/completions", {"model": MODEL, "messages": [{"role": "user", "content": "x"}]}
+    )
+    message_ = json.loads(raw)["choices"][0]["message"]
+    assert message_["refusal"] == "I can't help with that." and message_["content"] is None
+    server.queue(reply(refusal("I can't help with that.")))
+    chunks, _ = chat_chunks(gateway, messages=[{"role": "user", "content": "x"}])
+    refused = "".join(ch["choices"][0]["delta"].get("refusal") or "" for ch in chunks)
+    assert refused == "I can't help with that."
