@@ -22,7 +22,8 @@ The same server is a fake ChatGPT sign-in server at ``server.issuer`` (``/oauth/
 ``/oauth/token`` with PKCE and rotating refresh tokens, ``/oauth/revoke``, the device-code
 endpoints); ``server.mint_credentials()`` returns an ``auth.json`` dict with fresh tokens.
 
-Run ``python -m codex_open_client.testing --port 8765`` to serve it from a terminal.
+Run ``python -m codex_open_client.testing --port 8765`` to serve it from a terminal: it answers
+as ``FakeCodexServer()`` does (:meth:`FakeCodexServer.standard_reply`).
 """
 
 from __future__ import annotations
