@@ -531,7 +531,11 @@ class IncompleteDetails(_Model):
 
 @frozen(kw_only=True)
 class Response(_Model):
-    """A model response. ``output_text`` and friends are computed from ``output``."""
+    """A model response. ``output_text`` and friends are computed from ``output``.
+
+    ``to_dict()``/``to_json()`` give its wire JSON (what the backend sent, unknown fields kept)
+    and ``Response.from_dict()`` reads it back.
+    """
 
     id: str | None = None
     model: str | None = None
