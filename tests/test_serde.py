@@ -305,3 +305,17 @@ def test_direct_delta_builders_agree_with_the_class_defaults(tag: str) -> None:
     event = structure_event({"type": tag, "delta": "x"})
     assert type(event) is cls
     assert event == cls(delta="x")
+
+
+@pytest.mark.parametrize(
+    "union", [c.ResponseStreamEvent, c.OutputItem, c.OutputContent, c.InputItem, c.Tool]
+)
+def test_every_member_of_a_tagged_union_has_a_literal_type(union: typing.Any) -> None:
+    """A ``type`` of plain ``str`` in a union would stop ``.type`` comparisons narrowing it."""
+    members = [m for m in typing.get_args(union) if attrs.has(m)]
+    assert members
+    for member in members:
+        attrs.resolve_types(member)
+        kind = attrs.fields_dict(member)["type"]
+        assert typing.get_origin(kind.type) is typing.Literal, member.__name__
+        assert typing.get_args(kind.type) == (kind.default,), member.__name__
