@@ -22,6 +22,9 @@ TYPING = ROOT / "tests" / "typing"
 NARROWING = TYPING / "narrowing.py"
 WRONG = TYPING / "wrong.py"
 
+# A cold mypy run (no cache yet, as in CI) takes 5-15 s here, more on a busy machine.
+pytestmark = pytest.mark.timeout(300)
+
 
 def marked_lines(path: Path) -> set[int]:
     """The line numbers (1-based) that carry an ``# ERROR`` marker."""
