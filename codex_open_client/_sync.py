@@ -889,6 +889,7 @@ class StreamedRawResponse(Generic[T]):
         self._raw = raw
         self._client = client
         self._stream = stream
+        self._wrapper: ResponseStream | None = None
 
     @property
     def headers(self) -> Mapping[str, str]:
@@ -923,7 +924,9 @@ class StreamedRawResponse(Generic[T]):
     def parse(self) -> T:
         """Read the body: the ``Response`` (or the stream, or the ``ParsedResponse``)."""
         if self._stream:
-            return cast(T, ResponseStream(self._raw._http_stream, self._client))
+            if self._wrapper is None:
+                self._wrapper = ResponseStream(self._raw._http_stream, self._client)
+            return cast(T, self._wrapper)
         return cast(T, self._client._call(self._raw.parse))
 
     def __repr__(self) -> str:
