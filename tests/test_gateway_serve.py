@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import signal
@@ -17,7 +18,12 @@ from typing import Any
 import openai
 import pytest
 
-from codex_open_client.gateway._serve import check_bind, parse_api_keys
+from codex_open_client.gateway._serve import (
+    add_serve_arguments,
+    check_bind,
+    parse_api_keys,
+    run_serve,
+)
 from codex_open_client.testing import FakeCodexServer
 
 MODEL = "gpt-5.1-codex-mini"
@@ -47,40 +53,34 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
-def test_non_loopback_without_key_refuses_to_start(tmp_path: Path) -> None:
+def test_non_loopback_without_key_refuses_to_start(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`serve --host 0.0.0.0` without a key exits 2 with a one-line reason, listening nowhere."""
-    done = subprocess.run(
-        [sys.executable, "-m", "codex_open_client.gateway", "--fake", "--host", "0.0.0.0"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=_env(CODEX_HOME=str(tmp_path)),
-    )
-    assert done.returncode == 2
-    lines = done.stderr.strip().splitlines()
+    monkeypatch.delenv("CODEX_GATEWAY_API_KEYS", raising=False)
+    args = _parse(["--fake", "--host", "0.0.0.0"])
+    assert run_serve(args) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and "refusing to listen on 0.0.0.0 without an API key" in lines[0]
+    monkeypatch.setenv("CODEX_GATEWAY_API_KEYS", "k1")
+    assert run_serve(_parse(["--codex-home", "/nonexistent-home", "--host", "0.0.0.0"])) == 3
 
 
-def test_not_signed_in_refuses_to_start(tmp_path: Path) -> None:
+def test_not_signed_in_refuses_to_start(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No stored credentials: exit 3 instead of a sign-in the server could never finish."""
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "codex_open_client.gateway",
-            "--codex-home",
-            str(tmp_path),
-            "--port",
-            "0",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=_env(),
-        stdin=subprocess.DEVNULL,
-    )
-    assert done.returncode == 3
-    assert "not signed in" in done.stderr
+    monkeypatch.delenv("CODEX_GATEWAY_API_KEYS", raising=False)
+    assert run_serve(_parse(["--codex-home", str(tmp_path), "--port", "0"])) == 3
+    assert "not signed in: run `codex-open-client login` first" in capsys.readouterr().err
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--fake", action="store_true")
+    parser.add_argument("--codex-home")
+    add_serve_arguments(parser)
+    return parser.parse_args(argv)
 
 
 class Served:

@@ -238,7 +238,6 @@ def run_serve(
         sys.stderr.write(f"{PROG}: {reason}\n")
         return 2
     app_kwargs = _app_kwargs(args, api_keys)
-    _configure_logging()
     with contextlib.ExitStack() as stack:
         if getattr(args, "fake", False):
             client_kwargs = stack.enter_context(_fake_backend())
@@ -250,6 +249,7 @@ def run_serve(
                 "never starts an interactive sign-in)\n"
             )
             return 3
+        _configure_logging()
         if workers > 1 and port == 0:
             port = _free_port(host)
 
