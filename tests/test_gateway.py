@@ -839,3 +839,31 @@ def test_chat_length_and_refusal(gateway: GatewayThread, server: FakeCodexServer
     chunks, _ = chat_chunks(gateway, messages=[{"role": "user", "content": "x"}])
     refused = "".join(ch["choices"][0]["delta"].get("refusal") or "" for ch in chunks)
     assert refused == "I can't help with that."
+
+
+def test_responses_parse_and_tool_round_trip(oai: openai.OpenAI, server: FakeCodexServer) -> None:
+    """openai's responses.parse(text_format=...) and a function-call round trip on Responses."""
+    server.queue(text_reply('{"name": "Ada", "age": 36}'))
+    parsed = oai.responses.parse(model=MODEL, input="Who?", text_format=Person)
+    assert parsed.output_parsed == Person(name="Ada", age=36)
+    assert server.requests[-1].json["text"]["format"]["type"] == "json_schema"
+    server.queue(tool_call_reply("get_weather", {"city": "Oslo"}, call_id="call_7"))
+    tool = {
+        "type": "function",
+        "name": "get_weather",
+        "parameters": WEATHER_TOOL["function"]["parameters"],
+        "strict": False,
+    }
+    first = oai.responses.create(model=MODEL, input="Weather in Oslo?", tools=[tool])
+    call = next(item for item in first.output if item.type == "function_call")
+    assert (call.call_id, call.arguments) == ("call_7", '{"city":"Oslo"}')
+    server.queue(text_reply("Cold."))
+    second = oai.responses.create(
+        model=MODEL,
+        previous_response_id=first.id,
+        input=[{"type": "function_call_output", "call_id": "call_7", "output": "-3°C"}],
+        tools=[tool],
+    )
+    assert second.output_text == "Cold."
+    sent = server.requests[-1].json["input"]
+    assert [item["type"] for item in sent] == ["message", "function_call", "function_call_output"]
