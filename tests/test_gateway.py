@@ -23,7 +23,12 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from openai.types.responses import Response as OpenAIResponse, ResponseStreamEvent
 
 import codex_open_client as c
-from codex_open_client.gateway import DEFAULT_INSTRUCTIONS, create_app
+from codex_open_client.gateway import (
+    DEFAULT_INSTRUCTIONS,
+    MemoryResponseStore,
+    ResponseStore,
+    create_app,
+)
 from codex_open_client.testing import (
     FakeCodexServer,
     failed_reply,
@@ -867,3 +872,33 @@ def test_responses_parse_and_tool_round_trip(oai: openai.OpenAI, server: FakeCod
     assert second.output_text == "Cold."
     sent = server.requests[-1].json["input"]
     assert [item["type"] for item in sent] == ["message", "function_call", "function_call_output"]
+
+
+# --------------------------------------------------------------------------- the response store
+
+
+def test_memory_response_store_bounds() -> None:
+    """Entries expire, the least recently used go first past max_entries or max_bytes."""
+    now = [0.0]
+    store = MemoryResponseStore(max_entries=2, max_bytes=150, clock=lambda: now[0])
+    assert isinstance(store, ResponseStore)
+    item = {"type": "message", "role": "user", "content": "hi"}
+
+    async def scenario() -> None:
+        await store.put("a", [item], ttl=10)
+        await store.put("b", [item], ttl=10)
+        assert await store.get("a") == [item]  # a is now the most recently used
+        await store.put("c", [item], ttl=10)
+        assert await store.get("b") is None and len(store) == 2
+        now[0] = 11
+        assert await store.get("a") is None and await store.get("c") is None
+        await store.put("big", [{"text": "x" * 200}], ttl=10)
+        assert await store.get("big") is None  # larger than max_bytes alone
+        await store.put("d", [item, item], ttl=10)
+        await store.put("e", [item, item], ttl=10)  # 97 bytes each: together over 150
+        assert await store.get("d") is None and await store.get("e") == [item, item]
+        assert await store.delete("e") is True and await store.delete("e") is False
+
+    asyncio.run(scenario())
+    with pytest.raises(ValueError, match="max_entries"):
+        MemoryResponseStore(max_entries=0)

@@ -17,6 +17,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from .._json import dumps
+
 __all__ = ["DEFAULT_RESPONSE_TTL", "MemoryResponseStore", "ResponseStore"]
 
 #: How long a served response stays available to ``previous_response_id`` (seconds).
@@ -50,19 +52,28 @@ class ResponseStore(Protocol):
 
 
 class MemoryResponseStore:
-    """An in-process ``ResponseStore``: at most ``max_entries`` responses, each for its ttl.
+    """An in-process ``ResponseStore``: at most ``max_entries`` responses holding at most
+    ``max_bytes`` of JSON in all (images as data URLs make conversations big), each for its ttl.
 
-    When full, the least recently stored or read response is dropped first.
+    When full, the least recently stored or read response is dropped first; a conversation
+    larger than ``max_bytes`` by itself is not kept.
     """
 
     def __init__(
-        self, *, max_entries: int = 1000, clock: Callable[[], float] = time.monotonic
+        self,
+        *,
+        max_entries: int = 1000,
+        max_bytes: int = 256 * 1024 * 1024,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if not isinstance(max_entries, int) or isinstance(max_entries, bool) or max_entries < 1:
-            raise ValueError(f"max_entries must be a positive int, got {max_entries!r}")
+        for name, value in (("max_entries", max_entries), ("max_bytes", max_bytes)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
         self._max_entries = max_entries
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._clock = clock
-        self._entries: OrderedDict[str, tuple[float, Items]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[float, Items, int]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -72,32 +83,45 @@ class MemoryResponseStore:
         entry = self._entries.get(response_id)
         if entry is None:
             return None
-        expires, items = entry
+        expires, items, _ = entry
         if expires <= self._clock():
-            del self._entries[response_id]
+            self._drop(response_id)
             return None
         self._entries.move_to_end(response_id)
         return list(items)
 
     async def put(self, response_id: str, items: Sequence[dict[str, Any]], ttl: float) -> None:
         """Store ``items`` for ``response_id`` for ``ttl`` seconds (replacing any entry)."""
+        self._drop(response_id)
         if ttl <= 0:
             return
-        self._entries[response_id] = (self._clock() + ttl, list(items))
-        self._entries.move_to_end(response_id)
+        size = len(dumps(list(items)))
+        if size > self._max_bytes:
+            return
+        self._entries[response_id] = (self._clock() + ttl, list(items), size)
+        self._bytes += size
         self._evict()
 
     async def delete(self, response_id: str) -> bool:
         """Forget ``response_id``; True when it was stored (and not yet expired)."""
-        entry = self._entries.pop(response_id, None)
+        entry = self._entries.get(response_id)
+        self._drop(response_id)
         return entry is not None and entry[0] > self._clock()
+
+    def _drop(self, response_id: str) -> None:
+        entry = self._entries.pop(response_id, None)
+        if entry is not None:
+            self._bytes -= entry[2]
 
     def _evict(self) -> None:
         now = self._clock()
-        for key in [key for key, (expires, _) in self._entries.items() if expires <= now]:
-            del self._entries[key]
-        while len(self._entries) > self._max_entries:
-            self._entries.popitem(last=False)
+        for key in [key for key, (expires, _, _) in self._entries.items() if expires <= now]:
+            self._drop(key)
+        while len(self._entries) > self._max_entries or self._bytes > self._max_bytes:
+            self._drop(next(iter(self._entries)))
 
     def __repr__(self) -> str:
-        return f"MemoryResponseStore(entries={len(self._entries)}, max_entries={self._max_entries})"
+        return (
+            f"MemoryResponseStore(entries={len(self._entries)}, bytes={self._bytes}, "
+            f"max_entries={self._max_entries}, max_bytes={self._max_bytes})"
+        )
