@@ -515,7 +515,13 @@ def _direct_delta_builder(
     sequence_number_default = defaults["sequence_number"]
     tag = type_tag(cls)
     new = object.__new__
-    set_slot = object.__setattr__
+    # Each slot's own descriptor: a direct store, cheaper than object.__setattr__ by name.
+    slots = [getattr(cls, name) for name in (*names, "_source")]
+    if any(type(slot).__name__ != "member_descriptor" for slot in slots):
+        raise TypeError(f"{cls.__name__} no longer fits the direct construction path")
+    set_delta, set_item_id, set_output_index, set_index, set_sequence, set_type, set_source = (
+        slot.__set__ for slot in slots
+    )
 
     def build(data: dict[str, Any]) -> Any:
         delta = data["delta"]
@@ -532,13 +538,13 @@ def _direct_delta_builder(
         ):
             raise TypeError("not a plain delta event")
         event = new(cls)
-        set_slot(event, "delta", delta)
-        set_slot(event, "item_id", item_id)
-        set_slot(event, "output_index", output_index)
-        set_slot(event, index_name, index)
-        set_slot(event, "sequence_number", sequence_number)
-        set_slot(event, "type", tag)
-        set_slot(event, "_source", data)
+        set_delta(event, delta)
+        set_item_id(event, item_id)
+        set_output_index(event, output_index)
+        set_index(event, index)
+        set_sequence(event, sequence_number)
+        set_type(event, tag)
+        set_source(event, data)
         return event
 
     return build

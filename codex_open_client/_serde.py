@@ -39,6 +39,9 @@ logger = logging.getLogger("codex_open_client")
 _Hook = Callable[[Any, Any], Any]
 _T = TypeVar("_T")
 
+# The slot's descriptor: a direct store, cheaper than object.__setattr__(obj, "_source", ...).
+_SET_SOURCE: Callable[[Any, Any], None] = vars(Wire)["_source"].__set__
+
 #: Classes whose wire form is their ``raw`` dict (``_events`` adds ``UnknownEvent``).
 RAW_CLASSES: set[type[Any]] = {UnknownItem, UnknownContent}
 
@@ -101,11 +104,11 @@ def _structure_fn(converter: cattrs.Converter, cls: type[Any]) -> Callable[[Any,
     base = make_dict_structure_fn(cls, converter, **overrides)
     if not issubclass(cls, Wire):
         return base
-    set_slot = object.__setattr__
+    set_source = _SET_SOURCE
 
     def structure(data: Any, kind: Any) -> Any:
         obj = base(data, kind)
-        set_slot(obj, "_source", data)  # a reference for to_dict(), not a copy
+        set_source(obj, data)  # a reference for to_dict(), not a copy
         return obj
 
     return structure
