@@ -15,6 +15,7 @@ import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
+import aiohttp
 import openai
 import pydantic
 import pytest
@@ -63,7 +64,14 @@ WEATHER_TOOL = {
 class GatewayThread:
     """A gateway (``create_app``) on its own thread and event loop, on a free port."""
 
-    def __init__(self, server: FakeCodexServer, **app_kwargs: Any) -> None:
+    def __init__(
+        self,
+        server: FakeCodexServer,
+        *,
+        client_kwargs: dict[str, Any] | None = None,
+        **app_kwargs: Any,
+    ) -> None:
+        self._client_kwargs = client_kwargs
         self.loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._server = server
@@ -83,11 +91,16 @@ class GatewayThread:
     async def _start(self) -> None:
         server = self._server
         self.client = c.AsyncClient(
-            access_token=server.access_token,
-            account_id=server.account_id,
-            base_url=server.url,
-            chatgpt_base_url=server.chatgpt_base_url,
-            max_retries=0,
+            **(
+                self._client_kwargs
+                or {
+                    "access_token": server.access_token,
+                    "account_id": server.account_id,
+                    "base_url": server.url,
+                    "chatgpt_base_url": server.chatgpt_base_url,
+                    "max_retries": 0,
+                }
+            )
         )
         app = create_app(self.client, close_client=True, **self._app_kwargs)
         self._runner = web.AppRunner(app)
@@ -902,3 +915,90 @@ def test_memory_response_store_bounds() -> None:
     asyncio.run(scenario())
     with pytest.raises(ValueError, match="max_entries"):
         MemoryResponseStore(max_entries=0)
+
+
+class WebSocketUpstream:
+    """A stand-in for the backend's WebSocket transport (the fake serves HTTP only)."""
+
+    def __init__(self) -> None:
+        self.headers: list[Any] = []
+        self.closed = threading.Event()
+        self.loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        async def websocket(request: web.Request) -> web.StreamResponse:
+            if request.headers.get("Authorization") != "Bearer upstream-token":
+                return web.json_response({"detail": "Unauthorized"}, status=401)
+            self.headers.append(request.headers.copy())
+            ws = web.WebSocketResponse()
+            await ws.prepare(request)
+            async for frame in ws:
+                if frame.type == aiohttp.WSMsgType.TEXT:
+                    body = json.loads(frame.data)
+                    await ws.send_str(json.dumps({"type": "response.created"}))
+                    await ws.send_str(json.dumps({"type": "response.completed", "echo": body}))
+            self.closed.set()
+            return ws
+
+        async def start() -> None:
+            app = web.Application()
+            app.router.add_get("/backend-api/codex/responses", websocket)
+            self.runner = web.AppRunner(app)
+            await self.runner.setup()
+            await web.TCPSite(self.runner, "127.0.0.1", 0).start()
+            self.port = self.runner.addresses[0][1]
+
+        def run() -> None:
+            self.loop.run_until_complete(start())
+            ready.set()
+            self.loop.run_forever()
+
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+        ready.wait(10)
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+def test_passthrough_websocket(server: FakeCodexServer) -> None:
+    """The WebSocket transport is relayed both ways with the gateway's sign-in; a hang-up closes
+    the upstream socket."""
+    upstream = WebSocketUpstream()
+    gateway = GatewayThread(
+        server,
+        client_kwargs={
+            "access_token": "upstream-token",
+            "base_url": f"http://127.0.0.1:{upstream.port}/backend-api/codex",
+            "max_retries": 0,
+        },
+        api_keys=["gateway-key"],
+    )
+    try:
+
+        async def talk() -> list[Any]:
+            async with aiohttp.ClientSession() as session:
+                url = gateway.url.replace("http", "ws") + "/backend-api/codex/responses"
+                headers = {
+                    "Authorization": "Bearer gateway-key",
+                    "OpenAI-Beta": "responses_websockets=1",
+                }
+                async with session.ws_connect(url, headers=headers) as ws:
+                    await ws.send_str(json.dumps({"type": "response.create", "model": MODEL}))
+                    return [json.loads((await ws.receive()).data) for _ in range(2)]
+
+        received = asyncio.run(talk())
+        assert received[0] == {"type": "response.created"}
+        assert received[1]["echo"] == {"type": "response.create", "model": MODEL}
+        assert upstream.closed.wait(5)
+        assert upstream.headers[0].getall("OpenAI-Beta") == ["responses_websockets=1"]
+        status, _, raw = gateway.raw(
+            "/backend-api/codex/responses", headers={"Authorization": "Bearer gateway-key"}
+        )
+        assert status == 400 and json.loads(raw)["error"]["code"] == "websocket_required"
+    finally:
+        gateway.stop()
+        upstream.stop()

@@ -32,6 +32,7 @@ _REQUEST_HEADERS = (
     "session_id",
     "user-agent",
     "version",
+    "x-openai-subagent",
 )
 _RESPONSE_HEADERS = (
     "content-type",
@@ -173,9 +174,116 @@ class Passthrough:
         async with upstream:
             return await self._relay(request, upstream)
 
+    async def responses_websocket(self, request: web.Request) -> web.StreamResponse:
+        """``GET /backend-api/codex/responses`` upgraded to a WebSocket: relayed both ways."""
+        session = self._session
+        if session is None:
+            raise GatewayError(503, "The gateway is not running.", type="server_error")
+        probe = web.WebSocketResponse()
+        if not probe.can_prepare(request).ok:
+            raise GatewayError(
+                400,
+                "GET /backend-api/codex/responses is the WebSocket transport: send an "
+                "Upgrade: websocket request, or POST for HTTP.",
+                code="websocket_required",
+            )
+        url = (
+            self._client.base_url.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+            + "/responses"
+        )
+        headers = _forwarded(request)
+        upstream = await self._connect_websocket(session, url, headers)
+        downstream = web.WebSocketResponse(max_msg_size=self._max_body_size, autoping=True)
+        try:
+            await downstream.prepare(request)
+            await _relay_websockets(downstream, upstream)
+        finally:
+            await upstream.close()
+            await downstream.close()
+        return downstream
+
+    async def _connect_websocket(
+        self, session: aiohttp.ClientSession, url: str, headers: dict[str, str]
+    ) -> aiohttp.ClientWebSocketResponse[bool]:
+        auth = self._client._auth
+        transport = self._client._transport
+        attempt = 0
+        while True:
+            try:
+                credentials = await auth.headers(transport)
+            except CodexError as exc:
+                raise from_codex_error(exc, self._secrets()) from None
+            try:
+                return await session.ws_connect(
+                    url, headers={**headers, **credentials}, max_msg_size=0, autoping=True
+                )
+            except aiohttp.WSServerHandshakeError as exc:
+                if exc.status == 401:
+                    try:
+                        retry = await auth.recover(transport, credentials, attempt)
+                    except CodexError as error:
+                        raise from_codex_error(error, self._secrets()) from None
+                    if retry:
+                        attempt += 1
+                        continue
+                    raise GatewayError(
+                        502,
+                        "The gateway's ChatGPT sign-in was refused by the backend.",
+                        type="upstream_auth_error",
+                    ) from None
+                raise GatewayError(
+                    exc.status if 400 <= exc.status < 600 else 502,
+                    f"The Codex backend refused the WebSocket: HTTP {exc.status}.",
+                    type="server_error" if exc.status >= 500 else "invalid_request_error",
+                    code="websocket_refused",
+                ) from None
+            except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+                message = str(redact(str(exc) or type(exc).__name__, self._secrets()))
+                raise GatewayError(
+                    502,
+                    f"The Codex backend could not be reached: {message}",
+                    type="server_error",
+                    code="upstream_unreachable",
+                ) from None
+
     def add_routes(self, app: web.Application) -> None:
         """Register the routes and the session's lifetime on ``app``."""
         app.router.add_post("/backend-api/codex/responses", self.responses)
+        app.router.add_get("/backend-api/codex/responses", self.responses_websocket)
         app.router.add_get("/backend-api/codex/models", self.models)
         app.on_startup.append(self.start)
         app.on_cleanup.append(self.stop)
+
+
+async def _pump(
+    source: web.WebSocketResponse | aiohttp.ClientWebSocketResponse[bool],
+    target: web.WebSocketResponse | aiohttp.ClientWebSocketResponse[bool],
+) -> None:
+    """Copy messages from ``source`` to ``target`` until ``source`` closes."""
+    async for message in source:
+        if message.type == aiohttp.WSMsgType.TEXT:
+            await target.send_str(message.data)
+        elif message.type == aiohttp.WSMsgType.BINARY:
+            await target.send_bytes(message.data)
+        else:  # an error or a close: the relay ends
+            return
+
+
+async def _relay_websockets(
+    downstream: web.WebSocketResponse, upstream: aiohttp.ClientWebSocketResponse[bool]
+) -> None:
+    """Relay both ways; when either side ends (or the caller is cancelled), both close."""
+    tasks = [
+        asyncio.ensure_future(_pump(downstream, upstream)),
+        asyncio.ensure_future(_pump(upstream, downstream)),
+    ]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            try:
+                await task
+            except (asyncio.CancelledError, *_DISCONNECTED, aiohttp.ClientError):
+                pass
