@@ -62,6 +62,8 @@ def test_non_loopback_without_key_refuses_to_start(
     assert run_serve(args) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and "refusing to listen on 0.0.0.0 without an API key" in lines[0]
+    assert run_serve(_parse(["--fake", "--allowed-origin", "localhost:3000"])) == 2
+    assert "must be an origin such as" in capsys.readouterr().err
     monkeypatch.setenv("CODEX_GATEWAY_API_KEYS", "k1")
     assert run_serve(_parse(["--codex-home", "/nonexistent-home", "--host", "0.0.0.0"])) == 3
 

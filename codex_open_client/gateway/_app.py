@@ -529,6 +529,11 @@ def create_app(
 ) -> web.Application:
     """The OpenAI-compatible gateway as an ``aiohttp.web.Application``, served by ``client``.
 
+    Routes: ``POST /v1/chat/completions``, ``POST /v1/responses``, ``GET /v1/models``,
+    ``GET /v1/models/{id}`` (also without the ``/v1`` prefix), ``GET /healthz`` (no key
+    needed), and the Codex-native passthrough ``/backend-api/codex/responses`` (HTTP and
+    WebSocket) and ``/backend-api/codex/models``.
+
     :param client: the ``AsyncClient`` every request goes through (its sign-in, retries).
     :param api_keys: keys a request must carry (``Authorization: Bearer KEY``); none: open.
     :param allowed_origins: browser origins granted CORS; a request from any other

@@ -45,6 +45,13 @@ def _workers(text: str) -> int:
     return value
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive number of bytes, got {text}")
+    return value
+
+
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``serve`` to ``parser`` (a subcommand's parser)."""
     parser.add_argument("--host", default="127.0.0.1", help="interface (default: 127.0.0.1)")
@@ -71,7 +78,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="processes serving the one port (SO_REUSEPORT), sharing one sign-in",
     )
     parser.add_argument(
-        "--max-body-size", type=int, default=None, help="largest request body in bytes"
+        "--max-body-size", type=_positive, default=None, help="largest request body in bytes"
     )
 
 
@@ -238,6 +245,13 @@ def run_serve(
         sys.stderr.write(f"{PROG}: {reason}\n")
         return 2
     app_kwargs = _app_kwargs(args, api_keys)
+    from ._app import _origins
+
+    try:
+        _origins(app_kwargs["allowed_origins"])
+    except (TypeError, ValueError) as exc:
+        sys.stderr.write(f"{PROG}: {exc}\n")
+        return 2
     with contextlib.ExitStack() as stack:
         if getattr(args, "fake", False):
             client_kwargs = stack.enter_context(_fake_backend())
