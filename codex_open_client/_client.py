@@ -466,7 +466,6 @@ class AsyncResponses:
         if stream:
             await response_stream._open()
             return response_stream
-        response_stream._keep_events = False  # drained here: no one can replay it
         async with response_stream:
             return await response_stream.get_final_response()
 
@@ -755,7 +754,6 @@ class AsyncResponsesWithStreamingResponse:
                 return response_stream
 
             return _AsyncStreamingContext(response_stream, finish_stream)
-        response_stream._keep_events = False  # parse() drains it: no one can replay it
         return _AsyncStreamingContext(response_stream, response_stream.get_final_response)
 
     def parse(
@@ -767,7 +765,6 @@ class AsyncResponsesWithStreamingResponse:
 
         request = self._responses._parse_params(text_format, dict(params))
         response_stream = self._responses._stream("parse", request)
-        response_stream._keep_events = False
 
         async def finish() -> ParsedResponse[T]:
             return parse_response(await response_stream.get_final_response(), text_format)

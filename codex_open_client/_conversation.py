@@ -64,7 +64,6 @@ class AsyncConversation:
     async def ask(self, input: str | Sequence[InputItem], /, **overrides: Any) -> Response:
         """Send ``input`` after the history; return the ``Response`` and keep both."""
         stream = self.stream(input, **overrides)
-        stream._keep_events = False  # drained here: no one can replay it
         async with stream:
             return await stream.get_final_response()
 

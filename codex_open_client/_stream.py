@@ -9,6 +9,7 @@ failure is retried instead, as a fresh request.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Protocol, cast
@@ -55,10 +56,18 @@ _HEAD_SIZE = 256
 _END_BYTES = 64 << 10
 _END_SECONDS = 1.0
 
+# A new loop over a stream with nothing left raises one of these (never zero events in
+# silence). Events are not kept once handed out: keeping them for a replay costs about 1 KB
+# per event for as long as the stream lives, a few times the memory of a service relaying
+# many streams at once (measured: tests/benchmarks/bench_concurrency.py).
 CLOSED_EARLY = (
     "This stream was closed before its end (aclose(), close() or leaving its `with` block), "
-    "so it cannot be iterated again: read it to its end (a loop, or get_final_response()) "
-    "before closing it, and every later loop replays its events"
+    "so it cannot be iterated again; read it inside the block"
+)
+ALREADY_READ = (
+    "This stream was already read to its end (by a loop or get_final_response()) and its "
+    "events are not kept, so it cannot be iterated again: keep them as you read them "
+    "(events = list(stream)), or use stream.response for the final response"
 )
 
 logger = logging.getLogger("codex_open_client")
@@ -80,11 +89,10 @@ class AsyncResponseStream:
     Use it as ``async with`` (or call ``aclose()``) so the connection is released even when you
     stop early; ``get_final_response()`` drains what is left and returns the ``Response``.
 
-    The stream keeps its events. A loop picks up where the previous one stopped (after a
-    ``break``, the next loop goes on with the next event); a loop over a stream already read
-    to its end (by a loop or by ``get_final_response()``) replays every event from the first,
-    from memory, and then raises the stream's error again if it ended with one. A loop over a
-    stream closed before its end raises ``RuntimeError``.
+    A loop picks up where the previous one stopped: after a ``break``, the next loop goes on
+    with the next event. Events are not kept once handed out, so a new loop over a stream
+    already read to its end (by a loop or by ``get_final_response()``), or closed before its
+    end, raises ``RuntimeError`` saying so; one that ended with an error raises that again.
     """
 
     def __init__(
@@ -109,13 +117,8 @@ class AsyncResponseStream:
         self._http: HTTPResponse | None = None
         self._headers: Mapping[str, str] = {}
         self._status: int | None = None
-        # Every event parsed, in order (kept for replays); the next one to hand out is at
-        # _cursor. The list is only ever cleared, never replaced: ResponseStream shares it.
-        self._events: list[ResponseStreamEvent] = []
-        self._cursor = 0
+        self._pending: deque[ResponseStreamEvent] = deque()
         self._closed_early = False
-        # False for the streams create() and ask() drain themselves: no one can replay those.
-        self._keep_events = True
         self._failure: CodexError | None = None
         self._finished = False
         self._delivered = False
@@ -127,8 +130,7 @@ class AsyncResponseStream:
     def _reset(self) -> None:
         self._decoder = SSEDecoder(self._max_event_size)
         self._accumulator = Accumulator()
-        self._events.clear()
-        self._cursor = 0
+        self._pending.clear()
         self._head = b""  # the first bytes of the body, to explain a body that is not SSE
 
     # ----------------------------------------------------------------------- public
@@ -149,26 +151,22 @@ class AsyncResponseStream:
         return self._rate_limits
 
     def __aiter__(self) -> AsyncResponseStream:
-        if self._finished and self._cursor >= len(self._events):
-            # A new loop over a stream read to its end: a replay, from the first event.
-            if self._closed_early:
-                raise RuntimeError(CLOSED_EARLY)
-            self._cursor = 0
+        if self._closed_early or (
+            self._finished and not self._pending and self._failure is None
+        ):
+            # A new loop with nothing left to give: say so rather than give nothing.
+            raise RuntimeError(CLOSED_EARLY if self._closed_early else ALREADY_READ)
         return self
 
     async def __anext__(self) -> ResponseStreamEvent:
-        cursor = self._cursor
-        events = self._events
-        if cursor < len(events) and not self._reading:
+        pending = self._pending
+        if pending and not self._reading:
             # Most calls: the chunk already read holds more events. No I/O, nothing to guard.
-            self._cursor = cursor + 1
             self._delivered = True
-            return events[cursor]
+            return pending.popleft()
         if not await self._wait_for_events(deliver=True):
             raise StopAsyncIteration
-        cursor = self._cursor
-        self._cursor = cursor + 1
-        return events[cursor]
+        return self._pending.popleft()
 
     async def text_deltas(self) -> AsyncIterator[str]:
         """Yield only the pieces of output text, as they arrive."""
@@ -179,13 +177,8 @@ class AsyncResponseStream:
     async def get_final_response(self) -> Response:
         """Read the rest of the stream and return the final ``Response``."""
         # Draining hands nothing to the caller, so a retryable failure may still be retried.
-        events = self._events
         while await self._wait_for_events(deliver=False):
-            if self._keep_events:
-                self._cursor = len(events)
-            else:
-                events.clear()
-                self._cursor = 0
+            self._pending.clear()
         return self._with_rate_limits(self._accumulator.response())
 
     async def aclose(self) -> None:
@@ -194,10 +187,10 @@ class AsyncResponseStream:
         Events not handed out yet are dropped; closed before its end, the stream cannot be
         iterated again (a loop raises ``RuntimeError``).
         """
-        if not self._finished or self._cursor < len(self._events):
+        if not self._finished or self._pending:
             self._closed_early = True
-            del self._events[self._cursor :]
         self._finished = True
+        self._pending.clear()
         self._release()
 
     async def __aenter__(self) -> AsyncResponseStream:
@@ -226,8 +219,8 @@ class AsyncResponseStream:
         """
         if not await self._wait_for_events(deliver=True):
             return []
-        batch = self._events[self._cursor :]
-        self._cursor = len(self._events)
+        batch = list(self._pending)
+        self._pending.clear()
         return batch
 
     async def _open(self) -> None:
@@ -270,7 +263,7 @@ class AsyncResponseStream:
             )
         self._reading = True
         try:
-            while self._cursor >= len(self._events):
+            while not self._pending:
                 if self._failure is not None:
                     # Kept, not cleared: get_final_response() after a failure raises it too.
                     self._finished = True
@@ -348,7 +341,7 @@ class AsyncResponseStream:
                     cast(CodexRateLimitsEvent, event), self._rate_limits
                 )
                 self._saw_rate_limits(limits)
-            self._events.append(event)
+            self._pending.append(event)
             if event_class in TERMINAL_EVENTS:
                 # Like the CLI, stop at the first terminal event.
                 self._finished = True

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, ParamSpec, TypeVar, cas
 
 from ._auth import LoginHandler, afinish_login, aget_token, alogin, arefresh, astart_login
 from ._client import AsyncClient, AsyncResponses, AsyncStreamedRawResponse, RawResponse
-from ._exceptions import CodexError
 from ._models import InputItem, Response, Tool
 from ._ratelimits import AccountUsage, RateLimits
 from ._store import TokenStore
@@ -1073,21 +1072,17 @@ class ResponseStream:
     Use it as ``with`` (or call ``close()``) so the connection is released even when you stop
     early; ``get_final_response()`` drains what is left and returns the ``Response``.
 
-    The stream keeps its events. A loop picks up where the previous one stopped (after a
-    ``break``, the next loop goes on with the next event); a loop over a stream already read
-    to its end (by a loop or by ``get_final_response()``) replays every event from the first,
-    from memory, and then raises the stream's error again if it ended with one. A loop over a
-    stream closed before its end raises ``RuntimeError``.
+    A loop picks up where the previous one stopped: after a ``break``, the next loop goes on
+    with the next event. Events are not kept once handed out, so a new loop over a stream
+    already read to its end (by a loop or by ``get_final_response()``), or closed before its
+    end, raises ``RuntimeError`` saying so; one that ended with an error raises that again.
     """
 
     def __init__(self, stream: AsyncResponseStream, client: Client) -> None:
         self._stream = stream
         self._client = client
         # Events arrive in batches: every event parsed so far, one call onto the loop per batch.
-        # They are the async stream's own list: the first _available of them were handed over,
-        # and this side hands out events[_index] next (a replay starts again at 0).
-        self._events = stream._events
-        self._available = 0
+        self._batch: list[ResponseStreamEvent] = []
         self._index = 0
         self._closed_early = False
         # The async stream stops at its first terminal event (its last event) and releases its
@@ -1112,42 +1107,30 @@ class ResponseStream:
         return self._stream.rate_limits
 
     def __iter__(self) -> Iterator[ResponseStreamEvent]:
-        if self._ended and self._index >= self._available:
-            # A new loop over a stream read to its end: a replay, from the first event.
-            if self._closed_early:
-                from ._stream import CLOSED_EARLY
+        if self._closed_early or (self._ended and self._index >= len(self._batch)):
+            # A new loop with nothing left to give: say so rather than give nothing.
+            from ._stream import ALREADY_READ, CLOSED_EARLY
 
-                raise RuntimeError(CLOSED_EARLY)
-            self._index = 0
+            raise RuntimeError(CLOSED_EARLY if self._closed_early else ALREADY_READ)
         return self
 
     def __next__(self) -> ResponseStreamEvent:
-        index = self._index
-        if index >= self._available:
+        if self._index >= len(self._batch):
             if self._ended:
-                failure = self._stream._failure
-                if failure is not None and not self._closed_early:
-                    raise failure  # a replay ends as the stream did
                 raise StopIteration
-            try:
-                batch = self._client._call(self._stream._next_batch)
-            except CodexError:
-                if self._stream._finished:  # the stream's own failure: it has ended
-                    self._end()
-                raise
-            self._available = len(self._events)
+            self._batch = self._client._call(self._stream._next_batch)
+            self._index = 0
             # The async stream finishes at its terminal event, the last of its last batch.
-            if not batch or self._stream._finished:
+            if not self._batch or self._stream._finished:
                 self._end()
-            if not batch:
+            if not self._batch:
                 raise StopIteration
-        self._index = index + 1
-        return self._events[index]
+        event = self._batch[self._index]
+        self._index += 1
+        return event
 
     def _end(self) -> None:
         self._ended = True
-        if not self._closed_early:
-            self._available = len(self._events)
         self._finalizer.detach()
 
     def text_deltas(self) -> Iterator[str]:
@@ -1160,18 +1143,12 @@ class ResponseStream:
 
     def get_final_response(self) -> Response:
         """Read the rest of the stream and return the final ``Response``."""
-        if not self._ended:
-            try:
-                response = self._client._call(self._stream.get_final_response)
-            finally:
-                if self._stream._finished:  # by its terminal event, or by its failure
-                    self._end()
-                    self._index = self._available
-            return response
-        self._index = self._available
-        if self._stream._failure is not None:
-            raise self._stream._failure  # as the async stream does: a failure is kept
-        return self._stream.response
+        self._batch, self._index = [], 0
+        if self._ended:
+            return self._stream.response
+        response = self._client._call(self._stream.get_final_response)
+        self._end()  # it has ended: a loop now says so (a failure above is raised again)
+        return response
 
     def close(self) -> None:
         """Close the stream and release its connection. Idempotent.
@@ -1179,10 +1156,10 @@ class ResponseStream:
         Events not handed out yet are dropped; closed before its end, the stream cannot be
         iterated again (a loop raises ``RuntimeError``).
         """
-        self._finalizer.detach()
-        if not self._ended or self._index < self._available:
+        if not self._ended or self._index < len(self._batch):
             self._closed_early = True
-            self._available = self._index
+        self._batch, self._index = [], 0
+        self._finalizer.detach()
         if not self._ended and not self._client._closed:
             self._client._call(self._stream.aclose)
 

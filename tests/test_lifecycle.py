@@ -72,11 +72,11 @@ def test_sync_stream_crosses_threads_once_per_chunk_not_per_event(server: FakeCo
     deltas = [f"d{i} " for i in range(2000)]
     server.queue(reply(message("".join(deltas), deltas=deltas)))
     with sync_client(server) as client, client.responses.stream(**BASE) as stream:
-        batches: list[int] = []  # how many events had been handed over, per batch
+        batches: list[list[Any]] = []  # kept alive, so identities are never reused
         count = 0
         for _ in stream:
-            if not batches or stream._available != batches[-1]:
-                batches.append(stream._available)
+            if not batches or stream._batch is not batches[-1]:
+                batches.append(stream._batch)
             count += 1
         assert stream.get_final_response().output_text == "".join(deltas)
     assert count > 2000
@@ -740,14 +740,15 @@ def test_a_short_sync_stream_makes_one_call_per_step(server: FakeCodexServer) ->
 
         loop.call = counting  # type: ignore[method-assign]
         server.queue(text_reply("short and sweet"))
-        batches: list[int] = []  # how many events had been handed over, per batch
+        batches: list[list[Any]] = []  # kept alive, so identities are never reused
         events = []
         with client.responses.stream(**BASE) as stream:
             for event in stream:
-                if not batches or stream._available != batches[-1]:
-                    batches.append(stream._available)
+                if not batches or stream._batch is not batches[-1]:
+                    batches.append(stream._batch)
                 events.append(event)
-            assert list(stream) == events  # a replay, from memory
+            with pytest.raises(RuntimeError, match="already read to its end"):
+                list(stream)  # says so, without a call onto the loop
             final = stream.get_final_response()
         stream.close()
         assert calls == ["_open"] + ["_next_batch"] * len(batches)

@@ -1,12 +1,13 @@
-"""A stream keeps its events: a loop after the end replays them, a loop after a break goes on.
+"""Iterating a stream again: never zero events in silence.
 
 The rules, for ``ResponseStream`` and ``AsyncResponseStream`` alike:
 
 - a loop picks up where the previous one stopped (after a ``break``, the next event);
-- a loop over a stream read to its end (by a loop or by ``get_final_response()``) replays
-  every event from the first, from memory, then raises the stream's error if it had one;
-- a loop over a stream closed before its end raises ``RuntimeError`` (never zero events in
-  silence).
+- events are not kept once handed out (keeping them cost ~1 KB per event per live stream: a
+  few times the memory of a service relaying many streams), so a new loop over a stream read
+  to its end (by a loop or by ``get_final_response()``) raises ``RuntimeError`` saying so;
+- so does a new loop over a stream closed before its end;
+- a stream that ended with an error raises that error again.
 """
 
 from __future__ import annotations
@@ -83,38 +84,34 @@ class Stream:
             self.api.run(self.stream.aclose())
 
 
-def test_a_loop_after_the_end_replays_every_event(api: Api, server: FakeCodexServer) -> None:
-    """The 0.2.2 promise: a consumed stream can be iterated again, from memory."""
+def _raises_already_read(call: Any) -> None:
+    with pytest.raises(RuntimeError, match=r"already read to its end.*events = list"):
+        call()
+
+
+def test_a_loop_after_the_end_says_the_stream_was_read(api: Api, server: FakeCodexServer) -> None:
+    """The second loop raises a clear RuntimeError (it yielded nothing, silently)."""
     _queue(server)
     stream = Stream(api)
     first = stream.loop()
     assert isinstance(first[-1], c.ResponseCompletedEvent)
-    second = stream.loop()
-    third = stream.loop()
-    assert second == first
-    assert third == first
-    assert all(a is b for a, b in zip(first, second, strict=True))  # the same objects
-    assert stream.deltas() == DELTAS
-    assert stream.final().output_text == "".join(DELTAS)
+    _raises_already_read(stream.loop)
+    _raises_already_read(stream.deltas)
+    assert stream.final().output_text == "".join(DELTAS)  # the response stays available
+    assert stream.stream.response.output_text == "".join(DELTAS)
     stream.close()
-    assert stream.loop() == first  # closing after the end keeps the events
+    _raises_already_read(stream.loop)
     assert len(server.requests) == 1  # no new request
 
 
-def test_a_loop_after_get_final_response_replays_every_event(
-    api: Api, server: FakeCodexServer
-) -> None:
-    """get_final_response() reads the stream to its end: a loop then gets all of it."""
+def test_a_loop_after_get_final_response_says_so(api: Api, server: FakeCodexServer) -> None:
+    """get_final_response() reads the stream to its end: a loop then says so."""
     _queue(server)
     stream = Stream(api)
     final = stream.final()
-    events = stream.loop()
-    assert any(isinstance(e, c.ResponseCreatedEvent) for e in events)
-    assert isinstance(events[-1], c.ResponseCompletedEvent)
-    deltas = [e.delta for e in events if isinstance(e, c.ResponseOutputTextDeltaEvent)]
-    assert deltas == DELTAS
-    assert "".join(deltas) == final.output_text
-    assert stream.deltas() == DELTAS
+    assert final.output_text == "".join(DELTAS)
+    _raises_already_read(stream.loop)
+    _raises_already_read(stream.deltas)
     assert stream.final() == final
     stream.close()
 
@@ -123,32 +120,28 @@ def test_break_then_a_new_loop_goes_on_with_the_next_event(
     api: Api, server: FakeCodexServer
 ) -> None:
     """Partly read, break, loop again: the rest, from the next event on (no event twice, none
-    lost); once the end is reached, a further loop replays all of it."""
+    lost); once the end is reached, a further loop says so."""
     _queue(server)
     stream = Stream(api, use_create=False)
     head = stream.loop(limit=3)
     assert len(head) == 3
+    middle = stream.loop(limit=2)
     rest = stream.loop()
     assert isinstance(rest[-1], c.ResponseCompletedEvent)
-    assert head[-1] is not rest[0]
-    everything = stream.loop()
-    assert everything == head + rest
+    everything = head + middle + rest
+    assert len({id(event) for event in everything}) == len(everything)
     assert [e.delta for e in everything if isinstance(e, c.ResponseOutputTextDeltaEvent)] == DELTAS
+    _raises_already_read(stream.loop)
     stream.close()
 
 
-def test_break_then_get_final_response_then_a_loop_replays_all(
-    api: Api, server: FakeCodexServer
-) -> None:
-    """A break, then get_final_response() drains the rest: the next loop replays everything."""
+def test_break_then_get_final_response(api: Api, server: FakeCodexServer) -> None:
+    """A break, then get_final_response() reads the rest: the response is whole."""
     _queue(server)
     stream = Stream(api)
-    head = stream.loop(limit=2)
-    final = stream.final()
-    everything = stream.loop()
-    assert everything[:2] == head
-    assert isinstance(everything[-1], c.ResponseCompletedEvent)
-    assert final.output_text == "".join(DELTAS)
+    assert len(stream.loop(limit=2)) == 2
+    assert stream.final().output_text == "".join(DELTAS)
+    _raises_already_read(stream.loop)
     stream.close()
 
 
@@ -166,10 +159,8 @@ def test_a_stream_closed_before_its_end_refuses_a_new_loop(
         stream.deltas()
 
 
-def test_a_failed_stream_replays_what_arrived_then_raises_again(
-    api: Api, server: FakeCodexServer
-) -> None:
-    """Events, then the error: a replay ends as the stream did (the same exception)."""
+def test_a_failed_stream_raises_its_error_again(api: Api, server: FakeCodexServer) -> None:
+    """Events, then the error; a new loop raises the same error again."""
     server.queue(failed_reply("server_error", "boom", after_text="alpha beta gamma"))
     stream = Stream(api)
     got: list[Any] = []
@@ -184,21 +175,9 @@ def test_a_failed_stream_replays_what_arrived_then_raises_again(
                     got.append(event)
 
             api.run(go())
-    assert got
     assert [e.delta for e in got if isinstance(e, c.ResponseOutputTextDeltaEvent)]
-    replayed: list[Any] = []
     with pytest.raises(c.ServerError) as again:
-        if api.mode == "sync":
-            for event in stream.stream:
-                replayed.append(event)
-        else:
-
-            async def go_again() -> None:
-                async for event in stream.stream:
-                    replayed.append(event)
-
-            api.run(go_again())
-    assert replayed == got
+        stream.loop()
     assert again.value is first.value
     with pytest.raises(c.ServerError):
         stream.final()
