@@ -300,6 +300,17 @@ def test_chat_stream_text(gateway: GatewayThread, server: FakeCodexServer) -> No
     assert len({ch["id"] for ch in chunks}) == 1
 
 
+def test_request_id_header(oai: openai.OpenAI, server: FakeCodexServer) -> None:
+    """Every answer has an x-request-id (openai's _request_id), also errors."""
+    completion = oai.chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "Hi"}]
+    )
+    assert completion._request_id is not None and completion._request_id.startswith("req_")
+    with pytest.raises(openai.NotFoundError) as info:
+        oai.models.retrieve("nope")
+    assert info.value.request_id is not None and info.value.request_id.startswith("req_")
+
+
 def test_chat_stream_without_usage_has_no_usage_field(
     gateway: GatewayThread, server: FakeCodexServer
 ) -> None:

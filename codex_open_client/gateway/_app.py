@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -174,6 +175,7 @@ def _make_middleware(gateway: _Gateway) -> Any:
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         started = time.perf_counter()
         info = _info(request)
+        info["request_id"] = "req_" + secrets.token_hex(12)
         status = 500
         try:
             response = await _guarded(gateway, request, handler)
@@ -185,13 +187,14 @@ def _make_middleware(gateway: _Gateway) -> Any:
         finally:
             usage = info.get("tokens")
             logger.info(
-                "%s %s %s model=%s duration_ms=%.1f tokens=%s%s",
+                "%s %s %s model=%s duration_ms=%.1f tokens=%s request_id=%s%s",
                 request.method,
                 request.path,
                 status,
                 _loggable(info.get("model")),
                 (time.perf_counter() - started) * 1000,
                 usage if usage is not None else "-",
+                info["request_id"],
                 f" error={info['error']}" if info.get("error") else "",
             )
 
@@ -271,6 +274,8 @@ async def _on_prepare(request: web.Request, response: web.StreamResponse) -> Non
         response.headers[name] = value
     for name, value in (info.get("headers") or {}).items():
         response.headers.setdefault(name, value)
+    if "request_id" in info:
+        response.headers.setdefault("x-request-id", info["request_id"])
 
 
 def _sse(payload: dict[str, Any]) -> bytes:
