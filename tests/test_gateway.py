@@ -1013,3 +1013,25 @@ def test_passthrough_websocket(server: FakeCodexServer) -> None:
     finally:
         gateway.stop()
         upstream.stop()
+
+
+def test_prompt_cache_key_per_conversation(oai: openai.OpenAI, server: FakeCodexServer) -> None:
+    """Turns of one conversation share a prompt_cache_key; other conversations get another."""
+    first = [{"role": "user", "content": "Tell me about Ada."}]
+    oai.chat.completions.create(model=MODEL, messages=first)
+    follow_up = [
+        *first,
+        {"role": "assistant", "content": "Ada..."},
+        {"role": "user", "content": "More"},
+    ]
+    oai.chat.completions.create(model=MODEL, messages=follow_up)
+    oai.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Other"}])
+    oai.chat.completions.create(model=MODEL, messages=first, prompt_cache_key="mine")
+    keys = [request.json["prompt_cache_key"] for request in server.requests]
+    assert keys[0] == keys[1] != keys[2]
+    assert keys[0].startswith("gw-") and keys[3] == "mine"
+    response = oai.responses.create(model=MODEL, input="Tell me about Ada.")
+    oai.responses.create(model=MODEL, input="More", previous_response_id=response.id)
+    assert (
+        server.requests[-1].json["prompt_cache_key"] == server.requests[-2].json["prompt_cache_key"]
+    )

@@ -19,7 +19,7 @@ from .._json import dumps, loads
 from ._chat import ChatChunker, chat_completion, parse_chat_request
 from ._errors import GatewayError, from_codex_error, invalid
 from ._models import model_list, model_not_found, model_object
-from ._params import dropped_headers
+from ._params import dropped_headers, with_cache_key
 from ._passthrough import Passthrough
 from ._response_store import DEFAULT_RESPONSE_TTL, MemoryResponseStore, ResponseStore
 from ._responses import (
@@ -344,6 +344,7 @@ def _make_handlers(gateway: _Gateway) -> dict[str, Handler]:
         info = _info(request)
         body = await gateway.read_json(request)
         chat = parse_chat_request(body, gateway.default_instructions)
+        chat.params = with_cache_key(chat.params)
         info["model"] = chat.model
         info["headers"] = dropped_headers(chat.dropped)
         if not chat.stream:
@@ -410,7 +411,7 @@ def _make_handlers(gateway: _Gateway) -> dict[str, Handler]:
             if prior is None:
                 raise previous_not_found(req.previous_response_id)
             items = prior + items
-        params = {**req.params, "input": items}
+        params = with_cache_key({**req.params, "input": items})
         if not req.stream:
             try:
                 final = await client.responses.create(**params)

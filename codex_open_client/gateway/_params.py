@@ -9,9 +9,11 @@ something other than it asked for.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .._json import dumps
 from ._errors import invalid
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "check_str",
     "dropped_headers",
     "split_params",
+    "with_cache_key",
 ]
 
 #: Sampling and limit knobs the backend refuses (400 "Unsupported parameter"): dropped.
@@ -102,6 +105,20 @@ RESPONSES_DROPPED = frozenset(
         "context_management",
     }
 )
+
+
+def with_cache_key(params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with a ``prompt_cache_key`` per conversation when the client gave none.
+
+    The key hashes the model, the instructions and the first input item, which every turn of
+    a conversation repeats: its turns share the backend's prompt cache, while unrelated
+    conversations through the one gateway client do not all pile onto one key.
+    """
+    if params.get("prompt_cache_key"):
+        return params
+    items = params.get("input") or [None]
+    seed = dumps([params.get("model"), params.get("instructions"), items[0]])
+    return {**params, "prompt_cache_key": "gw-" + hashlib.sha256(seed).hexdigest()[:32]}
 
 
 def split_params(body: Mapping[str, Any], handled: frozenset[str]) -> list[str]:
