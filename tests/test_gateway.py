@@ -1035,3 +1035,33 @@ def test_prompt_cache_key_per_conversation(oai: openai.OpenAI, server: FakeCodex
     assert (
         server.requests[-1].json["prompt_cache_key"] == server.requests[-2].json["prompt_cache_key"]
     )
+
+
+class BrokenStore:
+    """A ResponseStore whose backing service is down."""
+
+    async def get(self, response_id: str) -> list[dict[str, Any]] | None:
+        raise ConnectionError("store down")
+
+    async def put(self, response_id: str, items: Any, ttl: float) -> None:
+        raise ConnectionError("store down")
+
+    async def delete(self, response_id: str) -> bool:
+        raise ConnectionError("store down")
+
+
+def test_response_store_failures(server: FakeCodexServer) -> None:
+    """A store that fails: answers still go out; continuing one is a 503, nothing upstream."""
+    gateway = GatewayThread(server, response_store=BrokenStore())
+    try:
+        with openai.OpenAI(base_url=gateway.url + "/v1", api_key="x", max_retries=0) as client:
+            first = client.responses.create(model=MODEL, input="Hi")
+            assert first.output_text
+            before = len(server.requests)
+            with pytest.raises(openai.InternalServerError) as info:
+                client.responses.create(model=MODEL, input="Again", previous_response_id=first.id)
+            assert info.value.status_code == 503
+            assert info.value.code == "response_store_unavailable"
+            assert len(server.requests) == before
+    finally:
+        gateway.stop()

@@ -407,7 +407,16 @@ def _make_handlers(gateway: _Gateway) -> dict[str, Handler]:
         info["headers"] = dropped_headers(req.dropped)
         items = req.input_items
         if req.previous_response_id is not None:
-            prior = await gateway.store.get(req.previous_response_id)
+            try:
+                prior = await gateway.store.get(req.previous_response_id)
+            except Exception as exc:
+                logger.warning("the response store failed: %s", type(exc).__name__)
+                raise GatewayError(
+                    503,
+                    "The gateway's response store is unavailable; try again later.",
+                    type="server_error",
+                    code="response_store_unavailable",
+                ) from None
             if prior is None:
                 raise previous_not_found(req.previous_response_id)
             items = prior + items
@@ -494,7 +503,11 @@ async def _remember(
     from .._serde import unstructure
 
     output = [item for item in unstructure(final.output) if isinstance(item, dict)]
-    await gateway.store.put(response_id, [*items, *output], gateway.response_ttl)
+    try:
+        await gateway.store.put(response_id, [*items, *output], gateway.response_ttl)
+    except Exception as exc:
+        # The answer still goes out; only continuing it with previous_response_id will fail.
+        logger.warning("could not store response %s: %s", response_id, type(exc).__name__)
 
 
 def _digests(api_keys: Iterable[str]) -> tuple[bytes, ...]:
