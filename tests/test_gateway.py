@@ -654,6 +654,17 @@ def test_responses_stream_get_final_response(oai: openai.OpenAI, server: FakeCod
         final = stream.get_final_response()
     assert deltas == ["Hel", "lo!"]
     assert final.output_text == "Hello!"
+    # The same answer straight from the backend: openai's helper trips on the leading
+    # codex.rate_limits event, and without it finds no output in response.completed.
+    direct = {"model": MODEL, "input": "Hi", "instructions": "Be brief.", "store": False}
+    with openai.OpenAI(base_url=server.url, api_key=server.access_token, max_retries=0) as raw:
+        server.queue(text_reply(deltas=["Hel", "lo!"]))
+        with raw.responses.stream(**direct) as stream, pytest.raises(RuntimeError):
+            list(stream)
+        server.queue(text_reply(deltas=["Hel", "lo!"], rate_limits_event=False))
+        with raw.responses.stream(**direct) as stream:
+            assert [e.delta for e in stream if e.type == "response.output_text.delta"] == deltas
+            assert stream.get_final_response().output_text == ""
 
 
 def test_responses_previous_response_id_chain(oai: openai.OpenAI, server: FakeCodexServer) -> None:
