@@ -1,10 +1,10 @@
 """The ``codex-open-client`` command line (also ``python -m codex_open_client``).
 
 Commands (the ``COMMANDS`` list): ``login``, ``logout``, ``status`` (alias ``whoami``),
-``models``, ``usage``, ``ask`` and ``demo``. The global options (``--fake``, ``--debug``,
-``--timeout``...) go before or after the command. ``--fake`` runs any command against an
-in-process fake backend with throwaway credentials, so everything works offline and nothing
-touches ``~/.codex``.
+``models``, ``usage``, ``ask``, ``demo`` and ``serve`` (the gateway). The global options
+(``--fake``, ``--debug``, ``--timeout``...) go before or after the command. ``--fake`` runs
+any command against an in-process fake backend with throwaway credentials, so everything works
+offline and nothing touches ``~/.codex``.
 
 Exit status: 0 success, 1 any other error, 2 usage, 3 authentication, 4 rate or usage limit,
 5 network, 130 interrupted (Ctrl-C), 141 broken pipe on stdout. Errors are one line on stderr;
@@ -694,6 +694,19 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _serve_arguments(parser: argparse.ArgumentParser) -> None:
+    from .gateway._serve import add_serve_arguments
+
+    add_serve_arguments(parser)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    # The gateway opens its own client (and handles --fake itself): no _open_client here.
+    from .gateway._serve import run_serve
+
+    return run_serve(args)
+
+
 @attrs.frozen(kw_only=True)
 class Command:
     """One subcommand: its name, one-line help, usage, examples, its options and its code."""
@@ -765,6 +778,20 @@ COMMANDS: tuple[Command, ...] = (
         run=_cmd_demo,
         arguments=_demo_arguments,
         usage="[--delay SECONDS] [PROMPT]",
+    ),
+    Command(
+        name="serve",
+        help="an OpenAI-compatible gateway on this sign-in (/v1/responses, /v1/chat/...)",
+        run=_cmd_serve,
+        arguments=_serve_arguments,
+        usage="[--host HOST] [--port N] [--api-key KEY]... [--workers N] [options]",
+        description="Serve OpenAI's API (/v1/responses, /v1/chat/completions, /v1/models) "
+        "and the Codex-native endpoints on this sign-in, for any OpenAI client or tool.",
+        examples=(
+            "serve                        # http://127.0.0.1:8000/v1, loopback only",
+            'serve --host 0.0.0.0 --api-key "$KEY" --workers 4',
+            "--fake serve --port 0        # offline, on the built-in fake backend",
+        ),
     ),
 )
 

@@ -85,12 +85,19 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+# The gateway's own entry point, and the package's command line.
+GATEWAY = ("-m", "codex_open_client.gateway")
+CLI_SERVE = ("-m", "codex_open_client", "serve")
+
+
 class Served:
     """``python -m codex_open_client.gateway ...`` as a process; ``port`` once it listens."""
 
-    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, *args: str, env: dict[str, str] | None = None, entry: tuple[str, ...] = GATEWAY
+    ) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "codex_open_client.gateway", "--port", "0", *args],
+            [sys.executable, *entry, "--port", "0", *args],
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
             text=True,
@@ -126,9 +133,14 @@ class Served:
             self.process.stderr.close()
 
 
-def test_serve_fake(tmp_path: Path) -> None:
-    """`--fake` serves the embedded fake backend; an API key is then required; Ctrl-C stops it."""
-    served = Served("--fake", "--api-key", "secret-key", env=_env(CODEX_HOME=str(tmp_path)))
+@pytest.mark.parametrize("entry", [GATEWAY, CLI_SERVE], ids=["gateway", "cli"])
+def test_serve_fake(tmp_path: Path, entry: tuple[str, ...]) -> None:
+    """`--fake` serves the embedded fake backend; an API key is then required; Ctrl-C stops it.
+
+    The same through `codex-open-client serve` (the global --fake after the command)."""
+    served = Served(
+        "--fake", "--api-key", "secret-key", env=_env(CODEX_HOME=str(tmp_path)), entry=entry
+    )
     try:
         url = f"http://127.0.0.1:{served.port}/v1"
         with openai.OpenAI(base_url=url, api_key="secret-key", max_retries=0) as client:

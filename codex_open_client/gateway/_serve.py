@@ -54,8 +54,12 @@ def _positive(text: str) -> int:
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``serve`` to ``parser`` (a subcommand's parser)."""
-    parser.add_argument("--host", default="127.0.0.1", help="interface (default: 127.0.0.1)")
-    parser.add_argument("--port", type=_port, default=8000, help="TCP port (default: 8000)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", metavar="HOST", help="interface (default: 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port", type=_port, default=8000, metavar="N", help="TCP port (default: 8000; 0: any)"
+    )
     parser.add_argument(
         "--api-key",
         action="append",
@@ -75,10 +79,15 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         "--workers",
         type=_workers,
         default=1,
-        help="processes serving the one port (SO_REUSEPORT), sharing one sign-in",
+        metavar="N",
+        help="processes serving the one port (SO_REUSEPORT), sharing one sign-in (default: 1)",
     )
     parser.add_argument(
-        "--max-body-size", type=_positive, default=None, help="largest request body in bytes"
+        "--max-body-size",
+        type=_positive,
+        default=None,
+        metavar="BYTES",
+        help="the largest request body accepted; larger ones get 413",
     )
 
 
