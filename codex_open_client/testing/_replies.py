@@ -27,8 +27,11 @@ __all__ = [
     "DEFAULT_REPLY_TEXT",
     "OutputPart",
     "Reply",
+    "compaction",
+    "compaction_reply",
     "custom_tool_call",
     "error_event_reply",
+    "error_frame_reply",
     "failed_reply",
     "function_call",
     "http_error",
@@ -125,7 +128,18 @@ class _Malformed:
     pass
 
 
-Step = Union[JSONObject, _Pause, _Hold, _Cut, _End, _Raw, _Malformed]
+@attrs.frozen
+class _Close:
+    code: int
+    reason: str
+
+
+@attrs.frozen
+class _Binary:
+    data: bytes
+
+
+Step = Union[JSONObject, _Pause, _Hold, _Cut, _End, _Raw, _Malformed, _Close, _Binary]
 """One step of a streamed reply: an event dict or a private control step."""
 
 
@@ -301,16 +315,42 @@ class Reply:
 
         The written events are flushed first, then the TCP connection is closed without the
         final chunk of the chunked body, so the client sees a broken body (aiohttp raises
-        ``ClientPayloadError``), never a clean end.
+        ``ClientPayloadError``), never a clean end. Over WebSocket the TCP connection is
+        dropped without a close frame.
         """
         return self._insert(_Cut(), n, "cut_after")
 
     def end_after(self, n: int) -> Reply:
-        """End the HTTP body cleanly after ``n`` events, so no terminal event is ever sent."""
+        """End the HTTP body cleanly after ``n`` events, so no terminal event is ever sent.
+
+        Over WebSocket the socket is closed with a normal close frame (code 1000).
+        """
         return self._insert(_End(), n, "end_after")
+
+    def close_socket(self, *, after: int, code: int = 1000, reason: str = "") -> Reply:
+        """Over WebSocket: send a close frame with ``code`` and ``reason`` after ``after``
+        events, then close the socket (mid-stream when no terminal event was sent yet).
+
+        Over HTTP it ends the body cleanly at that point, like :meth:`end_after`.
+        """
+        if not 1000 <= code <= 4999:
+            raise ValueError(f"code must be a WebSocket close code (1000-4999), got {code!r}")
+        if len(reason.encode()) > 123:
+            raise ValueError("reason must be at most 123 bytes of UTF-8")
+        return self._insert(_Close(code, reason), after, "close_socket")
+
+    def binary(self, data: bytes = b"\x00binary", *, after: int) -> Reply:
+        """Over WebSocket: send ``data`` as a binary frame after ``after`` events (the
+        backend only sends text frames, so clients must treat it as an error).
+
+        Over HTTP the bytes are written into the body as is, like :meth:`raw`.
+        """
+        return self._insert(_Binary(bytes(data)), after, "binary")
 
     def malformed_after(self, n: int) -> Reply:
         """Insert a frame whose data is not JSON (``data: {not json``) after ``n`` events.
+
+        Over WebSocket it is a text frame ``{not json``.
 
         The malformed frame is not an event: it takes no sequence number and does not count
         for later ``after`` arguments.
@@ -318,7 +358,10 @@ class Reply:
         return self._insert(_Malformed(), n, "malformed_after")
 
     def raw(self, data: bytes, *, after: int | None = None) -> Reply:
-        """Send ``data`` verbatim, after ``after`` events or, by default, at the very end."""
+        """Send ``data`` verbatim, after ``after`` events or, by default, at the very end.
+
+        Over WebSocket ``data`` is sent as one text frame (invalid UTF-8 is replaced).
+        """
         if after is None:
             self._require_stream("raw")
             return attrs.evolve(self, steps=(*self.steps, _Raw(bytes(data))))
@@ -746,6 +789,50 @@ def web_search_call(query: str) -> OutputPart:
     return OutputPart(item=item, added_item=added, events=events)
 
 
+def _default_compaction_content() -> str:
+    return "gAAAAABjb21wYWN0aW9u" + secrets.token_urlsafe(24)
+
+
+def compaction(encrypted_content: str | None = None) -> OutputPart:
+    """A ``compaction`` item: the opaque, encrypted summary of a compacted conversation.
+
+    It has no deltas: ``response.output_item.added`` and ``response.output_item.done`` carry
+    the whole item, ``{"type": "compaction", "id": "cmp_…", "encrypted_content": …}``.
+    ``encrypted_content`` defaults to a fresh opaque string. A remote-compaction request (an
+    input ending in ``{"type": "compaction_trigger"}``) expects exactly one such item.
+    """
+    item_id = _new_id("cmp")
+    content = encrypted_content if encrypted_content is not None else _default_compaction_content()
+    item: JSONObject = {"type": "compaction", "id": item_id, "encrypted_content": content}
+
+    def events(output_index: int) -> list[JSONObject]:
+        return []
+
+    return OutputPart(item=item, added_item=dict(item), events=events, output_tokens=2)
+
+
+def compaction_reply(
+    encrypted_content: str | None = None,
+    *,
+    usage: Mapping[str, Any] | None = None,
+    rate_limits_event: bool = True,
+    model: str | None = None,
+    headers: Mapping[str, str | None] | None = None,
+) -> Reply:
+    """The answer to a remote-compaction request: ``reply(compaction(encrypted_content))``.
+
+    The fake sends it by itself when the input ends with ``{"type": "compaction_trigger"}``
+    and nothing is queued. The other keyword arguments are those of :func:`reply`.
+    """
+    return reply(
+        compaction(encrypted_content),
+        usage=usage,
+        rate_limits_event=rate_limits_event,
+        model=model,
+        headers=headers,
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Streamed replies
 
@@ -1079,6 +1166,40 @@ def error_event_reply(
     events = envelope.prelude(rate_limits_event)
     events.append({"type": "error", "code": code, "message": message, "param": None})
     return _stream(events, model=model, content_type=content_type, headers=headers)
+
+
+def error_frame_reply(
+    error: Mapping[str, Any] | None = None,
+    *,
+    status: int | None = 400,
+    headers: Mapping[str, str] | None = None,
+) -> Reply:
+    """A WebSocket error frame, ``{"type": "error", "status": status, "error": error,
+    "headers": headers}``, with no ``response.*`` event before or after it.
+
+    This is how the backend reports an HTTP-style error on a socket; the frame replaces the
+    whole answer. ``status=None`` leaves ``status`` out: the Codex CLI ignores such a frame
+    and waits forever, so a client must time out. ``error`` defaults to ``{"type":
+    "invalid_request_error", "code": "invalid_request", "message": "Invalid request"}``. The
+    socket stays open afterwards. Over HTTP the same object is sent as an SSE ``error`` event.
+
+    Plain replies (:func:`http_error`...) need no conversion: over WebSocket the server sends
+    them as such an error frame by itself.
+    """
+    frame: JSONObject = {"type": "error"}
+    if status is not None:
+        frame["status"] = status
+    frame["error"] = (
+        dict(error)
+        if error is not None
+        else {
+            "type": "invalid_request_error",
+            "code": "invalid_request",
+            "message": "Invalid request",
+        }
+    )
+    frame["headers"] = dict(headers or {})
+    return Reply(steps=(frame,))
 
 
 # --------------------------------------------------------------------------------------------

@@ -29,6 +29,8 @@ from ._replies import (
     _Malformed,
     _Pause,
     _Raw,
+    compaction,
+    compaction_reply,
     message,
     rate_limit_headers,
     rate_limit_snapshot,
@@ -41,8 +43,10 @@ __all__ = ["FakeCodexServer", "RecordedRequest", "ReplyFactory"]
 
 _CODEX_PREFIX = "/backend-api/codex"
 _RESPONSES_PATH = f"{_CODEX_PREFIX}/responses"
+_COMPACT_PATH = f"{_CODEX_PREFIX}/responses/compact"
 _MODELS_PATH = f"{_CODEX_PREFIX}/models"
 _USAGE_PATH = "/backend-api/wham/usage"
+_ACCOUNTS_CHECK_PATH = "/backend-api/wham/accounts/check"
 _AUTHORIZE_PATH = "/oauth/authorize"
 _TOKEN_PATH = "/oauth/token"
 _REVOKE_PATH = "/oauth/revoke"
@@ -78,11 +82,20 @@ _OMIT_CONTENT_TYPE = "X-Fake-Codex-Omit-Content-Type"
 _encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 _Outcome = Literal["ok", "gone", "stopping"]
+_PlainEndpoint = Literal["models", "usage", "websocket", "compact"]
 
 
 @attrs.frozen(kw_only=True, eq=False)
 class RecordedRequest:
-    """One HTTP request received by :class:`FakeCodexServer`, as it arrived.
+    """One HTTP request, or one client WebSocket frame, received by :class:`FakeCodexServer`.
+
+    For a frame (``transport == "websocket"``), ``method``, ``path``, ``query`` and
+    ``headers`` are those of the handshake (``GET``) that opened its socket, ``frame`` is the
+    frame as sent and ``json`` is the body the reply logic sees: the frame without ``"type"``
+    and ``"previous_response_id"``, whose ``input`` is the full input the chain stands for
+    (the previous response's input, its output items, then the frame's new items), i.e. what
+    the same request over HTTP would carry. So ``request.json["input"]`` means the same on
+    both transports, and ``request.frame["input"]`` is what went over the wire.
 
     Attributes:
         method: HTTP method, e.g. ``"POST"``.
@@ -90,8 +103,18 @@ class RecordedRequest:
         query: Query parameters (the first value wins for repeated names).
         headers: Request headers, a case-insensitive read-only mapping
             (``headers["authorization"] == headers["Authorization"]``).
-        json: The body parsed as JSON, or ``None`` if it is empty or not valid JSON.
-        body: The raw body bytes.
+        json: The body parsed as JSON, or ``None`` if it is empty or not valid JSON. For a
+            frame: the effective body described above (``None`` for a frame that is not a
+            JSON object; the frame without ``"type"``, input not expanded, when its
+            ``previous_response_id`` is unknown on the socket).
+        body: The raw body bytes (for a frame: the frame's payload, UTF-8 for a text frame).
+        transport: ``"http"`` or ``"websocket"``.
+        frame: For a frame: the frame parsed as JSON exactly as sent (``None`` for a binary
+            or non-JSON frame); ``None`` for HTTP requests.
+        socket_id: For a frame or a handshake: the socket's ordinal (0 for the first socket
+            the server accepted, then 1, 2...); ``None`` for HTTP requests and refused
+            handshakes.
+        frame_index: For a frame: its position among the frames of its socket (0 first).
     """
 
     method: str
@@ -100,6 +123,15 @@ class RecordedRequest:
     headers: CIMultiDictProxy[str]
     json: Any
     body: bytes
+    transport: Literal["http", "websocket"] = "http"
+    frame: Any = None
+    socket_id: int | None = None
+    frame_index: int | None = None
+
+    @property
+    def input(self) -> Any:
+        """``json["input"]`` (the effective input), or ``None`` when there is none."""
+        return self.json.get("input") if isinstance(self.json, dict) else None
 
 
 ReplyFactory = Callable[[RecordedRequest], Reply]
@@ -114,9 +146,19 @@ def _standard_reply(request: RecordedRequest, text: str) -> Reply:
 
     A ``json_schema`` text format gets an example document of its schema and ``json_object``
     a small object; a ``reasoning.summary`` of ``auto``, ``concise`` or ``detailed`` gets a
-    reasoning item with a summary first, as a reasoning model sends. Ids are new every time.
+    reasoning item with a summary first, as a reasoning model sends. An input ending in
+    ``{"type": "compaction_trigger"}`` gets exactly one ``compaction`` item. Ids are new every
+    time.
     """
     body = request.json if isinstance(request.json, dict) else {}
+    items = body.get("input")
+    if (
+        isinstance(items, list)
+        and items
+        and isinstance(items[-1], dict)
+        and items[-1].get("type") == "compaction_trigger"
+    ):
+        return compaction_reply()
     answer = text
     text_config = body.get("text")
     fmt = text_config.get("format") if isinstance(text_config, dict) else None
@@ -168,6 +210,20 @@ def _validate_body(body: Any, models: Sequence[Mapping[str, Any]]) -> str | None
                 return "System messages are not allowed"
     elif items is not None and not isinstance(items, str):
         return "Invalid type for 'input': expected a list of items or a string"
+    return None
+
+
+def _validate_compact_body(body: Any, models: Sequence[Mapping[str, Any]]) -> str | None:
+    """The ``detail`` of the 400 for a bad ``/responses/compact`` body, if any."""
+    if not isinstance(body, dict):
+        return "Invalid JSON body"
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        return "Model is required"
+    if not any(entry.get("slug") == model for entry in models):
+        return f"The '{model}' model is not supported when using Codex with a ChatGPT account."
+    if not isinstance(body.get("input"), list):
+        return "Invalid type for 'input': expected a list of items"
     return None
 
 
@@ -244,8 +300,46 @@ class FakeCodexServer:
       then streams the next queued reply, or :attr:`default_reply`, as Server-Sent Events with
       the real backend's ``x-codex-*`` rate-limit headers, ``x-request-id``,
       ``x-oai-request-id``, ``openai-model`` and ``x-models-etag``.
+    * ``GET {url}/responses`` with ``Upgrade: websocket``: the Responses WebSocket transport
+      of the Codex CLI, with the same token check (a bad token is ``401`` on the upgrade), the
+      same queue, replies, validation and recording. Each client text frame ``{"type":
+      "response.create", ...body fields inline}`` is answered with the reply's events, one
+      JSON object per text frame; errors are error frames ``{"type": "error", "status",
+      "error", "headers"}``. See :attr:`websocket` (``426`` when off),
+      :attr:`websocket_connection_limit`, :attr:`websocket_request_limit`,
+      :attr:`open_websockets` and :attr:`websocket_handshakes`; details below.
+    * ``POST {url}/responses/compact``: the older remote compaction, ``{"output": [...]}``.
     * ``GET {url}/models``: the model catalog ``{"models": [...]}`` with an ``ETag``.
     * ``GET {chatgpt_base_url}/wham/usage``: the rate-limit status of the account.
+    * ``GET {chatgpt_base_url}/wham/accounts/check``: the workspace routing discovery of the
+      CLI's ``OpenAI`` provider (one personal account, :attr:`workspace_backend_origin`).
+
+    An input whose last item is ``{"type": "compaction_trigger"}`` (remote compaction v2) is
+    answered, when nothing is queued, with exactly one ``compaction`` item
+    (:func:`compaction_reply`), on both transports.
+
+    **WebSocket.** The upgrade (permessage-deflate accepted) answers ``101`` with the
+    rate-limit headers, ``x-request-id`` and ``x-models-etag`` (plus
+    :attr:`websocket_upgrade_headers`), unless a plain reply is queued with
+    ``queue_for("websocket", ...)`` (sent instead, e.g. ``http_error(500)``). Each socket
+    serves its frames one after the other and remembers its last completed response (its
+    effective input and output items): a frame with that ``previous_response_id`` is expanded
+    into the full input before validation and reply logic (see :class:`RecordedRequest`), any
+    other id is answered ``{"type": "error", "status": 400, "error": {"type":
+    "invalid_request_error", "code": "previous_response_not_found", "message": "Previous
+    response with id '…' not found.", "param": "previous_response_id"}}``; chains never cross
+    sockets. A frame with ``"generate": false`` (the CLI's prewarm) is answered by the server
+    itself, without using the queue: ``codex.rate_limits``, ``response.created``,
+    ``response.in_progress`` and ``response.completed`` with no output. Plain replies
+    (:func:`http_error`...) and validation failures become error frames with their status:
+    ``error`` is the body's ``error`` object, or ``{"message": detail}`` for a FastAPI-style
+    ``{"detail": ...}`` body; ``headers`` are the reply's headers plus the request ids. Headers
+    a streamed reply sets (``with_headers``) travel as a top-level ``"headers"`` object on its
+    first event. Control steps: :meth:`Reply.cut_after` drops the TCP connection,
+    :meth:`Reply.end_after` and :meth:`Reply.close_socket` send a close frame,
+    :meth:`Reply.binary` a binary frame, :func:`error_frame_reply` any error frame (also one
+    without ``status``). A frame that is not a ``response.create`` JSON object, or a binary
+    frame, gets a ``400`` error frame.
 
     It is also the ChatGPT sign-in server, at :attr:`issuer` (same port), with the wire format
     of the Codex CLI:
@@ -299,6 +393,15 @@ class FakeCodexServer:
         plan_type: The ``chatgpt_plan_type`` claim of minted tokens.
         user_id: The ``chatgpt_user_id`` claim (and ``sub``) of minted tokens.
         reply_text: The text of the standard answer (:meth:`standard_reply`).
+        websocket: Serve the WebSocket transport (settable: :attr:`websocket`); ``False``
+            answers every upgrade with ``426``, so the Codex CLI falls back to HTTP at once.
+        websocket_connection_limit: Seconds a socket may live, like the real backend's
+            60-minute limit (settable); a ``response.create`` arriving later is answered with
+            the ``websocket_connection_limit_reached`` error frame and the socket is closed.
+            ``None``: no limit.
+        websocket_request_limit: How many ``response.create`` frames one socket answers
+            (settable); the next one gets the connection-limit error frame and the socket is
+            closed. ``None`` (default): no limit.
     """
 
     def __init__(
@@ -314,6 +417,9 @@ class FakeCodexServer:
         plan_type: str = "plus",
         user_id: str = "user-fake",
         reply_text: str = DEFAULT_REPLY_TEXT,
+        websocket: bool = True,
+        websocket_connection_limit: float | None = 3600.0,
+        websocket_request_limit: int | None = None,
     ) -> None:
         self.host = host
         self.access_token = access_token
@@ -349,13 +455,42 @@ class FakeCodexServer:
         """The answer used when the queue is empty: a :class:`Reply` (sent as is every time) or
         a :data:`ReplyFactory` called for each request. The default is
         :meth:`standard_reply`."""
+        self.websocket = websocket
+        """Whether ``GET /responses`` with ``Upgrade: websocket`` is accepted (settable);
+        when ``False`` the upgrade is answered ``426 {"detail": "Upgrade Required"}``."""
+        self.websocket_connection_limit = websocket_connection_limit
+        """Seconds a socket may live before its next ``response.create`` is answered with
+        the ``websocket_connection_limit_reached`` error frame (then the socket is closed);
+        ``None`` for no limit. The real backend's limit is 60 minutes (the default)."""
+        self.websocket_request_limit = websocket_request_limit
+        """How many ``response.create`` frames one socket answers before the next one gets
+        the ``websocket_connection_limit_reached`` error frame (then the socket is closed);
+        ``None`` (default) for no limit. A quick way to test the connection limit."""
+        self.websocket_upgrade_headers: dict[str, str] = {}
+        """Extra headers of every accepted upgrade (``101``), e.g. ``{"x-codex-turn-state":
+        "ts-1"}``; they override the defaults."""
+        self.workspace_backend_origin: str | None = None
+        """The ``workspace_backend_origin`` that ``/wham/accounts/check`` reports; ``None``
+        reports this server's address with the ``https`` scheme (the CLI accepts only an
+        HTTPS origin)."""
         self._requested_port = port
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._queue: deque[Reply | ReplyFactory] = deque()
-        self._plain_queues: dict[str, deque[Reply]] = {"models": deque(), "usage": deque()}
+        self._plain_queues: dict[str, deque[Reply]] = {
+            "models": deque(),
+            "usage": deque(),
+            "websocket": deque(),
+            "compact": deque(),
+        }
         self._requests: list[RecordedRequest] = []
         self._disconnects = 0
+        self._handshakes: list[RecordedRequest] = []
+        self._open_websockets = 0
+        self._websockets_opened = 0
+        self._next_socket_id = 0
+        # Loop-side only: the transports of open sockets, closed when the server stops.
+        self._socket_transports: set[asyncio.BaseTransport] = set()
         self._oauth = OAuthAuthority()
         self._lifecycle = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -490,6 +625,8 @@ class FakeCodexServer:
 
     async def _astop(self) -> None:
         self._stopping = True
+        for transport in list(self._socket_transports):
+            transport.close()
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
@@ -551,14 +688,19 @@ class FakeCodexServer:
         with self._lock:
             self._queue.extend(replies)
 
-    def queue_for(self, endpoint: Literal["models", "usage"], *replies: Reply) -> None:
-        """Append plain answers (e.g. :func:`http_error`) for the next ``GET /models`` or
-        ``GET /wham/usage`` requests, served first in, first out, after the token check.
+    def queue_for(self, endpoint: _PlainEndpoint, *replies: Reply) -> None:
+        """Append plain answers (e.g. :func:`http_error`) for the next requests of an endpoint,
+        served first in, first out, after the token check.
 
-        When none is queued, the endpoint answers normally.
+        ``endpoint`` is ``"models"`` (``GET /models``), ``"usage"`` (``GET /wham/usage``),
+        ``"websocket"`` (the next WebSocket upgrades: the reply is sent instead of ``101``,
+        e.g. ``http_error(426)`` once or ``http_error(500)``) or ``"compact"`` (``POST
+        /responses/compact``; a ``200`` reply such as ``http_error(200, {"output": [...]})``
+        replaces the standard answer). When none is queued, the endpoint answers normally.
         """
         if endpoint not in self._plain_queues:
-            raise ValueError(f"endpoint must be 'models' or 'usage', got {endpoint!r}")
+            names = ", ".join(repr(name) for name in self._plain_queues)
+            raise ValueError(f"endpoint must be one of {names}, got {endpoint!r}")
         for item in replies:
             if not isinstance(item, Reply) or item.is_stream:
                 raise TypeError(f"expected a plain Reply such as http_error(...), got {item!r}")
@@ -595,6 +737,46 @@ class FakeCodexServer:
         with self._lock:
             return self._disconnects
 
+    @property
+    def websocket_handshakes(self) -> list[RecordedRequest]:
+        """A snapshot of every WebSocket upgrade request, accepted or refused, in arrival order.
+
+        Each is a :class:`RecordedRequest` with ``method="GET"``, ``transport="websocket"``,
+        no body, and the ``socket_id`` of the socket it opened (``None`` when it was refused:
+        401, 426, a queued plain reply...). Handshakes are not in :attr:`requests`; the frames
+        sent on accepted sockets are.
+        """
+        with self._lock:
+            return list(self._handshakes)
+
+    @property
+    def open_websockets(self) -> int:
+        """How many WebSocket connections are open right now (tests assert none is left)."""
+        with self._lock:
+            return self._open_websockets
+
+    @property
+    def websockets_opened(self) -> int:
+        """How many WebSocket connections were accepted (since :meth:`clear`)."""
+        with self._lock:
+            return self._websockets_opened
+
+    def wait_for_open_websockets(self, count: int = 0, *, timeout: float = 5.0) -> int:
+        """Block until :attr:`open_websockets` equals ``count`` (default: all closed); return it.
+
+        A socket the client closed is counted as closed once the server has processed the
+        closing, which happens a moment after the client's ``close()`` returns.
+
+        Raises:
+            TimeoutError: The count was not reached within ``timeout`` seconds.
+        """
+        with self._changed:
+            if not self._changed.wait_for(lambda: self._open_websockets == count, timeout):
+                raise TimeoutError(
+                    f"{self._open_websockets} open WebSockets, not {count}, after {timeout}s"
+                )
+            return self._open_websockets
+
     def clear(self) -> None:
         """Forget the queued replies, the recorded requests and the disconnect count.
 
@@ -610,6 +792,8 @@ class FakeCodexServer:
                 waiting.clear()
             self._requests.clear()
             self._disconnects = 0
+            self._handshakes.clear()
+            self._websockets_opened = 0
         self._oauth.clear()
 
     # -- sign-in -----------------------------------------------------------------------------
@@ -724,6 +908,26 @@ class FakeCodexServer:
             self._requests.append(record)
             self._changed.notify_all()
 
+    def _record_handshake(self, record: RecordedRequest) -> None:
+        with self._changed:
+            self._handshakes.append(record)
+            self._changed.notify_all()
+
+    def _socket_opened(self) -> int:
+        """Count a new accepted socket and return its id."""
+        with self._changed:
+            socket_id = self._next_socket_id
+            self._next_socket_id += 1
+            self._open_websockets += 1
+            self._websockets_opened += 1
+            self._changed.notify_all()
+            return socket_id
+
+    def _socket_closed(self) -> None:
+        with self._changed:
+            self._open_websockets -= 1
+            self._changed.notify_all()
+
     def _note_disconnect(self) -> None:
         with self._changed:
             self._disconnects += 1
@@ -768,6 +972,14 @@ class FakeCodexServer:
         return self._json(answer.status, answer.payload, {"Cache-Control": "no-store"})
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        if (
+            request.path == _RESPONSES_PATH
+            and request.method == "GET"
+            and "websocket" in request.headers.get("Upgrade", "").lower()
+        ):
+            from ._websocket import serve_websocket
+
+            return await serve_websocket(self, request)
         body = await request.read()
         record = RecordedRequest(
             method=request.method,
@@ -780,8 +992,10 @@ class FakeCodexServer:
         self._record(record)
         routes = {
             _RESPONSES_PATH: ("POST", self._handle_responses),
+            _COMPACT_PATH: ("POST", self._handle_compact),
             _MODELS_PATH: ("GET", self._handle_models),
             _USAGE_PATH: ("GET", self._handle_usage),
+            _ACCOUNTS_CHECK_PATH: ("GET", self._handle_accounts_check),
             _AUTHORIZE_PATH: ("GET", self._handle_authorize),
             _TOKEN_PATH: ("POST", self._handle_token),
             _REVOKE_PATH: ("POST", self._handle_revoke),
@@ -879,6 +1093,51 @@ class FakeCodexServer:
             "rate_limit_reached_type": None,
         }
         return self._json(200, payload)
+
+    async def _handle_accounts_check(
+        self, request: web.Request, record: RecordedRequest
+    ) -> web.StreamResponse:
+        denied = self._check_auth(record)
+        if denied is not None:
+            return denied
+        origin = self.workspace_backend_origin
+        if origin is None:
+            origin = "https://" + self._origin.partition("://")[2]
+        account = {
+            "id": self.account_id,
+            "name": "Personal",
+            "structure": "personal",
+            "workspace_backend_origin": origin,
+            "account_routing_override": "us",
+        }
+        payload = {
+            "accounts": [account],
+            "account_ordering": [self.account_id],
+            "default_account_id": self.account_id,
+        }
+        return self._json(200, payload)
+
+    async def _handle_compact(
+        self, request: web.Request, record: RecordedRequest
+    ) -> web.StreamResponse:
+        denied = self._check_auth(record)
+        if denied is not None:
+            return denied
+        queued = await self._queued_plain("compact", request)
+        if queued is not None:
+            return queued
+        problem = _validate_compact_body(record.json, self.model_catalog)
+        if problem is not None:
+            return self._json(400, {"detail": problem})
+        items = record.json["input"]
+        kept = [
+            item
+            for item in items
+            if isinstance(item, dict)
+            and item.get("type", "message") == "message"
+            and item.get("role") == "user"
+        ]
+        return self._json(200, {"output": [*kept, compaction().item]})
 
     def _next_reply(self, record: RecordedRequest) -> tuple[Reply, bool]:
         """Return the reply for ``record`` and whether it is the head of the queue."""
