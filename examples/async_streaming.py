@@ -24,7 +24,8 @@ async def main() -> None:
         print(f"[{final.status}, {final.usage.output_tokens if final.usage else '?'} tokens]")
 
         # create(stream=True) sends the request at once (HTTP errors raise here) and returns
-        # the stream of typed events; `event.type` is the wire type.
+        # the stream of typed events; `event.type` is the wire type ("unknown" for a type this
+        # version does not know: its wire name is then `event.wire_type`).
         stream = await client.responses.create(
             model="gpt-5.1-codex-mini", instructions="Be brief.", input="Hi!", stream=True
         )

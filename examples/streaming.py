@@ -28,4 +28,5 @@ with codex_open_client.Client(**client_kwargs("streaming")) as client:
         for event in events:
             if isinstance(event, codex_open_client.ResponseOutputTextDeltaEvent):
                 continue  # the text itself, as above
+            # "unknown" for a type this version does not know; its wire name: .wire_type.
             print("event:", event.type)

@@ -646,6 +646,19 @@ def test_responses_stream_framing(gateway: GatewayThread, server: FakeCodexServe
     assert final["output"][1]["content"][0]["text"] == "Hello there"
 
 
+def test_unknown_events_are_relayed_except_the_backends_own(
+    gateway: GatewayThread, server: FakeCodexServer
+) -> None:
+    """An unknown codex.* event stays in the gateway; any other unknown one is relayed."""
+    extra = b'data: {"type":"codex.future_thing","x":1}\n\ndata: {"type":"response.new_kind"}\n\n'
+    server.queue(text_reply("Hi").raw(extra, after=2))
+    status, _, raw = gateway.raw("/v1/responses", {"model": MODEL, "input": "Hi", "stream": True})
+    assert status == 200
+    types = [json.loads(data)["type"] for _, data in sse_frames(raw)]
+    assert "response.new_kind" in types
+    assert not any(kind.startswith("codex.") for kind in types)
+
+
 def test_responses_stream_get_final_response(oai: openai.OpenAI, server: FakeCodexServer) -> None:
     """openai's get_final_response() gives the text (empty through the raw backend)."""
     server.queue(text_reply(deltas=["Hel", "lo!"]))

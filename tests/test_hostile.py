@@ -136,7 +136,7 @@ def test_deeply_nested_json_in_a_data_line_is_skipped(api: Api, server: FakeCode
     server.queue(text_reply("Still fine").raw(nested, after=2).raw(b"data: {" * 50_000, after=3))
     events, final = api.stream()
     assert final.output_text == "Still fine"
-    assert not any(isinstance(e, c.UnknownEvent) and not e.type for e in events)
+    assert not any(isinstance(e, c.UnknownEvent) and not e.wire_type for e in events)
 
 
 def test_deeply_nested_json_in_an_error_body_is_a_typed_error(

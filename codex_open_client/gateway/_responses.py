@@ -295,7 +295,7 @@ class ResponsesStreamer:
             return []
         if kind is UnknownEvent:
             assert isinstance(event, UnknownEvent)
-            if event.type.startswith("codex."):
+            if event.wire_type.startswith("codex."):  # the backend's own, not OpenAI's
                 return []
             return [self.frame(dict(event.raw))]
         if kind in _LIFECYCLE:
