@@ -593,3 +593,20 @@ def test_sequential_streams_reuse_one_connection(api: Api, server: FakeCodexServ
         assert "".join(api.text()[0]) == f"third {round}"
         assert _client_connections(server.port) == connections
     assert len(server.requests) == 11
+
+
+def test_a_body_left_open_after_the_terminal_event_does_not_hold_the_stream(
+    api: Api, server: FakeCodexServer
+) -> None:
+    """The end of the body is awaited only briefly: a server that keeps the connection open
+    after response.completed still gives a complete stream (the connection is then dropped)."""
+    gate = threading.Event()
+    answer = text_reply("kept open")
+    server.queue(answer.hold(gate, after=len(answer.events)))
+    try:
+        events, final = api.stream()
+    finally:
+        gate.set()
+    assert isinstance(events[-1], c.ResponseCompletedEvent)
+    assert final.output_text == "kept open"
+    assert server.wait_for_disconnects(1) >= 1
