@@ -1,8 +1,10 @@
 """A protocol-faithful fake ChatGPT Codex backend, for tests, demos and offline development.
 
-:class:`FakeCodexServer` serves ``POST /responses`` (SSE), ``GET /models`` and
-``GET /wham/usage`` over real sockets on its own thread, validating requests like the real
-backend. Script its answers with the reply builders::
+:class:`FakeCodexServer` serves ``POST /responses`` (SSE), the same over WebSocket (``GET
+/responses`` with ``Upgrade: websocket``, as the Codex CLI speaks it), ``/responses/compact``,
+``GET /models``, ``GET /wham/usage`` and ``GET /wham/accounts/check`` over real sockets on its
+own thread, validating requests like the real backend. Script its answers with the reply
+builders::
 
     from codex_open_client.testing import FakeCodexServer, http_error, reply, message, reasoning
 
@@ -16,14 +18,17 @@ backend. Script its answers with the reply builders::
 Replies are immutable and have modifiers for transport scenarios: :meth:`Reply.paced`,
 :meth:`Reply.pause`, :meth:`Reply.hold`, :meth:`Reply.cut_after`, :meth:`Reply.end_after`,
 :meth:`Reply.malformed_after`, :meth:`Reply.raw`, :meth:`Reply.insert`, :meth:`Reply.delayed`,
-:meth:`Reply.with_headers` and :meth:`Reply.with_line_ending`.
+:meth:`Reply.with_headers`, :meth:`Reply.with_line_ending`, and for WebSocket
+:meth:`Reply.close_socket` and :meth:`Reply.binary`.
 
 The same server is a fake ChatGPT sign-in server at ``server.issuer`` (``/oauth/authorize``,
 ``/oauth/token`` with PKCE and rotating refresh tokens, ``/oauth/revoke``, the device-code
 endpoints); ``server.mint_credentials()`` returns an ``auth.json`` dict with fresh tokens.
 
 Run ``python -m codex_open_client.testing --port 8765`` to serve it from a terminal: it answers
-as ``FakeCodexServer()`` does (:meth:`FakeCodexServer.standard_reply`).
+as ``FakeCodexServer()`` does (:meth:`FakeCodexServer.standard_reply`), or, with ``--script
+FILE``, first the replies a JSON file describes (see ``python -m codex_open_client.testing
+--help``).
 """
 
 from __future__ import annotations
@@ -34,8 +39,11 @@ from ._replies import (
     DEFAULT_REPLY_TEXT,
     OutputPart,
     Reply,
+    compaction,
+    compaction_reply,
     custom_tool_call,
     error_event_reply,
+    error_frame_reply,
     failed_reply,
     function_call,
     http_error,
@@ -51,6 +59,7 @@ from ._replies import (
     usage_limit_reached,
     web_search_call,
 )
+from ._script import load_script, replies_from_script
 from ._server import FakeCodexServer, RecordedRequest, ReplyFactory
 
 __all__ = [
@@ -60,19 +69,24 @@ __all__ = [
     "RecordedRequest",
     "Reply",
     "ReplyFactory",
+    "compaction",
+    "compaction_reply",
     "custom_tool_call",
     "default_model_catalog",
     "error_event_reply",
+    "error_frame_reply",
     "example_document",
     "failed_reply",
     "function_call",
     "http_error",
     "incomplete_reply",
     "json_reply",
+    "load_script",
     "message",
     "rate_limited",
     "reasoning",
     "refusal",
+    "replies_from_script",
     "reply",
     "text_reply",
     "tool_call_reply",

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from types import FrameType
 
 from ._replies import DEFAULT_REPLY_TEXT
+from ._script import load_script
 from ._server import FakeCodexServer
 
 __all__ = ["main"]
@@ -21,6 +22,14 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m codex_open_client.testing",
         description="Serve a fake ChatGPT Codex backend until Ctrl-C.",
+        epilog="A --script file is a JSON list of replies, answered in order before the "
+        'standard answer: "text" is a text reply; {"reply": NAME, "args": [...], "kwargs": '
+        "{...}} calls a reply builder of codex_open_client.testing (text_reply, reply, "
+        "tool_call_reply, http_error, failed_reply, compaction_reply, ...), where an argument "
+        '{"part": NAME, "args": [...]} is an output part (message, reasoning, function_call, '
+        '...); {"events": [...]} streams those events; "then": [[MODIFIER, arg...], ...] '
+        "applies modifiers (paced, pause, cut_after, close_socket, ...). Full format: "
+        "help(codex_open_client.testing.replies_from_script).",
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface (default: %(default)s)")
     parser.add_argument(
@@ -34,7 +43,31 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="text of the answers; structured-output requests get a document of their schema "
         "(default: a greeting)",
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--script",
+        metavar="FILE",
+        help="JSON list of replies to answer first, in order (format below)",
+    )
+    parser.add_argument(
+        "--no-websocket",
+        action="store_true",
+        help="answer WebSocket upgrades with 426 (clients fall back to HTTP)",
+    )
+    parser.add_argument(
+        "--websocket-request-limit",
+        type=int,
+        metavar="N",
+        help="answer the connection-limit error after N requests on one WebSocket",
+    )
+    args = parser.parse_args(argv)
+    if args.script is not None:
+        try:
+            args.replies = load_script(args.script)
+        except (OSError, ValueError) as exc:
+            parser.error(f"--script: {exc}")
+    else:
+        args.replies = []
+    return args
 
 
 def _curl_example(server: FakeCodexServer) -> str:
@@ -72,7 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         access_token=args.access_token,
         account_id=args.account_id,
         reply_text=args.reply_text,
+        websocket=not args.no_websocket,
+        websocket_request_limit=args.websocket_request_limit,
     )
+    server.queue(*args.replies)
     # Also when started in the background by a shell that ignores SIGINT for its jobs.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _raise_interrupt)
@@ -80,6 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         server.start()
         print("Fake Codex backend is running.", flush=True)
         print(f"  base_url:         {server.url}", flush=True)
+        if server.websocket:
+            print(f"  websocket:        {server.websocket_url}", flush=True)
+        if args.replies:
+            print(f"  scripted replies: {len(args.replies)}", flush=True)
         print(f"  chatgpt_base_url: {server.chatgpt_base_url}", flush=True)
         print(f"  access_token:     {server.access_token}", flush=True)
         print(f"  account_id:       {server.account_id}", flush=True)

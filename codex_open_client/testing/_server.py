@@ -658,6 +658,11 @@ class FakeCodexServer:
         return f"{self._origin}{_CODEX_PREFIX}"
 
     @property
+    def websocket_url(self) -> str:
+        """The WebSocket URL: ``ws://127.0.0.1:{port}/backend-api/codex/responses``."""
+        return f"ws{self._origin[4:]}{_RESPONSES_PATH}"
+
+    @property
     def chatgpt_base_url(self) -> str:
         """The ChatGPT backend base URL: ``http://127.0.0.1:{port}/backend-api``."""
         return f"{self._origin}/backend-api"
