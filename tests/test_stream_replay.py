@@ -3,8 +3,8 @@
 The rules, for ``ResponseStream`` and ``AsyncResponseStream`` alike:
 
 - a loop picks up where the previous one stopped (after a ``break``, the next event);
-- events are not kept once handed out (keeping them cost ~1 KB per event per live stream: a
-  few times the memory of a service relaying many streams), so a new loop over a stream read
+- events are not kept once handed out (keeping them cost ~0.6 KB per event per live stream:
+  1.7x the peak memory of 100 concurrent streams), so a new loop over a stream read
   to its end (by a loop or by ``get_final_response()``) raises ``RuntimeError`` saying so;
 - so does a new loop over a stream closed before its end;
 - a stream that ended with an error raises that error again.
