@@ -610,3 +610,44 @@ def test_a_body_left_open_after_the_terminal_event_does_not_hold_the_stream(
     assert isinstance(events[-1], c.ResponseCompletedEvent)
     assert final.output_text == "kept open"
     assert server.wait_for_disconnects(1) >= 1
+
+
+def test_the_original_detail_check_walks_no_history_until_such_an_image_exists() -> None:
+    """A long history is not walked per request for detail="original" images until one has
+    been built at all; then it is found in a message, a tool output or an unknown item.
+    In a child process: the flag is process-wide."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        """
+        import codex_open_client as c
+        from codex_open_client._client import _asks_for_original_detail
+        from codex_open_client._request import (
+            ClientConfig, build_responses_request, original_detail_seen,
+        )
+
+        def asks(items):
+            request = build_responses_request(
+                ClientConfig(), model="m", instructions="", input=items
+            )
+            return _asks_for_original_detail(request)
+
+        history = [c.InputMessage(role="user", content=f"turn {i}") for i in range(1000)]
+        image = c.InputImage(image_url="data:image/png;base64,AAAA", detail="high")
+        history.append(c.InputMessage(role="user", content=[c.InputText(text="x"), image]))
+        assert not asks(history) and not original_detail_seen()
+        original = {"type": "input_image", "image_url": "data:,", "detail": "original"}
+        tool_output = {"type": "function_call_output", "call_id": "c", "output": [original]}
+        assert asks([*history, tool_output]) and original_detail_seen()
+        assert not asks(history)  # walked now, and still right
+        message = {"role": "user", "content": [original]}
+        assert asks([message, *history])
+        print("ok")
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.stdout.strip() == "ok", done.stderr
