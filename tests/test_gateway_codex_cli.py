@@ -232,11 +232,16 @@ def test_codex_exec_tool_turn_through_passthrough(
         assert (handshakes[0].socket_id is not None) is backend_websocket
 
     # Everything that reached the backend carries the gateway's sign-in, never the CLI's.
+    cli_secrets = [
+        cli_auth["tokens"][name] for name in ("access_token", "id_token", "refresh_token")
+    ]
     seen = [*server.requests, *server.websocket_handshakes]
     assert seen
     for request in seen:
         assert request.headers["Authorization"] == f"Bearer {server.access_token}"
         assert request.headers["ChatGPT-Account-ID"] == server.account_id
-        assert cli_token not in json.dumps(dict(request.headers.items()))
-        assert cli_token.encode() not in request.body
-        assert CLI_ACCOUNT not in json.dumps(dict(request.headers.items()))
+        headers = json.dumps(dict(request.headers.items()))
+        for secret in cli_secrets:
+            assert secret not in headers
+            assert secret.encode() not in request.body
+        assert CLI_ACCOUNT not in headers
