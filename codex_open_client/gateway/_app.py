@@ -57,6 +57,14 @@ _INFO: Any = (
 _DISCONNECTED = (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)
 
 
+async def _end(response: web.StreamResponse, info: dict[str, Any]) -> None:
+    """End a streamed answer; a client that hung up after the last event is not an error."""
+    try:
+        await response.write_eof()
+    except _DISCONNECTED:
+        info["error"] = "client_disconnected"
+
+
 class _Gateway:
     """The state every handler shares."""
 
@@ -396,7 +404,7 @@ def _make_handlers(gateway: _Gateway) -> dict[str, Handler]:
                 return response or web.Response(status=499)
         if response is None:  # pragma: no cover - the stream always ends with a write
             response = await _start_stream(request)
-        await response.write_eof()
+        await _end(response, info)
         return response
 
     async def create_response(request: web.Request) -> web.StreamResponse:
@@ -479,7 +487,7 @@ def _make_handlers(gateway: _Gateway) -> dict[str, Handler]:
                 info["error"] = "client_disconnected"
                 return response or web.Response(status=499)
         assert response is not None
-        await response.write_eof()
+        await _end(response, info)
         return response
 
     return {

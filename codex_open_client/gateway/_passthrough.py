@@ -13,6 +13,7 @@ its own aiohttp session (opened with the application, closed with it).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import aiohttp
 from aiohttp import web
@@ -154,7 +155,8 @@ class Passthrough:
         except (aiohttp.ClientError, asyncio.TimeoutError):
             # The upstream broke mid-stream: end ours too (the client sees the missing end).
             return answer
-        await answer.write_eof()
+        with contextlib.suppress(*_DISCONNECTED):  # it hung up right after the last byte
+            await answer.write_eof()
         return answer
 
     async def responses(self, request: web.Request) -> web.StreamResponse:
