@@ -318,6 +318,28 @@ def test_the_same_reply_is_the_same_events_as_over_sse(server: FakeCodexServer) 
     assert server.queued == 0
 
 
+@pytest.mark.parametrize("compress", [15, 0], ids=["deflate", "plain"])
+def test_frames_of_every_size_arrive_intact(server: FakeCodexServer, compress: int) -> None:
+    """Small, medium (16-bit length) and large (64-bit length) frames, with and without
+    permessage-deflate, across several responses on one socket (one deflate context)."""
+    deltas = ["a", "b" * 300, "c" * 70_000, "d"]
+    server.queue(*[text_reply(deltas=deltas) for _ in range(3)])
+
+    async def scenario() -> list[list[str]]:
+        got = []
+        async with (
+            aiohttp.ClientSession() as session,
+            session.ws_connect(server.websocket_url, headers=auth(server), compress=compress) as ws,
+        ):
+            assert ws.compress == compress
+            for _ in range(3):
+                answer = await exchange(ws, FRAME)
+                got.append([e["delta"] for e in answer if e["type"].endswith("text.delta")])
+        return got
+
+    assert run(scenario) == [deltas] * 3
+
+
 def test_frames_are_recorded_as_sent_with_the_handshake(server: FakeCodexServer) -> None:
     """Each frame is a RecordedRequest: the frame as sent, the effective body in ``json``,
     the handshake's method, path and headers, the socket id and the frame's position."""
