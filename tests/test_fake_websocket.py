@@ -96,7 +96,7 @@ def auth(server: FakeCodexServer) -> dict[str, str]:
 @asynccontextmanager
 async def connect(
     server: FakeCodexServer, headers: Mapping[str, str] | None = None
-) -> AsyncIterator[aiohttp.ClientWebSocketResponse]:
+) -> AsyncIterator[aiohttp.ClientWebSocketResponse[bool]]:
     """Open a WebSocket to the fake's ``/responses`` (permessage-deflate offered)."""
     async with (
         aiohttp.ClientSession() as session,
@@ -109,17 +109,18 @@ async def connect(
         yield ws
 
 
-async def receive(ws: aiohttp.ClientWebSocketResponse) -> aiohttp.WSMessage:
+async def receive(ws: aiohttp.ClientWebSocketResponse[bool]) -> Any:
+    """The next message (an ``aiohttp.WSMessage``), with a hang guard."""
     return await asyncio.wait_for(ws.receive(), WAIT)
 
 
-async def exchange(ws: aiohttp.ClientWebSocketResponse, frame: Any) -> list[dict[str, Any]]:
+async def exchange(ws: aiohttp.ClientWebSocketResponse[bool], frame: Any) -> list[dict[str, Any]]:
     """Send one frame and read the events of its answer, up to a terminal or error frame."""
     await ws.send_str(frame if isinstance(frame, str) else json.dumps(frame))
     return await events(ws)
 
 
-async def events(ws: aiohttp.ClientWebSocketResponse) -> list[dict[str, Any]]:
+async def events(ws: aiohttp.ClientWebSocketResponse[bool]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     while True:
         msg = await receive(ws)
@@ -1019,7 +1020,7 @@ SKILLS = _msg("msg_01a236db-c42b-7d50-ac39-79f062a0535f", "developer", "<skills_
 ENVIRONMENT = _msg("msg_01a236db-c42b-7d50-ac39-7a0a1564fc02", "user", "<environment_context>…")
 PROMPT = _msg("msg_01a236db-c439-7550-b851-cf8c6596133b", "user", "run echo hi")
 CALL_ID = "call_31e7ca9bde7e3208d0a2c57e"
-TURN_OUTPUT = [
+TURN_OUTPUT: list[dict[str, Any]] = [
     {
         "type": "reasoning",
         "id": "rs_e61bae8cbf3b296de5d3535834c298ad287ccb44c5ca8b76",
@@ -1051,7 +1052,7 @@ TOOL_OUTPUT = {
     "output": "Chunk ID: 74e03b\nWall time: 0.0121 seconds\nProcess exited with code 0\n"
     "Original token count: 1\nOutput:\nhi\n",
 }
-FINAL_OUTPUT = [
+FINAL_OUTPUT: list[dict[str, Any]] = [
     {
         "type": "reasoning",
         "id": "rs_8dab9b5d543fc06a6bb4826c3e261a4000eafe7ff7d2f9c4",
@@ -1105,7 +1106,7 @@ def test_the_real_cli_frames_are_accepted(server: FakeCodexServer) -> None:
 
     async def scenario() -> list[list[dict[str, Any]]]:
         answers: list[list[dict[str, Any]]] = []
-        sockets: dict[int, aiohttp.ClientWebSocketResponse] = {}
+        sockets: dict[int, aiohttp.ClientWebSocketResponse[bool]] = {}
         last: dict[int, str] = {}
         async with aiohttp.ClientSession() as session:
             for conn, captured in CAPTURED_FRAMES:
