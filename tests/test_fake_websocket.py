@@ -482,12 +482,14 @@ def test_a_factory_error_is_a_500_error_frame(server: FakeCodexServer) -> None:
 
 
 def test_frames_that_are_not_response_create(server: FakeCodexServer) -> None:
-    """Non-JSON text, another type and binary frames get 400 error frames; all are recorded."""
+    """Non-JSON text, another type and binary frames get 400 error frames; a
+    ``response.processed`` acknowledgement gets no answer; all are recorded."""
 
     async def scenario() -> list[dict[str, Any]]:
         async with connect(server) as ws:
             answers = [(await exchange(ws, "{not json"))[0]]
             answers.append((await exchange(ws, {"type": "response.append", "input": []}))[0])
+            await ws.send_str(json.dumps({"type": "response.processed", "response_id": "r"}))
             await ws.send_bytes(b"\x00\x01")
             answers.extend(await events(ws))
             answers.append(completed_id(await exchange(ws, FRAME)))  # type: ignore[arg-type]
@@ -498,10 +500,11 @@ def test_frames_that_are_not_response_create(server: FakeCodexServer) -> None:
     assert other_type["error"]["message"] == "Unsupported message type: 'response.append'"
     assert isinstance(ok, str)
     records = server.requests
-    assert [r.frame_index for r in records] == [0, 1, 2, 3]
+    assert [r.frame_index for r in records] == [0, 1, 2, 3, 4]
     assert records[0].frame is None and records[0].body == b"{not json"
     assert records[1].frame == {"type": "response.append", "input": []}
-    assert records[2].body == b"\x00\x01"
+    assert records[2].frame == {"type": "response.processed", "response_id": "r"}
+    assert records[3].body == b"\x00\x01"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -338,8 +338,9 @@ class FakeCodexServer:
     first event. Control steps: :meth:`Reply.cut_after` drops the TCP connection,
     :meth:`Reply.end_after` and :meth:`Reply.close_socket` send a close frame,
     :meth:`Reply.binary` a binary frame, :func:`error_frame_reply` any error frame (also one
-    without ``status``). A frame that is not a ``response.create`` JSON object, or a binary
-    frame, gets a ``400`` error frame.
+    without ``status``). A ``response.processed`` acknowledgement is recorded and not answered;
+    any other frame that is not a ``response.create`` JSON object, or a binary frame, gets a
+    ``400`` error frame.
 
     It is also the ChatGPT sign-in server, at :attr:`issuer` (same port), with the wire format
     of the Codex CLI:

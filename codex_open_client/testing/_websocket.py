@@ -358,6 +358,9 @@ class _Socket:
             self._record(message, frame, None)
             return await self._send_error(400, {"message": "Invalid JSON message"})
         body = {name: value for name, value in frame.items() if name != "type"}
+        if frame.get("type") == "response.processed":
+            self._record(message, frame, body)  # an acknowledgement: nothing to answer
+            return True
         if frame.get("type") != "response.create":
             self._record(message, frame, body)
             kind = frame.get("type")
