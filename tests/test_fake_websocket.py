@@ -295,6 +295,23 @@ def test_queued_plain_replies_answer_the_next_upgrades(server: FakeCodexServer) 
     assert [h.socket_id for h in server.websocket_handshakes] == [None, None, 0]
 
 
+def test_bad_arguments_name_the_fix(server: FakeCodexServer) -> None:
+    """``queue_for`` lists its endpoints; ``close_socket`` checks the close code and reason;
+    the WebSocket-only steps need a streamed reply."""
+    with pytest.raises(ValueError, match="'models', 'usage', 'websocket', 'compact'"):
+        server.queue_for("nope", http_error(500))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="plain Reply"):
+        server.queue_for("websocket", text_reply())
+    with pytest.raises(ValueError, match="1000-4999"):
+        text_reply().close_socket(after=1, code=999)
+    with pytest.raises(ValueError, match="123 bytes"):
+        text_reply().close_socket(after=1, reason="x" * 124)
+    with pytest.raises(ValueError, match="streamed replies"):
+        http_error(500).binary(after=0)
+    with pytest.raises(ValueError, match="has 10 events"):
+        text_reply("a").close_socket(after=11)
+
+
 # ---------------------------------------------------------------------------------------------
 # frames, replies and recording
 
