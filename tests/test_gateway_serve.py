@@ -204,6 +204,8 @@ def test_workers_share_one_sign_in(expired_home: Path, server: FakeCodexServer) 
         while time.monotonic() < deadline and len(_pids(served.lines)) < 2:
             time.sleep(0.05)
         assert len(_pids(served.lines)) == 2
+        # Each worker keeps its served responses in memory: the ready line says so.
+        assert "previous_response_id is honoured only by the worker" in "".join(served.lines)
     finally:
         server.refresh_delay = 0.0
         served.stop()

@@ -891,3 +891,65 @@ def test_three_gateway_processes_on_two_hosts_refresh_exactly_once(
     for _, text in answers:
         assert_no_secret(text)
     assert server.refresh_count == before + 1
+
+
+def test_serve_with_redis_url_shares_the_sign_in_and_the_responses(
+    server: FakeCodexServer, own_redis: RedisServer
+) -> None:
+    """`codex-open-client serve --redis-url URL --workers 2`: an expired token in Redis is
+    refreshed once for 20 concurrent requests, and a previous_response_id chain of 6 turns
+    works whichever worker each turn lands on (with memory stores it depends on luck)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import openai
+
+    from .test_gateway_serve import CLI_SERVE, Served, _env
+
+    store = c.RedisTokenStore.from_url(own_redis.url)
+    store.save(credentials(server, expires_in=-60))
+    store.close()
+    server.refresh_delay = 0.2
+    before = server.refresh_count
+    served = Served(
+        "--workers",
+        "2",
+        "--redis-url",
+        own_redis.url,
+        "--base-url",
+        server.url,
+        "--chatgpt-base-url",
+        server.chatgpt_base_url,
+        "--issuer",
+        server.issuer,
+        entry=CLI_SERVE,
+        env=_env(HOME="/nonexistent"),
+    )
+    try:
+        url = f"http://127.0.0.1:{served.port}/v1"
+
+        def ask(index: int) -> Any:
+            with openai.OpenAI(base_url=url, api_key="unused", max_retries=0) as client:
+                return client.chat.completions.create(
+                    model=BASE["model"], messages=[{"role": "user", "content": f"Hi {index}"}]
+                )
+
+        with ThreadPoolExecutor(20) as pool:
+            answers = list(pool.map(ask, range(20)))
+        assert all(answer.choices[0].message.content for answer in answers)
+        assert server.refresh_count == before + 1
+        with openai.OpenAI(base_url=url, api_key="unused", max_retries=0) as client:
+            previous = None
+            for turn in range(6):
+                response = client.responses.create(
+                    model=BASE["model"], input=f"turn {turn}", previous_response_id=previous
+                )
+                previous = response.id
+        inputs = [r.json["input"] for r in server.requests if r.path.endswith("/responses")]
+        # The last turn went upstream with the 5 earlier turns (question and answer) expanded.
+        assert sum(1 for item in inputs[-1] if item.get("role") == "user") == 6
+        assert own_redis.client().keys("codex_open_client:response:*")
+    finally:
+        server.refresh_delay = 0.0
+        assert served.stop() in (0, 130)
+    assert "without --redis-url" not in "".join(served.lines)
+    assert_no_secret("".join(served.lines))

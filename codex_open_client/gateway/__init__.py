@@ -11,6 +11,7 @@ runs on a ChatGPT subscription, plus a Codex-native passthrough
 from __future__ import annotations
 
 from ._app import DEFAULT_INSTRUCTIONS, DEFAULT_MAX_BODY_SIZE, create_app
+from ._redis_responses import RedisResponseStore
 from ._response_store import DEFAULT_RESPONSE_TTL, MemoryResponseStore, ResponseStore
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "DEFAULT_MAX_BODY_SIZE",
     "DEFAULT_RESPONSE_TTL",
     "MemoryResponseStore",
+    "RedisResponseStore",
     "ResponseStore",
     "create_app",
 ]

@@ -28,6 +28,7 @@ __all__ = ["add_serve_arguments", "check_bind", "parse_api_keys", "run_serve"]
 
 PROG = "codex-open-client serve"
 ENV_API_KEYS = "CODEX_GATEWAY_API_KEYS"
+ENV_REDIS_URL = "CODEX_GATEWAY_REDIS_URL"
 logger = logging.getLogger("codex_open_client.gateway")
 
 
@@ -81,6 +82,14 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         default=1,
         metavar="N",
         help="processes serving the one port (SO_REUSEPORT), sharing one sign-in (default: 1)",
+    )
+    parser.add_argument(
+        "--redis-url",
+        metavar="URL",
+        default=None,
+        help="keep the sign-in (RedisTokenStore) and the responses previous_response_id "
+        f"names (RedisResponseStore) in this Redis, shared by replicas on any host (also "
+        f"${ENV_REDIS_URL}); the sign-in is read from its key, never from auth.json",
     )
     parser.add_argument(
         "--max-body-size",
@@ -147,10 +156,32 @@ def _client_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     return kwargs
 
 
+def _redis_url(args: argparse.Namespace) -> str | None:
+    url = getattr(args, "redis_url", None) or os.environ.get(ENV_REDIS_URL, "").strip()
+    return url or None
+
+
+@contextlib.contextmanager
+def _token_store(redis_url: str | None) -> Iterator[Any]:
+    """The Redis token store of ``--redis-url`` (None without one), closed at the end."""
+    if redis_url is None:
+        yield None
+        return
+    from .._redis_store import RedisTokenStore
+
+    store = RedisTokenStore.from_url(redis_url)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
 def _app_kwargs(args: argparse.Namespace, api_keys: Sequence[str]) -> dict[str, Any]:
     kwargs: dict[str, Any] = {
         "api_keys": list(api_keys),
         "allowed_origins": list(getattr(args, "allowed_origins", None) or ()),
+        # A URL, not a store: the keywords travel to worker processes.
+        "redis_url": _redis_url(args),
     }
     if getattr(args, "max_body_size", None) is not None:
         kwargs["max_body_size"] = args.max_body_size
@@ -168,13 +199,44 @@ async def _serve(
     stop: asyncio.Event | None = None,
     ready_queue: Any = None,
 ) -> None:
-    from aiohttp import web
-
     from .._client import AsyncClient
     from ._app import create_app
 
-    client = AsyncClient(**client_kwargs)
-    app = create_app(client, close_client=True, **app_kwargs)
+    app_kwargs = dict(app_kwargs)
+    redis_url = app_kwargs.pop("redis_url", None)
+    with _token_store(redis_url) as token_store:
+        if token_store is not None:
+            from ._redis_responses import RedisResponseStore
+
+            client_kwargs = {**client_kwargs, "token_store": token_store}
+            app_kwargs["response_store"] = RedisResponseStore.from_url(redis_url)
+        try:
+            await _serve_app(
+                create_app(AsyncClient(**client_kwargs), close_client=True, **app_kwargs),
+                host,
+                port,
+                reuse_port=reuse_port,
+                on_ready=on_ready,
+                stop=stop,
+                ready_queue=ready_queue,
+            )
+        finally:
+            if "response_store" in app_kwargs:
+                await app_kwargs["response_store"].aclose()
+
+
+async def _serve_app(
+    app: Any,
+    host: str,
+    port: int,
+    *,
+    reuse_port: bool,
+    on_ready: Callable[[int], None] | None,
+    stop: asyncio.Event | None,
+    ready_queue: Any,
+) -> None:
+    from aiohttp import web
+
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
@@ -205,18 +267,21 @@ def _worker(
         )
 
 
-def _signed_in(client_kwargs: dict[str, Any]) -> bool:
+def _signed_in(client_kwargs: dict[str, Any], redis_url: str | None) -> bool:
     """Whether there are stored credentials (a server must not start an interactive sign-in)."""
     from .._client import AsyncClient
     from .._exceptions import CodexError
 
-    client = AsyncClient(**client_kwargs)
-    try:
-        return client.account is not None
-    except CodexError:
-        return False
-    finally:
-        asyncio.run(client.aclose())
+    with _token_store(redis_url) as token_store:
+        if token_store is not None:
+            client_kwargs = {**client_kwargs, "token_store": token_store}
+        client = AsyncClient(**client_kwargs)
+        try:
+            return client.account is not None
+        except CodexError:
+            return False
+        finally:
+            asyncio.run(client.aclose())
 
 
 def _configure_logging() -> None:
@@ -266,10 +331,16 @@ def run_serve(
             client_kwargs = stack.enter_context(_fake_backend())
         else:
             client_kwargs = _client_kwargs(args)
-        if not _signed_in(client_kwargs):
+        redis_url = app_kwargs["redis_url"]
+        if not _signed_in(client_kwargs, redis_url):
+            where = (
+                "run `codex-open-client login` first"
+                if redis_url is None
+                else "store credentials under the Redis key first (see the README)"
+            )
             sys.stderr.write(
-                f"{PROG}: not signed in: run `codex-open-client login` first (the gateway "
-                "never starts an interactive sign-in)\n"
+                f"{PROG}: not signed in: {where} (the gateway never starts an interactive "
+                "sign-in)\n"
             )
             return 3
         _configure_logging()
@@ -279,6 +350,12 @@ def run_serve(
         def ready(bound: int) -> None:
             where = f"http://{host}:{bound}/v1"
             extra = f" ({workers} workers)" if workers > 1 else ""
+            if workers > 1 and redis_url is None:
+                # Each worker keeps its own served responses in memory.
+                extra += (
+                    "; without --redis-url, previous_response_id is honoured only by the "
+                    "worker that served that response"
+                )
             sys.stderr.write(f"{PROG}: listening on {where}{extra}\n")
             sys.stderr.flush()
             if on_ready is not None:
