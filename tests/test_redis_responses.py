@@ -8,6 +8,7 @@ by one continues on the other. With Redis gone, a turn naming a previous respons
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -219,6 +220,7 @@ def test_redis_stopped_the_gateway_answers_503_or_serves(
             )
             assert status == 503, answer
             assert answer["error"]["code"] == "response_store_unavailable"
+            assert f":{own.port}" not in json.dumps(answer)  # where Redis is stays in the log
             assert len(server.requests) == sent
             status, answer = await post(session, url, {"model": MODEL, "input": "three"})
             assert status == 200 and answer["output"], answer

@@ -810,6 +810,7 @@ def test_the_gateway_answers_503_when_redis_stops(
                         assert response.status == 503, text
                         error = json.loads(text)["error"]
                         assert error["code"] == "token_store_unavailable", error
+                        assert f":{own_redis.port}" not in text  # the operator's, not the client's
                         assert_no_secret(text)
                 assert len(server.requests) - sent == 3  # each one 401, then no refresh
         finally:

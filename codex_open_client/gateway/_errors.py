@@ -7,6 +7,7 @@ every credential the gateway's client holds before they leave.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Iterable, Mapping
@@ -26,6 +27,9 @@ from .._exceptions import (
     StreamError,
     redact,
 )
+from .._redis_store import TokenStoreUnavailableError
+
+logger = logging.getLogger("codex_open_client.gateway")
 
 __all__ = ["GatewayError", "error_body", "from_codex_error", "invalid"]
 
@@ -127,6 +131,15 @@ def from_codex_error(exc: BaseException, secrets: Iterable[str | None] = ()) -> 
         if status in (401, 403, 429):
             status = 400
         return GatewayError(status, message, code=code)
+    if isinstance(exc, TokenStoreUnavailableError):
+        # Its message names the store's address: logged for the operator, not sent to clients.
+        logger.warning("token store unavailable: %s", message)
+        return GatewayError(
+            503,
+            "The gateway's credential store is unavailable; try again later.",
+            type="server_error",
+            code=code or "token_store_unavailable",
+        )
     if isinstance(exc, ServerError):
         overloaded = code in ("server_is_overloaded", "slow_down") or exc.status_code == 503
         return GatewayError(

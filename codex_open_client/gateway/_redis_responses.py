@@ -152,10 +152,16 @@ class RedisResponseStore:
         try:
             yield
         except RedisError as exc:
+            # Where Redis lives is the operator's business: logged here, not told to clients.
+            logger.warning(
+                "response store: cannot %s (Redis at %s: %s)",
+                action,
+                _address(self._client),
+                type(exc).__name__,
+            )
             raise GatewayError(
                 503,
-                f"The gateway cannot {action} its stored responses (Redis at "
-                f"{_address(self._client)}: {type(exc).__name__}); try again later.",
+                f"The gateway cannot {action} its stored responses; try again later.",
                 type="server_error",
                 code="response_store_unavailable",
             ) from None
