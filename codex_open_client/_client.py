@@ -52,6 +52,7 @@ if TYPE_CHECKING:
         prompt_cache_key: NotRequired[str | None]
         timeout: NotRequired[float | None]
         max_retries: NotRequired[int | None]
+        transport: NotRequired[Literal["sse", "websocket", "auto"] | None]
         extra_headers: NotRequired[Mapping[str, str | None] | None]
         extra_query: NotRequired[Mapping[str, object] | None]
         extra_body: NotRequired[Mapping[str, Any] | None]
@@ -112,10 +113,24 @@ CREATE_PARAMS = (
     "prompt_cache_key",
     "timeout",
     "max_retries",
+    "transport",
     "extra_headers",
     "extra_query",
     "extra_body",
 )
+TRANSPORTS = ("sse", "websocket", "auto")
+
+
+def check_transport(transport: object) -> str:
+    """``transport=``: one of ``TRANSPORTS``."""
+    if transport not in TRANSPORTS:
+        raise ValueError(
+            f"transport must be 'sse' (HTTP with server-sent events, the default), 'websocket' "
+            f"or 'auto' (WebSocket, falling back to SSE), got {transport!r}"
+        )
+    return str(transport)
+
+
 _REQUIRED = {
     "model": "the model slug, e.g. model='gpt-5.1-codex-mini'",
     "instructions": "the system prompt, e.g. instructions='You are a helpful assistant.'",
@@ -157,6 +172,11 @@ class AsyncClient:
         timeout, up to ``max_retries``).
     :param max_event_size: the largest server-sent event (or line) accepted, in bytes
         (default 64 MiB); a larger one ends the stream with ``StreamError``.
+    :param transport: ``"sse"`` (default: HTTP with server-sent events), ``"websocket"`` (the
+        Codex CLI's own transport: one socket per conversation, reused across turns, each turn
+        sending only its new input items), or ``"auto"`` (WebSocket, falling back to SSE for
+        the rest of the client's life when the backend refuses it or cannot be reached within
+        1 s). ``responses.create(..., transport=...)`` overrides it per call.
 
     Creating a client does no I/O. Close it with ``await client.aclose()`` or
     ``async with AsyncClient(...) as client:``. It is bound to the event loop that first uses it.
@@ -186,7 +206,9 @@ class AsyncClient:
         client_version: str | None = None,
         max_connections: int | None = None,
         max_event_size: int | None = None,
+        transport: Literal["sse", "websocket", "auto"] = "sse",
     ) -> None:
+        self._transport_mode = check_transport(transport)
         if client_version is not None and not isinstance(client_version, str):
             raise TypeError("client_version must be a version string such as '0.169.0'")
         self._config = make_config(
@@ -568,6 +590,9 @@ class AsyncResponses:
         config = client._check_usable()
         if session_id is not None:
             config = attrs.evolve(config, session_id=session_id)
+        params = dict(params)
+        mode = params.pop("transport", None)
+        mode = client._transport_mode if mode is None else check_transport(mode)
         request = build_responses_request(config, **params)
         prepare = None
         if _asks_for_original_detail(request):
@@ -586,6 +611,7 @@ class AsyncResponses:
             observer=client,
             prepare=prepare,
             on_complete=on_complete,
+            transport_mode=mode,
         )
 
 

@@ -12,7 +12,7 @@ import logging
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import attrs
 
@@ -29,6 +29,7 @@ from ._events import (
 )
 from ._exceptions import (
     APIConnectionError,
+    APIError,
     APITimeoutError,
     AuthError,
     CodexError,
@@ -41,11 +42,14 @@ from ._exceptions import (
 from ._json import fast_loads as _fast_loads, loads as _json_loads
 from ._models import Response
 from ._ratelimits import RateLimits, rate_limits_from_event, rate_limits_from_headers
-from ._request import Request
+from ._request import DEFAULT_MAX_EVENT_SIZE, Request
 from ._retry import is_retryable, retry_delay
 from ._serde import unstructure
 from ._sse import EventTooLargeError, SSEDecoder
 from ._transport import HTTPResponse, Transport, bearer_token
+
+if TYPE_CHECKING:
+    from ._websocket import WebSocketResponse
 
 __all__ = ["AsyncResponseStream"]
 
@@ -105,8 +109,10 @@ class AsyncResponseStream:
         prepare: Callable[[], Awaitable[None]] | None = None,
         on_complete: Callable[[Response], None] | None = None,
         max_event_size: int | None = None,
+        transport_mode: str = "sse",
     ) -> None:
         self._transport = transport
+        self._mode = transport_mode
         self._max_event_size = max_event_size
         self._request = request
         self._auth = auth
@@ -114,7 +120,7 @@ class AsyncResponseStream:
         self._prepare = prepare
         self._on_complete = on_complete
         self._rate_limits: RateLimits | None = None
-        self._http: HTTPResponse | None = None
+        self._http: HTTPResponse | WebSocketResponse | None = None
         self._headers: Mapping[str, str] = {}
         self._status: int | None = None
         self._pending: deque[ResponseStreamEvent] = deque()
@@ -124,6 +130,7 @@ class AsyncResponseStream:
         self._delivered = False
         self._reading = False
         self._retries = 0
+        self._completed = False
         self._bearer = ""  # the token sent, redacted from errors even once refreshed away
         self._reset()
 
@@ -235,9 +242,16 @@ class AsyncResponseStream:
             auth_headers = await self._auth.headers(self._transport)
             self._bearer = bearer_token(auth_headers)
             try:
-                self._http = await self._transport.send(
-                    self._request, auth_headers, self._auth.secrets()
-                )
+                if self._mode != "sse" and not (
+                    self._mode == "auto" and self._transport.websocket_fell_back
+                ):
+                    self._http = await self._send_websocket(auth_headers)
+                    if self._http is None:
+                        continue  # "auto" fell back: the same attempt, over SSE
+                else:
+                    self._http = await self._transport.send(
+                        self._request, auth_headers, self._auth.secrets()
+                    )
                 self._headers, self._status = self._http.headers, self._http.status
                 self._saw_headers(self._http.headers)
             except AuthError as exc:
@@ -251,6 +265,25 @@ class AsyncResponseStream:
                 if isinstance(exc, (RateLimitError, QuotaExceededError)) and exc.rate_limits:
                     self._saw_rate_limits(exc.rate_limits)
                 await self._backoff_or_raise(exc)
+
+    async def _send_websocket(self, auth_headers: Mapping[str, str]) -> WebSocketResponse | None:
+        """Send over WebSocket; None when ``transport="auto"`` just fell back to SSE."""
+        from ._websocket import WebSocketUnavailable
+
+        pool = self._transport.websockets()
+        try:
+            return await pool.send(
+                self._request,
+                auth_headers,
+                self._auth.secrets(),
+                auto=self._mode == "auto",
+                max_size=self._max_event_size or DEFAULT_MAX_EVENT_SIZE,
+            )
+        except WebSocketUnavailable as exc:
+            if self._mode != "auto":
+                raise APIError(str(exc), status_code=426) from None
+            pool.fall_back(str(exc))
+            return None
 
     async def _wait_for_events(self, *, deliver: bool) -> bool:
         """Make sure an event is pending; False when the stream has ended."""
@@ -286,6 +319,8 @@ class AsyncResponseStream:
         """Read one network chunk and parse the events it completes."""
         http = self._http
         assert http is not None
+        if type(http) is not HTTPResponse:
+            return await self._read_frames(cast("WebSocketResponse", http))
         try:
             chunk = await http.read_chunk()
         except APIConnectionError as exc:
@@ -329,25 +364,10 @@ class AsyncResponseStream:
                     len(data),
                 )
                 continue
-            event = structure_event(payload)
-            self._accumulator.feed(event)
-            event_class = type(event)
-            if event_class is ResponseFailedEvent or event_class is ResponseErrorEvent:
-                return await self._fail(self._error_from(event))
-            if event_class is CodexRateLimitsEvent:
-                limits = rate_limits_from_event(
-                    cast(CodexRateLimitsEvent, event), self._rate_limits
-                )
-                self._saw_rate_limits(limits)
-            self._pending.append(event)
-            if event_class in TERMINAL_EVENTS:
-                # Like the CLI, stop at the first terminal event.
-                self._finished = True
-                if logger.isEnabledFor(logging.DEBUG):
-                    final = self._accumulator.response()
-                    logger.debug("stream ended: %s %s", final.id, final.status)
-                if self._on_complete is not None and event_class is ResponseCompletedEvent:
-                    self._on_complete(self._with_rate_limits(self._accumulator.response()))
+            failed = self._take(payload)
+            if failed is not None:
+                return await self._fail(self._error_from(failed))
+            if self._finished:
                 try:
                     await _read_to_end(http)
                 finally:
@@ -365,6 +385,62 @@ class AsyncResponseStream:
             return None
         if not chunk:
             return await self._fail(self._ended_early(http))
+        return None
+
+    def _take(self, payload: dict[str, Any]) -> ResponseStreamEvent | None:
+        """Accumulate one event payload and queue its event; the event if it is a failure."""
+        event = structure_event(payload)
+        self._accumulator.feed(event)
+        event_class = type(event)
+        if event_class is ResponseFailedEvent or event_class is ResponseErrorEvent:
+            return event
+        if event_class is CodexRateLimitsEvent:
+            limits = rate_limits_from_event(cast(CodexRateLimitsEvent, event), self._rate_limits)
+            self._saw_rate_limits(limits)
+        self._pending.append(event)
+        if event_class in TERMINAL_EVENTS:
+            # Like the CLI, stop at the first terminal event.
+            self._finished = True
+            if logger.isEnabledFor(logging.DEBUG):
+                final = self._accumulator.response()
+                logger.debug("stream ended: %s %s", final.id, final.status)
+            self._completed = event_class is ResponseCompletedEvent
+            if self._on_complete is not None and self._completed:
+                self._on_complete(self._with_rate_limits(self._accumulator.response()))
+        return None
+
+    async def _read_frames(self, ws: WebSocketResponse) -> None:
+        """Read the next WebSocket frames and take the events they carry."""
+        try:
+            payloads = await ws.read_payloads()
+        except APIConnectionError as exc:
+            if self._finished:  # aclose() was called meanwhile, e.g. from another thread
+                return None
+            partial = self._accumulator.response()
+            if ws.closed_because is not None:
+                self._failure = StreamError(
+                    f"The stream stopped: {ws.closed_because}", response=partial
+                )
+                return None
+            if isinstance(exc, APITimeoutError):
+                return await self._fail(exc)
+            return await self._fail(
+                StreamError(f"The stream broke: {exc.message}", response=partial)
+            )
+        except StreamError as exc:
+            return await self._fail(StreamError(exc.message, response=self._accumulator.response()))
+        except CodexError as exc:  # an error frame mid-stream
+            if isinstance(exc, (RateLimitError, QuotaExceededError)) and exc.rate_limits:
+                self._saw_rate_limits(exc.rate_limits)
+            return await self._fail(exc)
+        for payload in payloads:
+            failed = self._take(payload)
+            if failed is not None:
+                return await self._fail(self._error_from(failed))
+            if self._finished:
+                ws.finish(self._accumulator.response() if self._completed else None)
+                self._release()
+                return None
         return None
 
     def _ended_early(self, http: HTTPResponse) -> StreamError:

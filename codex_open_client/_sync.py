@@ -503,6 +503,7 @@ class Client:
         client_version: str | None = None,
         max_connections: int | None = None,
         max_event_size: int | None = None,
+        transport: Literal["sse", "websocket", "auto"] = "sse",
     ) -> None:
         self._kwargs: dict[str, Any] = {
             "access_token": access_token,
@@ -526,6 +527,7 @@ class Client:
             "client_version": client_version,
             "max_connections": max_connections,
             "max_event_size": max_event_size,
+            "transport": transport,
         }
         self._async = AsyncClient(**self._kwargs)
         self._kwargs["session_id"] = self._async.session_id  # the same session after fork()

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     import aiohttp
     from yarl import URL
 
+    from ._websocket import WebSocketPool
+
 logger = logging.getLogger("codex_open_client")
 
 # An error body larger than this is cut: it only feeds a message.
@@ -148,6 +150,20 @@ class Transport:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._open: weakref.WeakSet[HTTPResponse] = weakref.WeakSet()
         self._closed = False
+        self._websockets: WebSocketPool | None = None
+
+    def websockets(self) -> WebSocketPool:
+        """The WebSocket pool, made (and its module loaded) on first use."""
+        if self._websockets is None:
+            from ._websocket import WebSocketPool
+
+            self._websockets = WebSocketPool(self)
+        return self._websockets
+
+    @property
+    def websocket_fell_back(self) -> bool:
+        """Whether ``transport="auto"`` fell back to SSE for good."""
+        return self._websockets is not None and self._websockets.fell_back
 
     def _session_for_this_loop(self) -> aiohttp.ClientSession:
         import asyncio
@@ -277,6 +293,8 @@ class Transport:
         self._closed = True
         for http in list(self._open):
             http.close("its client was closed")
+        if self._websockets is not None:
+            await self._websockets.aclose()
         session, self._session = self._session, None
         if session is not None:
             await session.close()

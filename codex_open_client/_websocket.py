@@ -1,0 +1,514 @@
+"""The WebSocket transport's I/O: a pool of sockets per conversation, and one response's reader.
+
+Loaded only when a request goes over WebSocket (``transport="websocket"`` or ``"auto"``).
+One socket serves one response at a time; an idle one is reused by the next request of the
+same conversation, whose frame then carries only the new input items (``_wsproto``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import weakref
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AuthError,
+    CodexError,
+    StreamError,
+    error_from_status,
+    redact,
+)
+from ._json import fast_loads, loads
+from ._request import Request, build_input
+from ._transport import bearer_token, map_aiohttp
+from ._wsproto import (
+    Chain,
+    chain_rejected,
+    chained_fields,
+    connection_limit_reached,
+    error_frame_status,
+    frame_for,
+    handshake_headers,
+    http_error_of,
+    pool_key,
+    socket_reusable,
+    websocket_url,
+)
+
+if TYPE_CHECKING:
+    from ._models import Response
+    from ._transport import Transport
+
+__all__ = ["WebSocketPool", "WebSocketResponse", "WebSocketUnavailable"]
+
+logger = logging.getLogger("codex_open_client")
+
+# The backend closes a socket after 60 minutes; a new request goes on a fresh one before.
+MAX_AGE_SECONDS = 55 * 60.0
+# An idle socket is closed after this long (the backend would keep it open for nothing).
+IDLE_SECONDS = 60.0
+# transport="auto" waits this long for a socket before it falls back to SSE.
+AUTO_CONNECT_SECONDS = 1.0
+_CLOSE_SECONDS = 1.0
+
+
+class WebSocketUnavailable(CodexError):
+    """The backend refused the upgrade (426) or could not be reached: fall back to SSE."""
+
+
+class _Socket:
+    __slots__ = ("busy", "chain", "headers", "idle_timer", "key", "opened_at", "response", "ws")
+
+    def __init__(
+        self,
+        ws: aiohttp.ClientWebSocketResponse[Any],
+        key: tuple[Any, ...],
+        headers: Mapping[str, str],
+    ) -> None:
+        self.ws = ws
+        self.key = key
+        self.headers = headers
+        self.opened_at = time.monotonic()
+        self.chain: Chain | None = None
+        self.busy = True
+        self.idle_timer: asyncio.TimerHandle | None = None
+        self.response: WebSocketResponse | None = None  # the one being read, if any
+
+
+def _abort(ws: aiohttp.ClientWebSocketResponse[Any]) -> None:
+    """Drop a socket at once, from synchronous code (a close frame needs an await)."""
+    # The connection under the socket: closing it closes the TCP transport.
+    response = getattr(ws, "_response", None)
+    if response is not None:
+        response.close()
+
+
+class WebSocketPool:
+    """The client's sockets, keyed by conversation (the ``session-id`` and other headers)."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        idle_seconds: float = IDLE_SECONDS,
+        max_age: float = MAX_AGE_SECONDS,
+    ) -> None:
+        self._transport = transport
+        self.idle_seconds = idle_seconds
+        self.max_age = max_age
+        self._idle: dict[tuple[Any, ...], list[_Socket]] = {}
+        self._sockets: set[_Socket] = set()
+        self._closing: set[asyncio.Task[None]] = set()
+        #: Set once ``transport="auto"`` fell back to SSE, for the rest of the client's life.
+        self.fell_back = False
+
+    @property
+    def open_sockets(self) -> int:
+        """How many sockets are open (busy or idle)."""
+        return len(self._sockets)
+
+    def fall_back(self, why: str) -> None:
+        """Switch ``transport="auto"`` to SSE for good; logged once."""
+        if not self.fell_back:
+            self.fell_back = True
+            logger.info("WebSocket unavailable (%s): using SSE from now on", why)
+
+    # ------------------------------------------------------------------ sockets
+
+    def _take_idle(self, key: tuple[Any, ...]) -> _Socket | None:
+        idle = self._idle.get(key)
+        now = time.monotonic()
+        while idle:
+            sock = idle.pop()
+            if sock.idle_timer is not None:
+                sock.idle_timer.cancel()
+                sock.idle_timer = None
+            if not sock.ws.closed and socket_reusable(sock.opened_at, now, self.max_age):
+                sock.busy = True
+                return sock
+            self.discard(sock)
+        return None
+
+    async def _connect(
+        self,
+        request: Request,
+        headers: dict[str, str],
+        key: tuple[Any, ...],
+        auth_headers: Mapping[str, str],
+        secrets: Sequence[str],
+        *,
+        auto: bool,
+        max_size: int,
+    ) -> _Socket:
+        session = self._transport._session_for_this_loop()
+        url = websocket_url(request.url)
+        seconds = min(AUTO_CONNECT_SECONDS, request.timeout) if auto else request.timeout
+        error: CodexError | None = None
+        logger.debug("GET %s (WebSocket upgrade)", url)
+        try:
+            ws = await asyncio.wait_for(
+                session.ws_connect(
+                    url,
+                    headers={**auth_headers, **headers},
+                    compress=15,
+                    autoping=True,
+                    max_msg_size=max_size,
+                    timeout=aiohttp.ClientWSTimeout(ws_close=_CLOSE_SECONDS),
+                ),
+                seconds,
+            )
+        except aiohttp.WSServerHandshakeError as exc:
+            status = exc.status
+            if status == 426:
+                error = WebSocketUnavailable(
+                    f"The backend refused the WebSocket upgrade of {url} (HTTP 426 Upgrade "
+                    "Required); use transport='sse', or transport='auto' to fall back by itself"
+                )
+            else:
+                answer = CIMultiDictProxy(CIMultiDict(exc.headers or {}))
+                error = error_from_status(status, b"", answer, url, secrets)
+        except Exception as exc:
+            mapped = map_aiohttp(exc, f"opening the WebSocket {url}", seconds, secrets)
+            if mapped is None:
+                raise
+            error = WebSocketUnavailable(str(mapped)) if auto else mapped
+        if error is not None:
+            raise error from None
+        upgrade = getattr(getattr(ws, "_response", None), "headers", None) or {}
+        sock = _Socket(ws, key, CIMultiDictProxy(CIMultiDict(upgrade)))
+        self._sockets.add(sock)
+        return sock
+
+    def release(self, sock: _Socket, chain: Chain | None) -> None:
+        """A response ended cleanly: the socket may serve the next request of its key."""
+        sock.chain = chain
+        sock.busy = False
+        sock.response = None
+        if sock.ws.closed or sock not in self._sockets:
+            self.discard(sock)
+            return
+        self._idle.setdefault(sock.key, []).append(sock)
+        loop = asyncio.get_running_loop()
+        sock.idle_timer = loop.call_later(self.idle_seconds, self._expire, sock)
+
+    def _expire(self, sock: _Socket) -> None:
+        if not sock.busy:
+            idle = self._idle.get(sock.key)
+            if idle and sock in idle:
+                idle.remove(sock)
+            self._close_later(sock)
+
+    def discard(self, sock: _Socket) -> None:
+        """Drop a socket that cannot be reused (broken, cancelled, refused)."""
+        self._sockets.discard(sock)
+        idle = self._idle.get(sock.key)
+        if idle and sock in idle:
+            idle.remove(sock)
+        if sock.idle_timer is not None:
+            sock.idle_timer.cancel()
+            sock.idle_timer = None
+        _abort(sock.ws)
+
+    def _close_later(self, sock: _Socket) -> None:
+        self._sockets.discard(sock)
+        task = asyncio.get_running_loop().create_task(self._close(sock))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    async def _close(self, sock: _Socket) -> None:
+        try:
+            await sock.ws.close()
+        except Exception:  # a socket that is gone anyway
+            pass
+        finally:
+            _abort(sock.ws)
+
+    async def aclose(self) -> None:
+        """Close every socket, idle or busy. Idempotent."""
+        sockets = list(self._sockets)
+        self._idle.clear()
+        for sock in sockets:
+            if sock.idle_timer is not None:
+                sock.idle_timer.cancel()
+            if sock.busy:
+                if sock.response is not None:
+                    sock.response.close("its client was closed")
+                self.discard(sock)
+            else:
+                self._close_later(sock)
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
+
+    # ------------------------------------------------------------------ requests
+
+    async def send(
+        self,
+        request: Request,
+        auth_headers: Mapping[str, str],
+        secrets: Sequence[str],
+        *,
+        auto: bool,
+        max_size: int,
+    ) -> WebSocketResponse:
+        """Send ``request`` as a ``response.create`` frame; return once its first event came.
+
+        An error frame raises here, mapped as the same HTTP error would be. A rejected chain
+        is resent in full once on the same socket, the connection limit on a new socket.
+        """
+        headers = handshake_headers(request.headers)
+        key = pool_key(request.url, headers)
+        secrets = (*secrets, bearer_token(auth_headers))
+        sock = self._take_idle(key)
+        reused = sock is not None
+        if sock is None:
+            sock = await self._connect(
+                request, headers, key, auth_headers, secrets, auto=auto, max_size=max_size
+            )
+        body = request.json or {}
+        chain_retried = limit_retried = stale_retried = False
+        while True:
+            chain, sock.chain = sock.chain, None
+            frame, chained = frame_for(chain, body, request.body)
+            response = WebSocketResponse(self, sock, request, body, secrets, max_size)
+            try:
+                try:
+                    await sock.ws.send_frame(frame, aiohttp.WSMsgType.TEXT)
+                except Exception as exc:
+                    mapped = map_aiohttp(exc, "sending the request", request.timeout, secrets)
+                    if mapped is None:
+                        raise
+                    raise mapped from None
+                await response._prime()
+            except APIError as exc:
+                response._forget()
+                if chained and not chain_retried and chain_rejected(exc):
+                    chain_retried = True
+                    logger.debug("the backend refused the chain: resending the whole request")
+                    continue
+                if connection_limit_reached(exc) and not limit_retried:
+                    limit_retried = True
+                    self.discard(sock)
+                    sock = await self._connect(
+                        request, headers, key, auth_headers, secrets, auto=False, max_size=max_size
+                    )
+                    continue
+                if isinstance(exc, AuthError):
+                    self.discard(sock)  # its handshake's credentials are refused
+                else:
+                    self.release(sock, None)
+                raise
+            except APIConnectionError:
+                response._forget()
+                self.discard(sock)
+                if reused and not stale_retried and not response._events_seen:
+                    # An idle socket the backend closed meanwhile: a fresh one, once.
+                    stale_retried = True
+                    sock = await self._connect(
+                        request, headers, key, auth_headers, secrets, auto=False, max_size=max_size
+                    )
+                    continue
+                raise
+            except BaseException:
+                response._forget()
+                self.discard(sock)
+                raise
+            return response
+
+
+class WebSocketResponse:
+    """One response's frames on a socket: read them as JSON payloads, then release the socket."""
+
+    __slots__ = (
+        "__weakref__",
+        "_body",
+        "_done",
+        "_events_seen",
+        "_finalizer",
+        "_max_size",
+        "_pool",
+        "_ready",
+        "_request",
+        "_secrets",
+        "_sock",
+        "_statusless",
+        "closed_because",
+        "headers",
+        "status",
+    )
+
+    def __init__(
+        self,
+        pool: WebSocketPool,
+        sock: _Socket,
+        request: Request,
+        body: Mapping[str, Any],
+        secrets: Sequence[str],
+        max_size: int,
+    ) -> None:
+        self._pool = pool
+        self._sock = sock
+        sock.response = self
+        self._request = request
+        self._body = body
+        self._secrets = secrets
+        self._max_size = max_size
+        self._ready: list[dict[str, Any]] = []
+        self._done = False
+        self._events_seen = False
+        self._statusless: str | None = None
+        self.status = 101
+        self.headers: Mapping[str, str] = sock.headers
+        #: Why this side closed the response, or None while it is open.
+        self.closed_because: str | None = None
+        # Dropped without being closed: the socket is mid-response and cannot be reused.
+        self._finalizer = weakref.finalize(self, _abort, sock.ws)
+        self._finalizer.atexit = False
+
+    def _forget(self) -> None:
+        """The pool deals with the socket itself (the request failed before any event)."""
+        self._done = True
+        self._finalizer.detach()
+
+    async def _prime(self) -> None:
+        while not self._ready:
+            self._ready = await self._receive()
+
+    async def read_payloads(self) -> list[dict[str, Any]]:
+        """The next event payloads (at least one); raises when the socket breaks."""
+        ready = self._ready
+        if ready:
+            self._ready = []
+            return ready
+        while True:
+            payloads = await self._receive()
+            if payloads:
+                return payloads
+
+    async def _receive(self) -> list[dict[str, Any]]:
+        ws = self._sock.ws
+        timeout = self._request.timeout
+        try:
+            message = await ws.receive(timeout)
+        except (asyncio.TimeoutError, TimeoutError):
+            why = f"Timed out while reading the response: no data for {timeout:g}s"
+            if self._statusless is not None:
+                why += f" after an error frame without a status ({self._statusless})"
+            raise APITimeoutError(why + " (raise timeout= if that is normal)") from None
+        except Exception as exc:
+            mapped = map_aiohttp(exc, "while reading the response", timeout, self._secrets)
+            if mapped is None:
+                raise
+            raise mapped from None
+        kind = message.type
+        if kind is aiohttp.WSMsgType.TEXT:
+            payload = self._payload(message.data)
+            return [] if payload is None else [payload]
+        if kind is aiohttp.WSMsgType.BINARY:
+            raise StreamError(
+                f"A binary WebSocket frame arrived ({len(message.data):,} bytes); the backend "
+                "sends its events as text frames"
+            )
+        if kind is aiohttp.WSMsgType.ERROR:
+            data = message.data
+            if isinstance(data, aiohttp.WebSocketError) and data.code == 1009:
+                raise StreamError(
+                    f"A WebSocket message is larger than max_event_size ({self._max_size:,} "
+                    "bytes), so the stream was stopped; raise max_event_size= on the client if "
+                    "such events are expected"
+                )
+            raise APIConnectionError(f"Connection error while reading the response: {data}")
+        if self.closed_because is not None:
+            raise APIConnectionError(f"Connection error: {self.closed_because}")
+        code = ws.close_code
+        shown = f" (code {code})" if code is not None else ""
+        raise APIConnectionError(
+            f"Connection error while reading the response: the WebSocket was closed{shown} "
+            "before response.completed"
+        )
+
+    def _payload(self, data: str) -> dict[str, Any] | None:
+        try:
+            payload = fast_loads(data)
+        except (ValueError, RecursionError):
+            try:
+                payload = loads(data)
+            except ValueError:
+                logger.debug("skipped a WebSocket frame that is not JSON (%d bytes)", len(data))
+                return None
+        if type(payload) is not dict:
+            logger.debug("skipped a WebSocket frame that is not an object (%d bytes)", len(data))
+            return None
+        if payload.get("type") == "error" and isinstance(payload.get("error"), dict):
+            self._error_frame(payload)
+            return None
+        if not self._events_seen:
+            self._events_seen = True
+            extra = payload.get("headers")
+            if isinstance(extra, dict) and extra:
+                merged = CIMultiDict(self.headers)
+                for name, value in extra.items():
+                    if isinstance(value, str):
+                        merged[str(name)] = value
+                self.headers = CIMultiDictProxy(merged)
+        return payload
+
+    def _error_frame(self, payload: dict[str, Any]) -> None:
+        status = error_frame_status(payload)
+        if status is None:
+            # The CLI ignores it (and then waits forever): ignored, but named by the timeout.
+            error = payload.get("error") or {}
+            shown = error.get("code") or error.get("type") or error.get("message") or "no code"
+            self._statusless = str(redact(str(shown), self._secrets))[:100]
+            logger.debug("ignored an error frame without a status")
+            return
+        if status < 400:
+            logger.debug("ignored an error frame with status %d", status)
+            return
+        content, headers = http_error_of(payload)
+        raise error_from_status(
+            status,
+            content,
+            CIMultiDictProxy(CIMultiDict(headers)),
+            websocket_url(self._request.url),
+            self._secrets,
+        )
+
+    def finish(self, response: Response | None) -> None:
+        """The response completed: hand the socket back with what the next frame may chain."""
+        if self._done:
+            return
+        self._done = True
+        self._finalizer.detach()
+        chain = None
+        if response is not None and response.id is not None:
+            try:
+                output = build_input(response.output)
+            except (TypeError, ValueError):
+                output = None
+            items = self._body.get("input")
+            if output is not None and isinstance(items, list):
+                chain = Chain(
+                    response_id=response.id,
+                    fields=chained_fields(self._body),
+                    input=items,
+                    output=output,
+                )
+        self._pool.release(self._sock, chain)
+
+    def close(self, because: str = "the stream was closed") -> None:
+        """Stop reading; a socket left mid-response is closed (it cannot be reused)."""
+        if self.closed_because is None:
+            self.closed_because = because
+            if not self._done:
+                self._done = True
+                self._finalizer.detach()
+                self._pool.discard(self._sock)
