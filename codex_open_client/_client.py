@@ -572,6 +572,20 @@ class AsyncResponses:
             **params,
         )
 
+    async def compact(self, **params: Unpack[ResponseCreateParams]) -> list[InputItem]:
+        """Compact a history (``input``) into its messages and one encrypted ``compaction``
+        item, as the Codex CLI does when a conversation nears the context window.
+
+        Takes the arguments of ``create()`` (the model, instructions and tools of the
+        conversation) and returns the new history: pass it as ``input=`` (with the next
+        message appended) to continue. Speaks remote compaction v2 (a streamed request whose
+        input ends with ``{"type": "compaction_trigger"}``), and the older ``POST
+        /responses/compact`` only when the backend refuses that.
+        """
+        from ._compaction import compact
+
+        return await compact(self, dict(params))
+
     def _stream(
         self,
         method: str,

@@ -42,6 +42,7 @@ __all__ = [
     "ReasoningSummary",
     "ReasoningText",
     "Response",
+    "ResponseCompactionItem",
     "ResponseCustomToolCall",
     "ResponseError",
     "ResponseFormatJsonObject",
@@ -442,6 +443,18 @@ class ResponseImageGenerationCall(_Model):
 
 
 @frozen(kw_only=True)
+class ResponseCompactionItem(_Model):
+    """The compacted history: an opaque, encrypted summary (``responses.compact()``).
+
+    Sent back as input exactly as the backend gave it; it is tied to the account.
+    """
+
+    encrypted_content: str
+    id: str | None = None
+    type: Literal["compaction"] = "compaction"
+
+
+@frozen(kw_only=True)
 class UnknownItem(_Model):
     """An item of a type this version does not know; sent back as input unchanged (``raw``).
 
@@ -466,6 +479,7 @@ OutputItem = Union[
     ResponseReasoningItem,
     ResponseWebSearchCall,
     ResponseImageGenerationCall,
+    ResponseCompactionItem,
     UnknownItem,
 ]
 
@@ -479,6 +493,7 @@ InputItem = Union[
     ResponseReasoningItem,
     ResponseWebSearchCall,
     ResponseImageGenerationCall,
+    ResponseCompactionItem,
     UnknownItem,
     dict[str, Any],
 ]

@@ -26,6 +26,7 @@ from ._models import (
     InputItem,
     InputMessage,
     Reasoning,
+    ResponseCompactionItem,
     TextConfig,
     Tool,
     UnknownItem,
@@ -253,6 +254,36 @@ class Request:
     max_retries: int
 
 
+#: The last input item of a remote-compaction (v2) request: "compact everything before me".
+COMPACTION_TRIGGER: Mapping[str, str] = {"type": "compaction_trigger"}
+#: Headers of a remote-compaction request, as the Codex CLI 0.169 sends them.
+COMPACTION_BETA_FEATURES = "remote_compaction_v2"
+
+
+def is_compaction_request(body: Mapping[str, Any] | None) -> bool:
+    """Whether a request body asks for remote compaction (its input ends with the trigger).
+
+    For transports that chain requests (WebSocket ``previous_response_id``): the history
+    sent after a compaction is not the previous input plus its output, so it goes out whole.
+    """
+    items = body.get("input") if body is not None else None
+    return bool(
+        isinstance(items, list)
+        and items
+        and isinstance(items[-1], Mapping)
+        and items[-1].get("type") == COMPACTION_TRIGGER["type"]
+    )
+
+
+def compaction_headers(session_id: str) -> dict[str, str]:
+    """The extra headers of a compaction request: the beta feature and the turn metadata."""
+    metadata = {"session_id": session_id, "thread_id": session_id, "request_kind": "compaction"}
+    return {
+        "x-codex-beta-features": COMPACTION_BETA_FEATURES,
+        "x-codex-turn-metadata": dumps(metadata).decode(),
+    }
+
+
 def headers_for(config: ClientConfig) -> dict[str, str]:
     """The headers the Codex CLI sends with a streamed request, then ``default_headers``.
 
@@ -262,7 +293,10 @@ def headers_for(config: ClientConfig) -> dict[str, str]:
         "User-Agent": USER_AGENT,
         "originator": config.originator,
         "session_id": config.session_id,  # older CLIs
-        "session-id": config.session_id,  # CLI 0.169
+        # CLI 0.169 names the conversation three times: session, thread and request id.
+        "session-id": config.session_id,
+        "thread-id": config.session_id,
+        "x-client-request-id": config.session_id,
         "Accept": "text/event-stream",
         "Content-Type": "application/json",
     }
@@ -671,6 +705,10 @@ def _sent(item: Any, index: int) -> dict[str, Any] | None:
     if isinstance(item, UnknownItem):
         sent = item.raw
         _note_original_detail(item.raw.get("content") or item.raw.get("output"))
+    elif isinstance(item, ResponseCompactionItem):
+        # Opaque: replayed exactly as the backend sent it (unknown fields too), as the CLI does.
+        source = getattr(item, "_source", None)
+        sent = source if isinstance(source, dict) else wire_of(item)
     else:
         sent = _checked_item(wire_of(item), index)
     object.__setattr__(item, "_sent", sent)

@@ -832,6 +832,16 @@ class Responses:
             )
         )
 
+    def compact(self, **params: Unpack[ResponseCreateParams]) -> list[InputItem]:
+        """Compact a history (``input``) into its messages and one encrypted ``compaction``
+        item, as the Codex CLI does when a conversation nears the context window.
+
+        Takes the arguments of ``create()`` and returns the new history: pass it as
+        ``input=`` (with the next message appended) to continue. Speaks remote compaction v2,
+        and the older ``POST /responses/compact`` only when the backend refuses that.
+        """
+        return self._client._call(functools.partial(self._async.compact, **params))
+
 
 class ResponsesWithRawResponse:
     """``client.responses.with_raw_response``: ``create()`` and ``parse()`` giving a
