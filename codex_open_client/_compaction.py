@@ -135,7 +135,9 @@ async def _compact_v1(
     config = client._check_usable()
     if session_id is not None:
         config = attrs.evolve(config, session_id=session_id)
-    built = build_responses_request(config, **{**params, "input": history, "extra_query": None})
+    # The older endpoint is plain HTTP whatever the transport; the URL is built below.
+    fields = {k: v for k, v in params.items() if k != "transport"}
+    built = build_responses_request(config, **{**fields, "input": history, "extra_query": None})
     assert built.json is not None
     extra_body = params.get("extra_body") or {}
     body = {k: v for k, v in built.json.items() if k in _V1_FIELDS or k in extra_body}

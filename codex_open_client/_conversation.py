@@ -10,20 +10,80 @@ the backend's prompt cache follows the conversation as it does in the Codex CLI.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._models import InputItem, Response
+from ._models import (
+    InputItem,
+    InputMessage,
+    Response,
+    ResponseCustomToolCall,
+    ResponseFunctionToolCall,
+    Usage,
+)
 from ._request import input_items
 
 if TYPE_CHECKING:
     from ._client import AsyncClient
     from ._stream import AsyncResponseStream
 
-__all__ = ["AsyncConversation"]
+__all__ = ["TURN_STATE_HEADER", "AsyncConversation", "with_turn_state"]
 
 # Set per conversation, or per turn by the conversation itself.
 _FIXED = ("model", "instructions", "input", "stream")
+
+#: The backend's sticky-routing token of a turn: sent back on every later request of that
+#: turn (tool follow-ups), never into the next turn (wire reference section 3.6).
+TURN_STATE_HEADER = "x-codex-turn-state"
+
+
+def with_turn_state(params: dict[str, Any], state: str | None) -> dict[str, Any]:
+    """``params`` whose ``extra_headers`` carry the turn state (the caller's own header wins)."""
+    if state is None:
+        return params
+    extra = params.get("extra_headers")
+    if extra is None:
+        return {**params, "extra_headers": {TURN_STATE_HEADER: state}}
+    if isinstance(extra, Mapping):
+        if any(name.lower() == TURN_STATE_HEADER for name in extra if isinstance(name, str)):
+            return params
+        return {**params, "extra_headers": {TURN_STATE_HEADER: state, **extra}}
+    return params  # not a mapping: the request builder names the mistake
+
+
+def _tokens(usage: Usage | None) -> int | None:
+    if usage is None:
+        return None
+    return usage.total_tokens or usage.input_tokens + usage.output_tokens
+
+
+def _is_user_message(item: object) -> bool:
+    if isinstance(item, InputMessage):
+        return item.role == "user"
+    from ._compaction import is_message
+
+    return isinstance(item, Mapping) and is_message(item) and item.get("role") == "user"
+
+
+def _calls_tools(response: Response) -> bool:
+    return any(
+        isinstance(item, (ResponseFunctionToolCall, ResponseCustomToolCall))
+        for item in response.output
+    )
+
+
+def _check_auto_compact(value: object) -> bool | int:
+    if value is None or value is False:
+        return False
+    if value is True:
+        return True
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    raise ValueError(
+        "auto_compact must be True (compact at the model's auto_compact_token_limit from the "
+        "catalog), a token count >= 1 (e.g. auto_compact=200_000) or False/None (off), got "
+        f"{value!r}"
+    )
 
 
 class AsyncConversation:
@@ -33,10 +93,25 @@ class AsyncConversation:
     defaults (``reasoning``, ``tools``, ``text``, ...) apply to every turn and each turn may
     override them. A turn joins ``history`` only when its response completes, so a failed
     turn can simply be asked again.
+
+    ``auto_compact=True`` compacts the history (``compact()``) before a turn once the last
+    response used at least the model's ``auto_compact_token_limit`` tokens (from the model
+    catalog, capped at 90% of its context window as the CLI does); ``auto_compact=<int>``
+    sets that threshold. ``ask()`` does it; ``stream()`` cannot wait for it, so a due
+    compaction waits for the next ``ask()`` (or ``await conversation.compact()``).
+
+    When a response asks for tools, the backend's ``x-codex-turn-state`` is sent back with
+    the follow-up that answers them (input without a user message), as the CLI does.
     """
 
     def __init__(
-        self, client: AsyncClient, *, model: str, instructions: str, **defaults: Any
+        self,
+        client: AsyncClient,
+        *,
+        model: str,
+        instructions: str,
+        auto_compact: bool | int | None = None,
+        **defaults: Any,
     ) -> None:
         from ._client import CREATE_PARAMS
 
@@ -45,10 +120,14 @@ class AsyncConversation:
         self._params: dict[str, Any] = {"model": model, "instructions": instructions, **defaults}
         self._history: list[InputItem] = []
         self._session_id = str(uuid.uuid4())
+        self._auto_compact = _check_auto_compact(auto_compact)
+        self._compact_limit: int | None = None
+        self._last_tokens: int | None = None  # the usage of the last response
+        self._turn_state: str | None = None  # while the model's tool calls are answered
 
     @property
     def session_id(self) -> str:
-        """Sent as ``session_id`` and ``prompt_cache_key`` with every turn."""
+        """Sent as ``session-id`` and ``prompt_cache_key`` with every turn."""
         return self._session_id
 
     @property
@@ -63,7 +142,7 @@ class AsyncConversation:
 
     async def ask(self, input: str | Sequence[InputItem], /, **overrides: Any) -> Response:
         """Send ``input`` after the history; return the ``Response`` and keep both."""
-        stream = self.stream(input, **overrides)
+        stream = await self._prepared_stream(input, overrides)
         async with stream:
             return await stream.get_final_response()
 
@@ -75,20 +154,93 @@ class AsyncConversation:
         from ._client import CREATE_PARAMS
 
         self._check(overrides, "ask", CREATE_PARAMS)
-        new_items = input_items(input)
-        params = {**self._params, **overrides, "input": [*self._history, *new_items]}
+        return self._turn(input_items(input), overrides)
 
-        def commit(response: Response) -> None:
-            self._history.extend(new_items)
-            self._history.extend(response.output)
+    async def compact(self, **overrides: Any) -> list[InputItem]:
+        """Compact the history now (``responses.compact``): its messages and one encrypted
+        ``compaction`` item replace it. Returns the new history (a copy)."""
+        from ._client import CREATE_PARAMS
 
-        return self._client.responses._stream(
-            "ask", params, session_id=self.session_id, on_complete=commit
-        )
+        self._check(overrides, "compact", CREATE_PARAMS)
+        await self._compact_with([], overrides)
+        return self.history
 
     def clear(self) -> None:
         """Forget the history (the session id stays)."""
         self._history.clear()
+        self._last_tokens = None
+        self._turn_state = None
+
+    async def _prepared_stream(
+        self, input: str | Sequence[InputItem], overrides: dict[str, Any]
+    ) -> AsyncResponseStream:
+        """The turn's stream, after the compaction that is due, if any."""
+        from ._client import CREATE_PARAMS
+
+        self._check(overrides, "ask", CREATE_PARAMS)
+        new_items = input_items(input)
+        if await self._compaction_due():
+            from ._compaction import is_message
+
+            # As the CLI does before a tool follow-up: the tool outputs are compacted with
+            # the history (their calls are compacted away); new messages follow the summary.
+            await self._compact_with([i for i in new_items if not is_message(i)], overrides)
+            new_items = [i for i in new_items if is_message(i)]
+        return self._turn(new_items, overrides)
+
+    def _turn(self, new_items: list[InputItem], overrides: dict[str, Any]) -> AsyncResponseStream:
+        params = {**self._params, **overrides, "input": [*self._history, *new_items]}
+        same_turn = self._turn_state is not None and not any(map(_is_user_message, new_items))
+        if same_turn:
+            params = with_turn_state(params, self._turn_state)
+
+        def commit(response: Response) -> None:
+            self._history.extend(new_items)
+            self._history.extend(response.output)
+            self._last_tokens = _tokens(response.usage)
+            if not _calls_tools(response):
+                self._turn_state = None  # the turn is over
+            elif not same_turn or self._turn_state is None:
+                self._turn_state = stream.headers.get(TURN_STATE_HEADER)
+
+        stream = self._client.responses._stream(
+            "ask", params, session_id=self.session_id, on_complete=commit
+        )
+        return stream
+
+    async def _compaction_due(self) -> bool:
+        if not self._auto_compact or self._last_tokens is None:
+            return False
+        return self._last_tokens >= await self._limit()
+
+    async def _limit(self) -> int:
+        if self._auto_compact is not True:
+            return int(self._auto_compact)
+        if self._compact_limit is None:
+            try:
+                entry = await self._client.models.retrieve(self.model)
+            except KeyError:
+                entry = None
+            limit = entry.auto_compact_token_limit if entry is not None else None
+            window = entry.context_window if entry is not None else None
+            cap = window * 9 // 10 if window else None
+            if limit is None or (cap is not None and cap < limit):
+                limit = cap
+            if limit is None:
+                raise ValueError(
+                    f"auto_compact=True: the model catalog gives {self.model!r} no "
+                    "auto_compact_token_limit nor context_window; pass the threshold yourself, "
+                    "e.g. auto_compact=200_000"
+                )
+            self._compact_limit = limit
+        return self._compact_limit
+
+    async def _compact_with(self, extra: list[InputItem], overrides: dict[str, Any]) -> None:
+        from ._compaction import compact
+
+        params = {**self._params, **overrides, "input": [*self._history, *extra]}
+        self._history = await compact(self._client.responses, params, session_id=self.session_id)
+        self._last_tokens = None
 
     @staticmethod
     def _check(params: dict[str, Any], method: str, valid: Sequence[str]) -> None:

@@ -1034,6 +1034,8 @@ class Conversation:
     Create it with ``client.conversation(model=..., instructions=..., **defaults)``; the
     defaults apply to every turn and each turn may override them. A turn joins ``history``
     only when its response completes, so a failed turn can simply be asked again.
+    ``auto_compact=True`` (or a token count) compacts the history before a turn once the last
+    response used that many tokens; see ``AsyncConversation``.
     """
 
     def __init__(self, conversation: AsyncConversation, client: Client) -> None:
@@ -1060,9 +1062,18 @@ class Conversation:
         return self._client._call(functools.partial(self._async.ask, input, **overrides))
 
     def stream(self, input: str | Sequence[InputItem], /, **overrides: Any) -> ResponseStream:
-        """Like ``ask`` but streamed: ``with conversation.stream("...") as stream:``."""
+        """Like ``ask`` but streamed: ``with conversation.stream("...") as stream:``.
+
+        A compaction that is due (``auto_compact``) runs first, as for ``ask``.
+        """
         self._client._check_open()
-        return ResponseStream(self._async.stream(input, **overrides), self._client)
+        prepared = functools.partial(self._async._prepared_stream, input, overrides)
+        return ResponseStream(self._client._call(prepared), self._client)
+
+    def compact(self, **overrides: Any) -> list[InputItem]:
+        """Compact the history now (``responses.compact``): its messages and one encrypted
+        ``compaction`` item replace it. Returns the new history (a copy)."""
+        return self._client._call(functools.partial(self._async.compact, **overrides))
 
     def clear(self) -> None:
         """Forget the history (the session id stays)."""

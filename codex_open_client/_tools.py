@@ -13,7 +13,7 @@ import functools
 import inspect
 import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, cast
 
 import anyio
@@ -22,6 +22,7 @@ import attrs
 from attrs import frozen
 
 from . import _json
+from ._conversation import TURN_STATE_HEADER, with_turn_state
 from ._exceptions import MaxTurnsExceededError, ToolArgumentsError
 from ._models import (
     FunctionCallOutput,
@@ -281,6 +282,28 @@ def _needs_caller(response: Response, toolbox: _Toolbox) -> bool:
     return False
 
 
+_Send = Callable[..., Awaitable[tuple[Response, Mapping[str, str]]]]
+
+
+def _with_headers(create: Callable[..., Awaitable[Response]]) -> _Send:
+    """``create`` giving the answer's headers too: through ``with_raw_response`` when it is
+    ``responses.create`` (so ``x-codex-turn-state`` can be echoed), else no headers."""
+    owner = getattr(create, "__self__", None)
+    raw = getattr(owner, "with_raw_response", None)
+    if getattr(create, "__name__", None) == "create" and raw is not None:
+
+        async def send_raw(**params: Any) -> tuple[Response, Mapping[str, str]]:
+            answer = await raw.create(**params)
+            return answer.parse(), answer.headers
+
+        return send_raw
+
+    async def send(**params: Any) -> tuple[Response, Mapping[str, str]]:
+        return await create(**params), {}
+
+    return send
+
+
 async def run_tools(
     create: Callable[..., Awaitable[Response]],
     *,
@@ -314,6 +337,9 @@ async def run_tools(
 
     Raises ``MaxTurnsExceededError`` (with ``.result``) when the model still calls tools after
     ``max_turns`` responses.
+
+    The loop is one turn: the first ``x-codex-turn-state`` the backend answers with is sent
+    back with every follow-up request, as the Codex CLI does.
     """
     if "stream" in kwargs:
         raise TypeError(
@@ -327,12 +353,17 @@ async def run_tools(
     history = input_items(input)
 
     responses: list[Response] = []
+    send = _with_headers(create)
+    turn_state: str | None = None  # every response of the loop belongs to one turn
 
     def result() -> ToolRunResult:
         return ToolRunResult(response=responses[-1], responses=list(responses), input=history)
 
     for _ in range(max_turns):
-        response = await create(input=list(history), tools=toolbox.specs, **kwargs)
+        params = with_turn_state(kwargs, turn_state)
+        response, headers = await send(input=list(history), tools=toolbox.specs, **params)
+        if turn_state is None:
+            turn_state = headers.get(TURN_STATE_HEADER)
         responses.append(response)
         history.extend(response.output)
         calls = response.tool_calls
