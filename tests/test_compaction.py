@@ -137,6 +137,10 @@ def kinds(items: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
     return [(item["type"], item.get("role")) for item in items]
 
 
+def role_of(item: object) -> object:
+    return item.get("role") if isinstance(item, dict) else getattr(item, "role", None)
+
+
 def history_like_the_capture() -> list[c.InputItem]:
     """The captured history: instructions, context, the prompt, reasoning and a tool call."""
     return [
@@ -294,9 +298,7 @@ def test_compact_falls_back_when_v2_is_refused(api: Api, server: FakeCodexServer
     assert kinds(v1.json["input"]) == CLI_INPUT_KINDS[:-1]
     assert v1.headers["session-id"] == api.client.session_id
     # The fake keeps the user messages; the developer messages come back in front.
-    roles = [
-        item.role if isinstance(item, c.InputMessage) else item["role"] for item in compacted[:-1]
-    ]  # type: ignore[index]
+    roles = [role_of(item) for item in compacted[:-1]]
     assert roles == ["developer", "developer", "user", "user"]
     assert isinstance(compacted[-1], c.ResponseCompactionItem)
 
