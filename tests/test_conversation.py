@@ -9,7 +9,9 @@ import pytest
 import codex_open_client as c
 from codex_open_client.testing import (
     FakeCodexServer,
+    compaction_reply,
     failed_reply,
+    function_call,
     message,
     reasoning,
     reply,
@@ -78,8 +80,11 @@ def test_one_session_per_conversation(api: Api, server: FakeCodexServer) -> None
     ask(api, one, "a")
     ask(api, one, "b")
     ask(api, two, "c")
-    sent = [(r.headers["session_id"], r.json["prompt_cache_key"]) for r in server.requests]
-    assert sent == [(one.session_id,) * 2, (one.session_id,) * 2, (two.session_id,) * 2]
+    sent = [
+        (r.headers["session-id"], r.headers["thread-id"], r.json["prompt_cache_key"])
+        for r in server.requests
+    ]
+    assert sent == [(one.session_id,) * 3, (one.session_id,) * 3, (two.session_id,) * 3]
 
 
 def test_streamed_turn_joins_the_history_when_it_completes(
@@ -158,3 +163,126 @@ def test_history_is_a_copy(api: Api) -> None:
     ask(api, conversation, "hi")
     conversation.history.clear()
     assert len(conversation.history) == 2
+
+
+# --------------------------------------------------------------------------- auto-compaction
+
+
+def usage(total: int) -> dict[str, int]:
+    return {"input_tokens": total - 10, "output_tokens": 10, "total_tokens": total}
+
+
+def is_compaction(request: Any) -> bool:
+    items = request.input or []
+    return bool(items) and items[-1] == {"type": "compaction_trigger"}
+
+
+def test_auto_compact_triggers_at_the_threshold(api: Api, server: FakeCodexServer) -> None:
+    """Below the threshold nothing happens; once a turn's usage reaches it, the next turn is
+    preceded by a compaction request and sends the compacted history (messages, the item)."""
+    conversation = conversation_of(api, auto_compact=1000)
+    server.queue(text_reply("one", usage=usage(999)), text_reply("two", usage=usage(1000)))
+    ask(api, conversation, "first")
+    ask(api, conversation, "second")
+    assert not any(is_compaction(request) for request in server.requests)
+    server.queue(compaction_reply("enc-c"), text_reply("three"))
+    ask(api, conversation, "third")
+    compaction, turn = server.requests[-2:]
+    assert is_compaction(compaction)
+    assert [item["type"] for item in compaction.input[:-1]] == ["message"] * 4
+    assert turn.input == [
+        *compaction.input[:-1],
+        {"type": "compaction", "id": turn.input[4]["id"], "encrypted_content": "enc-c"},
+        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "third"}]},
+    ]
+    history = conversation.history
+    assert isinstance(history[4], c.ResponseCompactionItem)
+    assert len(history) == 7  # 4 messages, the item, the new message, its answer
+
+
+def test_auto_compact_before_a_tool_follow_up(api: Api, server: FakeCodexServer) -> None:
+    """The captured CLI's case: a tool call whose usage passes the limit. The tool output is
+    compacted with the history, and the follow-up is the messages and the item alone."""
+    conversation = conversation_of(api, auto_compact=1000)
+    call = function_call("exec_command", {"cmd": "echo hi"}, call_id="call_1")
+    server.queue(
+        reply(reasoning(["**Planning**"], encrypted_content="enc-r"), call, usage=usage(50_000)),
+        compaction_reply("enc-2"),
+        text_reply("hi"),
+    )
+    first = ask(api, conversation, "run echo hi")
+    assert first.tool_calls
+    ask(api, conversation, [c.FunctionCallOutput(call_id="call_1", output="hi\n")])
+    compaction, follow_up = server.requests[-2:]
+    assert [item["type"] for item in compaction.input] == [
+        "message",
+        "reasoning",
+        "function_call",
+        "function_call_output",
+        "compaction_trigger",
+    ]
+    assert [item["type"] for item in follow_up.input] == ["message", "compaction"]
+    assert follow_up.input[0]["content"][0]["text"] == "run echo hi"
+    assert follow_up.input[1]["encrypted_content"] == "enc-2"
+    assert [item.type for item in conversation.history] == ["message", "compaction", "message"]
+
+
+def test_auto_compact_true_reads_the_catalog(api: Api, server: FakeCodexServer) -> None:
+    """``auto_compact=True``: the model's ``auto_compact_token_limit`` from ``/models``."""
+    entry = next(m for m in server.model_catalog if m["slug"] == "gpt-5.1-codex-mini")
+    saved = dict(entry)
+    entry["auto_compact_token_limit"] = 5000
+    try:
+        conversation = conversation_of(api, auto_compact=True)
+        server.queue(text_reply("a", usage=usage(4999)))
+        ask(api, conversation, "one")
+        ask(api, conversation, "two")  # 4999 < 5000: not compacted
+        assert not any(is_compaction(request) for request in server.requests)
+        server.queue(text_reply("b", usage=usage(5000)))
+        ask(api, conversation, "three")
+        ask(api, conversation, "four")
+        assert is_compaction(server.requests[-2])
+    finally:
+        entry.clear()
+        entry.update(saved)
+
+
+def test_auto_compact_true_without_a_limit_uses_the_context_window(
+    api: Api, server: FakeCodexServer
+) -> None:
+    """No limit in the catalog: 90% of the context window, as the CLI does; neither: an error
+    before anything is sent."""
+    entry = next(m for m in server.model_catalog if m["slug"] == "gpt-5.1-codex-mini")
+    saved = dict(entry)
+    entry["auto_compact_token_limit"], entry["context_window"] = None, 10_000
+    try:
+        conversation = conversation_of(api, auto_compact=True)
+        server.queue(text_reply("a", usage=usage(9000)))
+        ask(api, conversation, "one")
+        ask(api, conversation, "two")
+        assert is_compaction(server.requests[-2])
+        entry["context_window"] = None
+        other = conversation_of(api, auto_compact=True)
+        server.queue(text_reply("a", usage=usage(9000)))
+        ask(api, other, "one")
+        sent = len(server.requests)
+        with pytest.raises(ValueError, match="auto_compact=200_000"):
+            ask(api, other, "two")
+        assert len(server.requests) == sent + 1  # the /models fetch only
+    finally:
+        entry.clear()
+        entry.update(saved)
+
+
+def test_compact_now_and_bad_auto_compact(api: Api, server: FakeCodexServer) -> None:
+    """``conversation.compact()`` replaces the history at once; bad thresholds are refused."""
+    conversation = conversation_of(api)
+    ask(api, conversation, "hi")
+    server.queue(compaction_reply("enc-now"))
+    result = conversation.compact()
+    history = result if api.mode == "sync" else api.run(result)
+    assert history == conversation.history
+    assert [item.type for item in history] == ["message", "message", "compaction"]
+    for bad in (0, -5, "yes", 1.5):
+        with pytest.raises(ValueError, match="auto_compact must be"):
+            conversation_of(api, auto_compact=bad)
