@@ -59,6 +59,9 @@ def test_headers_match_the_cli() -> None:
     assert headers["Accept"] == "text/event-stream"
     assert headers["Content-Type"] == "application/json"
     assert headers["session_id"] == headers["session-id"] == "sess-1"
+    # As the CLI 0.169 names the conversation (cli-0.169 captures): thread and request id too.
+    assert headers["thread-id"] == headers["x-client-request-id"] == "sess-1"
+    assert "x-codex-beta-features" not in headers  # only compaction requests carry it
     assert headers["User-Agent"] == USER_AGENT
     assert USER_AGENT.startswith(f"codex-open-client/{c.__version__} (")
     assert request.url == "https://chatgpt.com/backend-api/codex/responses"
@@ -362,3 +365,44 @@ def test_a_value_json_cannot_carry_names_its_argument() -> None:
         build(input=[{"type": "function_call_output", "call_id": "c", "output": "", "x": object()}])
     with pytest.raises(TypeError, match=r"^tools cannot be sent as JSON"):
         build(tools=[{"type": "web_search", "filters": {1j: 2}}])
+
+
+def test_compaction_request_helpers() -> None:
+    """The trigger item, the compaction headers (turn metadata as JSON) and the body test a
+    chaining transport uses to tell a compaction request."""
+    import json
+
+    from codex_open_client._request import (
+        COMPACTION_TRIGGER,
+        compaction_headers,
+        is_compaction_request,
+    )
+
+    headers = compaction_headers("sess-1")
+    assert headers["x-codex-beta-features"] == "remote_compaction_v2"
+    assert json.loads(headers["x-codex-turn-metadata"]) == {
+        "session_id": "sess-1",
+        "thread_id": "sess-1",
+        "request_kind": "compaction",
+    }
+    request = build_responses_request(
+        CONFIG,
+        model="m",
+        instructions="",
+        input=[{"role": "user", "content": "x"}, COMPACTION_TRIGGER],
+    )
+    assert request.json is not None
+    assert request.json["input"][-1] == {"type": "compaction_trigger"}
+    assert is_compaction_request(request.json)
+    assert not is_compaction_request({"input": [{"type": "message"}]})
+    assert not is_compaction_request({"input": []}) and not is_compaction_request(None)
+
+
+def test_a_parsed_compaction_item_is_sent_as_it_came() -> None:
+    """Its wire dict, unknown fields included; one built in Python sends its fields."""
+    raw = {"type": "compaction", "id": "cmp_1", "encrypted_content": "e", "new_field": 1}
+    parsed = c.ResponseCompactionItem.from_dict(raw)
+    built = c.ResponseCompactionItem(encrypted_content="e")
+    request = build_responses_request(CONFIG, model="m", instructions="", input=[parsed, built])
+    assert request.json is not None
+    assert request.json["input"] == [raw, {"type": "compaction", "encrypted_content": "e"}]

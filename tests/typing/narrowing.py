@@ -16,6 +16,7 @@ from codex_open_client import (
     OutputItem,
     OutputText,
     Response,
+    ResponseCompactionItem,
     ResponseFunctionCallArgumentsDeltaEvent,
     ResponseFunctionToolCall,
     ResponseOutputItemDoneEvent,
@@ -112,6 +113,9 @@ def compare_item_type(item: OutputItem) -> str:
         return "".join(part.type for part in item.content)
     if item.type == "custom_tool_call":
         return item.input
+    if item.type == "compaction":
+        assert_type(item, ResponseCompactionItem)
+        return item.encrypted_content
     if item.type == "unknown":
         assert_type(item, UnknownItem)
         return item.wire_type
@@ -126,6 +130,9 @@ def match_item_type(item: OutputItem) -> str:
             return item.name
         case "reasoning":
             return str(item.encrypted_content)
+        case "compaction":
+            assert_type(item, ResponseCompactionItem)
+            return item.encrypted_content
         case "unknown":
             assert_type(item, UnknownItem)
             return item.wire_type

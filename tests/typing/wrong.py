@@ -35,6 +35,13 @@ def unknown_item(item: OutputItem) -> str:
     return ""
 
 
+def compaction_item(item: OutputItem) -> str:
+    """A compaction item is opaque: no summary text."""
+    if item.type == "compaction":
+        return item.summary  # ERROR
+    return ""
+
+
 def unknown_part(part: OutputContent) -> str:
     """Only output text has ``text``."""
     if part.type != "output_text":
