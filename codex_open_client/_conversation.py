@@ -21,7 +21,7 @@ from ._models import (
     ResponseFunctionToolCall,
     Usage,
 )
-from ._request import input_items
+from ._request import input_items, window_id
 
 if TYPE_CHECKING:
     from ._client import AsyncClient
@@ -35,19 +35,23 @@ _FIXED = ("model", "instructions", "input", "stream")
 #: The backend's sticky-routing token of a turn: sent back on every later request of that
 #: turn (tool follow-ups), never into the next turn (wire reference section 3.6).
 TURN_STATE_HEADER = "x-codex-turn-state"
+WINDOW_HEADER = "x-codex-window-id"
 
 
 def with_turn_state(params: dict[str, Any], state: str | None) -> dict[str, Any]:
     """``params`` whose ``extra_headers`` carry the turn state (the caller's own header wins)."""
-    if state is None:
-        return params
+    return params if state is None else _with_header(params, TURN_STATE_HEADER, state)
+
+
+def _with_header(params: dict[str, Any], name: str, value: str) -> dict[str, Any]:
+    """``params`` with one more of ``extra_headers``, unless the caller gave that one."""
     extra = params.get("extra_headers")
     if extra is None:
-        return {**params, "extra_headers": {TURN_STATE_HEADER: state}}
+        return {**params, "extra_headers": {name: value}}
     if isinstance(extra, Mapping):
-        if any(name.lower() == TURN_STATE_HEADER for name in extra if isinstance(name, str)):
+        if any(key.lower() == name for key in extra if isinstance(key, str)):
             return params
-        return {**params, "extra_headers": {TURN_STATE_HEADER: state, **extra}}
+        return {**params, "extra_headers": {name: value, **extra}}
     return params  # not a mapping: the request builder names the mistake
 
 
@@ -124,6 +128,7 @@ class AsyncConversation:
         self._compact_limit: int | None = None
         self._last_tokens: int | None = None  # the usage of the last response
         self._turn_state: str | None = None  # while the model's tool calls are answered
+        self._window = 0  # compactions so far: the CLI's window generation
 
     @property
     def session_id(self) -> str:
@@ -189,7 +194,7 @@ class AsyncConversation:
         return self._turn(new_items, overrides)
 
     def _turn(self, new_items: list[InputItem], overrides: dict[str, Any]) -> AsyncResponseStream:
-        params = {**self._params, **overrides, "input": [*self._history, *new_items]}
+        params = self._request_params(overrides, [*self._history, *new_items])
         same_turn = self._turn_state is not None and not any(map(_is_user_message, new_items))
         if same_turn:
             params = with_turn_state(params, self._turn_state)
@@ -238,9 +243,18 @@ class AsyncConversation:
     async def _compact_with(self, extra: list[InputItem], overrides: dict[str, Any]) -> None:
         from ._compaction import compact
 
-        params = {**self._params, **overrides, "input": [*self._history, *extra]}
+        params = self._request_params(overrides, [*self._history, *extra])
         self._history = await compact(self._client.responses, params, session_id=self.session_id)
         self._last_tokens = None
+        # A new context window, as the CLI counts them: a new x-codex-window-id, so a
+        # WebSocket chain (its pool key has the header) starts anew with the new history.
+        self._window += 1
+
+    def _request_params(self, overrides: dict[str, Any], items: list[InputItem]) -> dict[str, Any]:
+        params = {**self._params, **overrides, "input": items}
+        if not self._window:
+            return params
+        return _with_header(params, WINDOW_HEADER, window_id(self.session_id, self._window))
 
     @staticmethod
     def _check(params: dict[str, Any], method: str, valid: Sequence[str]) -> None:

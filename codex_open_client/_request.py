@@ -284,6 +284,12 @@ def compaction_headers(session_id: str) -> dict[str, str]:
     }
 
 
+def window_id(session_id: str, generation: int = 0) -> str:
+    """The ``x-codex-window-id`` header: the session and its context window (0, then one more
+    after each compaction). A new window is a new WebSocket pool key, so no chain crosses it."""
+    return f"{session_id}:{generation}"
+
+
 def headers_for(config: ClientConfig) -> dict[str, str]:
     """The headers the Codex CLI sends with a streamed request, then ``default_headers``.
 
@@ -297,6 +303,8 @@ def headers_for(config: ClientConfig) -> dict[str, str]:
         "session-id": config.session_id,
         "thread-id": config.session_id,
         "x-client-request-id": config.session_id,
+        # "{conversation}:{context window}": a conversation counts up after each compaction.
+        "x-codex-window-id": window_id(config.session_id),
         "Accept": "text/event-stream",
         "Content-Type": "application/json",
     }

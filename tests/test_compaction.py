@@ -48,8 +48,8 @@ CLI_HEADERS = {
     "Content-Length": "21067",
 }
 # Sent by the CLI, not by the SDK, on purpose: the routing pair belongs to the CLI's workspace
-# discovery of its provider named "OpenAI"; the window id counts the CLI's own context windows.
-NOT_SENT = {"x-openai-account-routing-override", "x-codex-routing-hint", "x-codex-window-id"}
+# discovery of its provider named "OpenAI".
+NOT_SENT = {"x-openai-account-routing-override", "x-codex-routing-hint"}
 # The turn-metadata keys the capture shows before its elision (request_kind is in the rest).
 CLI_TURN_METADATA_KEYS = {
     "installation_id",
@@ -257,6 +257,7 @@ def test_compact_request_matches_the_captured_cli(api: Api, server: FakeCodexSer
     assert metadata["session_id"] == metadata["thread_id"] == session
     assert request.headers["session-id"] == request.headers["thread-id"] == session
     assert request.headers["x-client-request-id"] == session
+    assert request.headers["x-codex-window-id"] == f"{session}:0"  # as captured: "<id>:0"
     assert request.headers["Accept"] == CLI_HEADERS["Accept"]
     body = request.json
     # The SDK sends no client_metadata (on no request); the CLI 0.169 sends no instructions.

@@ -286,3 +286,25 @@ def test_compact_now_and_bad_auto_compact(api: Api, server: FakeCodexServer) -> 
     for bad in (0, -5, "yes", 1.5):
         with pytest.raises(ValueError, match="auto_compact must be"):
             conversation_of(api, auto_compact=bad)
+
+
+def test_after_a_compaction_the_window_and_the_chain_start_anew(
+    api: Api, server: FakeCodexServer
+) -> None:
+    """As the CLI counts context windows: ``x-codex-window-id`` goes from ``<id>:0`` to
+    ``<id>:1``; over WebSocket the turn after it is sent whole (no ``previous_response_id``),
+    later turns chain again."""
+    conversation = conversation_of(api, auto_compact=1000)
+    sid = conversation.session_id
+    server.queue(text_reply("one", usage=usage(5000)))
+    ask(api, conversation, "first")
+    ask(api, conversation, "second")  # compacted first
+    ask(api, conversation, "third")
+    first, compaction, second, third = server.requests
+    assert is_compaction(compaction)
+    windows = [r.headers["x-codex-window-id"] for r in (first, compaction, second, third)]
+    assert windows == [f"{sid}:0", f"{sid}:0", f"{sid}:1", f"{sid}:1"]
+    if api.transport == "websocket":
+        assert "previous_response_id" not in second.frame
+        assert second.frame["input"][-2]["type"] == "compaction"
+        assert "previous_response_id" in third.frame

@@ -61,6 +61,7 @@ def test_headers_match_the_cli() -> None:
     assert headers["session_id"] == headers["session-id"] == "sess-1"
     # As the CLI 0.169 names the conversation (cli-0.169 captures): thread and request id too.
     assert headers["thread-id"] == headers["x-client-request-id"] == "sess-1"
+    assert headers["x-codex-window-id"] == "sess-1:0"
     assert "x-codex-beta-features" not in headers  # only compaction requests carry it
     assert headers["User-Agent"] == USER_AGENT
     assert USER_AGENT.startswith(f"codex-open-client/{c.__version__} (")
