@@ -7,6 +7,7 @@ are copied below where they are needed (long texts and tool schemas elided, as t
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -160,6 +161,14 @@ def history_like_the_capture() -> list[c.InputItem]:
     ]
 
 
+@pytest.fixture(params=["sync", "async"])
+def sse_api(request: pytest.FixtureRequest, server: FakeCodexServer) -> Iterator[Api]:
+    """Each client over HTTP+SSE only, for what compares HTTP headers."""
+    client = Api(request.param, server)
+    yield client
+    client.dispose()
+
+
 def compact(api: Api, **params: Any) -> list[c.InputItem]:
     settings = {"model": MODEL, "instructions": "", **params}
     return api.call("responses.compact", **settings)  # type: ignore[no-any-return]
@@ -227,11 +236,10 @@ def test_compact_returns_the_history_the_cli_keeps(api: Api, server: FakeCodexSe
     assert follow_up[-1]["encrypted_content"] == "enc-compacted"
 
 
-@pytest.mark.sse_only("compares the HTTP request's headers with the captured CLI's")
-def test_compact_request_matches_the_captured_cli(api: Api, server: FakeCodexServer) -> None:
+def test_compact_request_matches_the_captured_cli(sse_api: Api, server: FakeCodexServer) -> None:
     """Header names, body keys and shapes as the CLI 0.169 sent its compaction request."""
     compact(
-        api,
+        sse_api,
         input=history_like_the_capture(),
         tools=[
             c.FunctionTool(
@@ -253,7 +261,7 @@ def test_compact_request_matches_the_captured_cli(api: Api, server: FakeCodexSer
     metadata = json.loads(request.headers["x-codex-turn-metadata"])
     assert metadata["request_kind"] == "compaction"
     assert set(metadata) <= CLI_TURN_METADATA_KEYS
-    session = api.client.session_id
+    session = sse_api.client.session_id
     assert metadata["session_id"] == metadata["thread_id"] == session
     assert request.headers["session-id"] == request.headers["thread-id"] == session
     assert request.headers["x-client-request-id"] == session
@@ -269,10 +277,9 @@ def test_compact_request_matches_the_captured_cli(api: Api, server: FakeCodexSer
     assert body["tools"][0]["type"] == "function" and body["tools"][0]["name"] == "exec_command"
 
 
-@pytest.mark.sse_only("the extra headers of one HTTP request")
-def test_compact_keeps_the_callers_headers(api: Api, server: FakeCodexServer) -> None:
+def test_compact_keeps_the_callers_headers(sse_api: Api, server: FakeCodexServer) -> None:
     """``extra_headers`` join the compaction headers; the caller's own win."""
-    compact(api, input="x", extra_headers={"X-Mine": "1", "x-codex-beta-features": "other"})
+    compact(sse_api, input="x", extra_headers={"X-Mine": "1", "x-codex-beta-features": "other"})
     headers = server.requests[-1].headers
     assert headers["X-Mine"] == "1"
     assert headers.getall("x-codex-beta-features") == ["other"]

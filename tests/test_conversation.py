@@ -304,7 +304,7 @@ def test_after_a_compaction_the_window_and_the_chain_start_anew(
     assert is_compaction(compaction)
     windows = [r.headers["x-codex-window-id"] for r in (first, compaction, second, third)]
     assert windows == [f"{sid}:0", f"{sid}:0", f"{sid}:1", f"{sid}:1"]
-    if api.transport == "websocket":
+    if getattr(api, "transport", "sse") == "websocket":
         assert "previous_response_id" not in second.frame
         assert second.frame["input"][-2]["type"] == "compaction"
         assert "previous_response_id" in third.frame

@@ -6,6 +6,7 @@ first answer and sent it on the tool continuation only; the first request had no
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,7 +16,14 @@ from codex_open_client.testing import FakeCodexServer, text_reply, tool_call_rep
 
 from .conftest import Api
 
-pytestmark = pytest.mark.sse_only("the turn state is an HTTP response and request header")
+
+@pytest.fixture(params=["sync", "async"])
+def api(request: pytest.FixtureRequest, server: FakeCodexServer) -> Iterator[Api]:
+    """Each client over HTTP+SSE only: the turn state is an HTTP response and request header."""
+    client = Api(request.param, server)
+    yield client
+    client.dispose()
+
 
 SETTINGS = {"model": "gpt-5.1-codex-mini", "instructions": "You are helpful."}
 STATE = {"x-codex-turn-state": "ts-abc"}
