@@ -81,7 +81,8 @@ class _Socket:
         self.chain: Chain | None = None
         self.busy = True
         self.idle_timer: asyncio.TimerHandle | None = None
-        self.response: WebSocketResponse | None = None  # the one being read, if any
+        # The response being read, if any (weak: a stream dropped unread must be collected).
+        self.response: weakref.ref[WebSocketResponse] | None = None
 
 
 def _abort(ws: aiohttp.ClientWebSocketResponse[Any]) -> None:
@@ -240,8 +241,9 @@ class WebSocketPool:
             if sock.idle_timer is not None:
                 sock.idle_timer.cancel()
             if sock.busy:
-                if sock.response is not None:
-                    sock.response.close("its client was closed")
+                response = sock.response() if sock.response is not None else None
+                if response is not None:
+                    response.close("its client was closed")
                 self.discard(sock)
             else:
                 self._close_later(sock)
@@ -332,6 +334,7 @@ class WebSocketResponse:
         "_body",
         "_done",
         "_events_seen",
+        "_failure",
         "_finalizer",
         "_max_size",
         "_pool",
@@ -356,7 +359,7 @@ class WebSocketResponse:
     ) -> None:
         self._pool = pool
         self._sock = sock
-        sock.response = self
+        sock.response = weakref.ref(self)
         self._request = request
         self._body = body
         self._secrets = secrets
@@ -365,6 +368,7 @@ class WebSocketResponse:
         self._done = False
         self._events_seen = False
         self._statusless: str | None = None
+        self._failure: CodexError | None = None
         self.status = 101
         self.headers: Mapping[str, str] = sock.headers
         #: Why this side closed the response, or None while it is open.
@@ -394,10 +398,30 @@ class WebSocketResponse:
                 return payloads
 
     async def _receive(self) -> list[dict[str, Any]]:
+        """The payloads of the next frame and of every frame already buffered behind it.
+
+        Taken together, like the events of one network chunk over SSE: a failure right behind
+        the first events is seen before any of them reaches the caller.
+        """
+        failure, self._failure = self._failure, None
+        if failure is not None:
+            raise failure
         ws = self._sock.ws
-        timeout = self._request.timeout
+        payloads = self._take(await self._next(ws, self._request.timeout))
+        buffer = getattr(getattr(ws, "_reader", None), "_buffer", ())
+        while buffer:
+            try:
+                payloads += self._take(await ws.receive())
+            except CodexError as exc:
+                if not payloads:
+                    raise
+                self._failure = exc  # raised by the next read, after these events
+                break
+        return payloads
+
+    async def _next(self, ws: aiohttp.ClientWebSocketResponse[Any], timeout: float) -> Any:
         try:
-            message = await ws.receive(timeout)
+            return await ws.receive(timeout)
         except (asyncio.TimeoutError, TimeoutError):
             why = f"Timed out while reading the response: no data for {timeout:g}s"
             if self._statusless is not None:
@@ -408,6 +432,9 @@ class WebSocketResponse:
             if mapped is None:
                 raise
             raise mapped from None
+
+    def _take(self, message: Any) -> list[dict[str, Any]]:
+        ws = self._sock.ws
         kind = message.type
         if kind is aiohttp.WSMsgType.TEXT:
             payload = self._payload(message.data)
