@@ -217,8 +217,14 @@ def _fake_client(args: argparse.Namespace, *, signed_in: bool) -> Iterator[Clien
             login_handler=None if device else _fake_browser,
             timeout=args.timeout,
             max_retries=args.max_retries,
+            transport=_transport(args),
         ) as client:
             yield client
+
+
+def _transport(args: argparse.Namespace) -> Any:
+    """``--transport`` (default ``sse``)."""
+    return getattr(args, "transport", None) or "sse"
 
 
 def _chatgpt_base_url(args: argparse.Namespace) -> str | None:
@@ -249,6 +255,7 @@ def _real_client(args: argparse.Namespace, *, use_env_token: bool) -> Iterator[C
             device_auth=bool(getattr(args, "device", False)),
             timeout=args.timeout,
             max_retries=args.max_retries,
+            transport=_transport(args),
         )
     except (TypeError, ValueError) as exc:
         raise CliError(str(exc), EXIT_USAGE) from exc
@@ -462,7 +469,7 @@ def _words(text: str) -> list[str]:
     return [piece + " " for piece in pieces[:-1]] + pieces[-1:]
 
 
-def demo(prompt: str, *, delay: float) -> int:
+def demo(prompt: str, *, delay: float, transport: Any = "sse") -> int:
     """Start the fake backend in-process and stream an answer to the terminal."""
     from ._sync import Client
     from .testing import FakeCodexServer, message, reply
@@ -470,7 +477,10 @@ def demo(prompt: str, *, delay: float) -> int:
     with FakeCodexServer() as server:
         server.queue(reply(message(DEMO_ANSWER, deltas=_words(DEMO_ANSWER))).paced(delay))
         with Client(
-            access_token=server.access_token, account_id=server.account_id, base_url=server.url
+            access_token=server.access_token,
+            account_id=server.account_id,
+            base_url=server.url,
+            transport=transport,
         ) as client:
             print(f"> {prompt}\n")
             with client.responses.stream(
@@ -492,7 +502,7 @@ def demo(prompt: str, *, delay: float) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    return demo(args.prompt, delay=args.delay)
+    return demo(args.prompt, delay=args.delay, transport=_transport(args))
 
 
 # --------------------------------------------------------------------------- parser
@@ -614,6 +624,12 @@ def _add_global_options(parser: argparse.ArgumentParser, *, after_command: bool)
     )
     add(
         "--max-retries", type=_count, metavar="N", help="retries of transient failures (default: 2)"
+    )
+    add(
+        "--transport",
+        choices=("sse", "websocket", "auto"),
+        help="sse (HTTP, the default), websocket (the Codex CLI's own), or auto (WebSocket, "
+        "else SSE)",
     )
 
 

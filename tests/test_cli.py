@@ -612,3 +612,39 @@ def test_broken_pipe_exits_quietly(served: dict[str, str], server: FakeCodexServ
                 pipe.close()
     assert status == 141
     assert stderr == ""
+
+
+# --------------------------------------------------------------------------- --transport
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_ask_transport_websocket_goes_over_the_socket(
+    served: dict[str, str], server: FakeCodexServer, where: str
+) -> None:
+    args = ["--transport", "websocket", "ask", "Hi"] if where == "before" else ["ask", "Hi"]
+    if where == "after":
+        args += ["--transport", "websocket"]
+    result = run(*args, env=served)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip()
+    assert [r.transport for r in server.requests] == ["websocket"]
+    assert len(server.websocket_handshakes) == 1
+
+
+def test_ask_defaults_to_sse(served: dict[str, str], server: FakeCodexServer) -> None:
+    result = run("ask", "Hi", env=served)
+    assert result.returncode == 0, result.stderr
+    assert [r.transport for r in server.requests] == ["http"]
+
+
+def test_transport_refuses_other_values(served: dict[str, str]) -> None:
+    result = run("ask", "Hi", "--transport", "ws", env=served)
+    assert result.returncode != 0
+    assert "websocket" in result.stderr and "auto" in result.stderr
+
+
+@pytest.mark.parametrize("transport", ["sse", "websocket", "auto"])
+def test_demo_takes_the_transport(transport: str) -> None:
+    result = run("demo", "--delay", "0", "--transport", transport, "Hi", env={})
+    assert result.returncode == 0, result.stderr
+    assert "status completed" in result.stdout
