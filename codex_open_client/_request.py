@@ -276,12 +276,10 @@ def is_compaction_request(body: Mapping[str, Any] | None) -> bool:
 
 
 def compaction_headers(session_id: str) -> dict[str, str]:
-    """The extra headers of a compaction request: the beta feature and the turn metadata."""
+    """The extra header of a compaction request: its turn metadata (``request_kind``); the
+    beta feature ``remote_compaction_v2`` goes with every request."""
     metadata = {"session_id": session_id, "thread_id": session_id, "request_kind": "compaction"}
-    return {
-        "x-codex-beta-features": COMPACTION_BETA_FEATURES,
-        "x-codex-turn-metadata": dumps(metadata).decode(),
-    }
+    return {"x-codex-turn-metadata": dumps(metadata).decode()}
 
 
 def window_id(session_id: str, generation: int = 0) -> str:
@@ -305,6 +303,8 @@ def headers_for(config: ClientConfig) -> dict[str, str]:
         "x-client-request-id": config.session_id,
         # "{conversation}:{context window}": a conversation counts up after each compaction.
         "x-codex-window-id": window_id(config.session_id),
+        # On every request, as the CLI 0.169 sends it (one header set: one WebSocket pool key).
+        "x-codex-beta-features": COMPACTION_BETA_FEATURES,
         "Accept": "text/event-stream",
         "Content-Type": "application/json",
     }

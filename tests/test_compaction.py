@@ -279,10 +279,10 @@ def test_compact_request_matches_the_captured_cli(sse_api: Api, server: FakeCode
 
 def test_compact_keeps_the_callers_headers(sse_api: Api, server: FakeCodexServer) -> None:
     """``extra_headers`` join the compaction headers; the caller's own win."""
-    compact(sse_api, input="x", extra_headers={"X-Mine": "1", "x-codex-beta-features": "other"})
+    compact(sse_api, input="x", extra_headers={"X-Mine": "1", "x-codex-turn-metadata": "{}"})
     headers = server.requests[-1].headers
     assert headers["X-Mine"] == "1"
-    assert headers.getall("x-codex-beta-features") == ["other"]
+    assert headers.getall("x-codex-turn-metadata") == ["{}"]
 
 
 def test_compact_falls_back_when_v2_is_refused(api: Api, server: FakeCodexServer) -> None:

@@ -62,7 +62,7 @@ def test_headers_match_the_cli() -> None:
     # As the CLI 0.169 names the conversation (cli-0.169 captures): thread and request id too.
     assert headers["thread-id"] == headers["x-client-request-id"] == "sess-1"
     assert headers["x-codex-window-id"] == "sess-1:0"
-    assert "x-codex-beta-features" not in headers  # only compaction requests carry it
+    assert headers["x-codex-beta-features"] == "remote_compaction_v2"  # on every request
     assert headers["User-Agent"] == USER_AGENT
     assert USER_AGENT.startswith(f"codex-open-client/{c.__version__} (")
     assert request.url == "https://chatgpt.com/backend-api/codex/responses"
@@ -380,7 +380,6 @@ def test_compaction_request_helpers() -> None:
     )
 
     headers = compaction_headers("sess-1")
-    assert headers["x-codex-beta-features"] == "remote_compaction_v2"
     assert json.loads(headers["x-codex-turn-metadata"]) == {
         "session_id": "sess-1",
         "thread_id": "sess-1",
