@@ -59,6 +59,7 @@ IDLE_SECONDS = 60.0
 # transport="auto" waits this long for a socket before it falls back to SSE.
 AUTO_CONNECT_SECONDS = 1.0
 _CLOSE_SECONDS = 1.0
+_COMPRESS = 15
 
 
 class WebSocketUnavailable(CodexError):
@@ -160,7 +161,7 @@ class WebSocketPool:
                 session.ws_connect(
                     url,
                     headers={**auth_headers, **headers},
-                    compress=15,
+                    compress=_COMPRESS,
                     autoping=True,
                     max_msg_size=max_size,
                     timeout=aiohttp.ClientWSTimeout(ws_close=_CLOSE_SECONDS),
@@ -308,10 +309,15 @@ class WebSocketPool:
                 else:
                     self.release(sock, None)
                 raise
-            except APIConnectionError:
+            except APIConnectionError as exc:
                 response._forget()
                 self.discard(sock)
-                if reused and not stale_retried and not response._events_seen:
+                if (
+                    not isinstance(exc, APITimeoutError)
+                    and reused
+                    and not stale_retried
+                    and not response._events_seen
+                ):
                     # An idle socket the backend closed meanwhile: a fresh one, once.
                     stale_retried = True
                     sock = await self._connect(

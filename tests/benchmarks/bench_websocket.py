@@ -1,0 +1,170 @@
+"""WebSocket vs SSE on the fake backend: bytes uploaded, per-turn latency, throughput.
+
+1. Request bytes per turn on a ``--turns``-turn conversation whose every answer carries a
+   reasoning item with a ~2 KB ``encrypted_content`` blob: over SSE each turn re-uploads the
+   whole history, over WebSocket (socket reused) only the new user message, chained with
+   ``previous_response_id``. Target: >= 90% fewer bytes over turns 2..N in total.
+2. Per-turn latency for short turns (median of ``--short`` turns after a warm-up): WebSocket
+   with its socket reused vs SSE. Target: WebSocket faster.
+3. Throughput: a ``--deltas``-delta stream read to the final ``Response`` (best of
+   ``--repeat``). Target: WebSocket >= 0.9x SSE.
+
+Both transports are served by the same in-process ``FakeCodexServer`` (its own thread), so
+the server's cost is in both figures alike.
+
+Usage: ``python tests/benchmarks/bench_websocket.py [--turns 50] [--short 100]
+[--deltas 20000] [--repeat 3] [--json out.json] [--check]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import time
+from typing import Any
+
+from _common import print_table, report_checks
+
+import codex_open_client as codex
+from codex_open_client.testing import FakeCodexServer, message, reasoning, reply
+
+MODEL = "gpt-5.1-codex-mini"
+BLOB = "x" * 2048
+
+
+def client(server: FakeCodexServer, transport: str) -> codex.AsyncClient:
+    return codex.AsyncClient(
+        access_token=server.access_token,
+        account_id=server.account_id,
+        base_url=server.url,
+        max_retries=0,
+        transport=transport,  # type: ignore[arg-type]
+    )
+
+
+async def upload_bytes(server: FakeCodexServer, transport: str, turns: int) -> list[int]:
+    """Bytes of each request (HTTP body, or WebSocket frame) of a ``turns``-turn chat."""
+    server.clear()
+    async with client(server, transport) as api:
+        conversation = api.conversation(model=MODEL, instructions="Be brief.")
+        for k in range(turns):
+            server.queue(
+                reply(reasoning([f"**Think** {k}"], encrypted_content=BLOB), message(f"A{k}"))
+            )
+            await conversation.ask(f"Question number {k}?")
+    return [len(r.body) for r in server.requests if r.path.endswith("/responses")]
+
+
+async def turn_latency(server: FakeCodexServer, transport: str, turns: int) -> float:
+    """Median seconds of one short turn (a reused socket over WebSocket)."""
+    server.clear()
+    async with client(server, transport) as api:
+        conversation = api.conversation(model=MODEL, instructions="Be brief.")
+        await conversation.ask("warm up")
+        times = []
+        for k in range(turns):
+            started = time.perf_counter()
+            await conversation.ask(f"q{k}")
+            times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+async def throughput(server: FakeCodexServer, transport: str, deltas: int, repeat: int) -> float:
+    """Best seconds to read a ``deltas``-delta stream to its final ``Response``."""
+    pieces = [f"w{i} " for i in range(deltas)]
+    text = "".join(pieces)
+    best = float("inf")
+    async with client(server, transport) as api:
+        for _ in range(repeat):
+            server.clear()
+            server.queue(reply(message(text, deltas=pieces)))
+            started = time.perf_counter()
+            response = await api.responses.create(model=MODEL, instructions="x", input="go")
+            best = min(best, time.perf_counter() - started)
+            assert response.output_text == text
+    return best
+
+
+async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+    async with FakeCodexServer() as server:
+        sse_bytes = await upload_bytes(server, "sse", args.turns)
+        ws_bytes = await upload_bytes(server, "websocket", args.turns)
+        sse_latency = await turn_latency(server, "sse", args.short)
+        ws_latency = await turn_latency(server, "websocket", args.short)
+        sse_time = await throughput(server, "sse", args.deltas, args.repeat)
+        ws_time = await throughput(server, "websocket", args.deltas, args.repeat)
+    later_sse, later_ws = sum(sse_bytes[1:]), sum(ws_bytes[1:])
+    return {
+        "turns": args.turns,
+        "bytes_sse_turns_2_n": later_sse,
+        "bytes_ws_turns_2_n": later_ws,
+        "bytes_saved": 1 - later_ws / later_sse,
+        "bytes_last_turn_sse": sse_bytes[-1],
+        "bytes_last_turn_ws": ws_bytes[-1],
+        "latency_sse_ms": sse_latency * 1000,
+        "latency_ws_ms": ws_latency * 1000,
+        "deltas": args.deltas,
+        "throughput_sse_s": sse_time,
+        "throughput_ws_s": ws_time,
+        "throughput_ratio": sse_time / ws_time,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--turns", type=int, default=50)
+    parser.add_argument("--short", type=int, default=100)
+    parser.add_argument("--deltas", type=int, default=20000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", metavar="PATH")
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args(argv)
+    result = asyncio.run(main_async(args))
+    print_table(
+        ["measure", "SSE", "WebSocket", "ratio"],
+        [
+            [
+                f"bytes uploaded, turns 2-{result['turns']}",
+                f"{result['bytes_sse_turns_2_n']:,}",
+                f"{result['bytes_ws_turns_2_n']:,}",
+                f"{result['bytes_saved']:.1%} fewer",
+            ],
+            [
+                f"bytes of turn {result['turns']}",
+                f"{result['bytes_last_turn_sse']:,}",
+                f"{result['bytes_last_turn_ws']:,}",
+                "",
+            ],
+            [
+                "short turn, median ms",
+                f"{result['latency_sse_ms']:.2f}",
+                f"{result['latency_ws_ms']:.2f}",
+                f"{result['latency_sse_ms'] / result['latency_ws_ms']:.2f}x faster",
+            ],
+            [
+                f"{result['deltas']:,} deltas, best s",
+                f"{result['throughput_sse_s']:.3f}",
+                f"{result['throughput_ws_s']:.3f}",
+                f"{result['throughput_ratio']:.2f}x of SSE",
+            ],
+        ],
+        "lrrr",
+    )
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump(result, out, indent=2)
+    return report_checks(
+        [
+            (">= 90% fewer bytes over turns 2-N", result["bytes_saved"] >= 0.9),
+            ("WebSocket short turns faster", result["latency_ws_ms"] < result["latency_sse_ms"]),
+            ("WebSocket throughput >= 0.9x SSE", result["throughput_ratio"] >= 0.9),
+        ],
+        args.check,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
