@@ -98,8 +98,8 @@ class AsyncConversation:
     override them. A turn joins ``history`` only when its response completes, so a failed
     turn can simply be asked again.
 
-    ``auto_compact=True`` compacts the history (``compact()``) before a turn once the last
-    response used at least the model's ``auto_compact_token_limit`` tokens (from the model
+    ``auto_compact=True`` compacts the history (``compact()``) before a turn once a response
+    (since the last compaction) used the model's ``auto_compact_token_limit`` tokens (from the model
     catalog, capped at 90% of its context window as the CLI does); ``auto_compact=<int>``
     sets that threshold. ``ask()`` does it; ``stream()`` cannot wait for it, so a due
     compaction waits for the next ``ask()`` (or ``await conversation.compact()``).
@@ -126,7 +126,7 @@ class AsyncConversation:
         self._session_id = str(uuid.uuid4())
         self._auto_compact = _check_auto_compact(auto_compact)
         self._compact_limit: int | None = None
-        self._last_tokens: int | None = None  # the usage of the last response
+        self._last_tokens: int | None = None  # the most a response used since a compaction
         self._turn_state: str | None = None  # while the model's tool calls are answered
         self._window = 0  # compactions so far: the CLI's window generation
 
@@ -202,7 +202,11 @@ class AsyncConversation:
         def commit(response: Response) -> None:
             self._history.extend(new_items)
             self._history.extend(response.output)
-            self._last_tokens = _tokens(response.usage)
+            # The most since the last compaction: a compaction left due (by the async
+            # stream(), which cannot wait for it) stays due after a smaller turn.
+            tokens = _tokens(response.usage)
+            if tokens is not None and (self._last_tokens or 0) < tokens:
+                self._last_tokens = tokens
             if not _calls_tools(response):
                 self._turn_state = None  # the turn is over
             elif not same_turn or self._turn_state is None:

@@ -1034,7 +1034,7 @@ class Conversation:
     Create it with ``client.conversation(model=..., instructions=..., **defaults)``; the
     defaults apply to every turn and each turn may override them. A turn joins ``history``
     only when its response completes, so a failed turn can simply be asked again.
-    ``auto_compact=True`` (or a token count) compacts the history before a turn once the last
+    ``auto_compact=True`` (or a token count) compacts the history before a turn once a
     response used that many tokens; see ``AsyncConversation``.
     """
 

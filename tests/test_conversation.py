@@ -308,3 +308,18 @@ def test_after_a_compaction_the_window_and_the_chain_start_anew(
         assert "previous_response_id" not in second.frame
         assert second.frame["input"][-2]["type"] == "compaction"
         assert "previous_response_id" in third.frame
+
+
+def test_stream_and_a_due_compaction(api: Api, server: FakeCodexServer) -> None:
+    """The sync ``stream()`` compacts first, as ``ask()``; the async one cannot wait for it, so
+    the compaction waits for the next ``ask()``."""
+    conversation = conversation_of(api, auto_compact=1000)
+    server.queue(text_reply("one", usage=usage(5000)))
+    ask(api, conversation, "first")
+    stream_text(api, conversation, "second")
+    compacted_by_stream = is_compaction(server.requests[1])
+    assert compacted_by_stream == (api.mode == "sync")
+    if api.mode == "async":
+        ask(api, conversation, "third")
+        assert is_compaction(server.requests[-2])
+    assert sum(map(is_compaction, server.requests)) == 1
