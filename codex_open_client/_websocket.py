@@ -59,6 +59,7 @@ IDLE_SECONDS = 60.0
 # transport="auto" waits this long for a socket before it falls back to SSE.
 AUTO_CONNECT_SECONDS = 1.0
 _CLOSE_SECONDS = 1.0
+# permessage-deflate is offered, as the CLI does (15: the largest window).
 _COMPRESS = 15
 
 
@@ -178,6 +179,13 @@ class WebSocketPool:
             else:
                 answer = CIMultiDictProxy(CIMultiDict(exc.headers or {}))
                 error = error_from_status(status, b"", answer, url, secrets)
+        except (asyncio.TimeoutError, TimeoutError):
+            message = (
+                f"Timed out opening the WebSocket {url}: no connection within {seconds:g}s "
+                "(connecting, or waiting for a free connection when max_connections is set; "
+                "raise timeout= or max_connections=)"
+            )
+            error = WebSocketUnavailable(message) if auto else APITimeoutError(message)
         except Exception as exc:
             mapped = map_aiohttp(exc, f"opening the WebSocket {url}", seconds, secrets)
             if mapped is None:
@@ -290,7 +298,7 @@ class WebSocketPool:
                     if mapped is None:
                         raise
                     raise mapped from None
-                await response._prime()
+                await response._prime(stale=reused and not stale_retried)
             except APIError as exc:
                 response._forget()
                 if chained and not chain_retried and chain_rejected(exc):
@@ -375,7 +383,8 @@ class WebSocketResponse:
         self._events_seen = False
         self._statusless: str | None = None
         self._failure: CodexError | None = None
-        self.status = 101
+        # The upgrade's 101 is the transport's business: the answer was accepted, as a 200 is.
+        self.status = 200
         self.headers: Mapping[str, str] = sock.headers
         #: Why this side closed the response, or None while it is open.
         self.closed_because: str | None = None
@@ -388,9 +397,20 @@ class WebSocketResponse:
         self._done = True
         self._finalizer.detach()
 
-    async def _prime(self) -> None:
+    async def _prime(self, *, stale: bool) -> None:
+        """Wait for the first events; an error frame raises here, like an HTTP error status.
+
+        A socket that breaks raises only when ``stale`` (an idle socket, to be replaced);
+        otherwise the break is kept for the stream, as a broken body would be over HTTP.
+        """
         while not self._ready:
-            self._ready = await self._receive()
+            try:
+                self._ready = await self._receive()
+            except APIConnectionError as exc:
+                if stale or isinstance(exc, APITimeoutError):
+                    raise
+                self._failure = exc
+                return
 
     async def read_payloads(self) -> list[dict[str, Any]]:
         """The next event payloads (at least one); raises when the socket breaks."""
@@ -478,7 +498,11 @@ class WebSocketResponse:
                 logger.debug("skipped a WebSocket frame that is not JSON (%d bytes)", len(data))
                 return None
         if type(payload) is not dict:
-            logger.debug("skipped a WebSocket frame that is not an object (%d bytes)", len(data))
+            logger.debug(
+                "skipped a WebSocket frame that is not an object (%s, %d bytes)",
+                type(payload).__name__,
+                len(data),
+            )
             return None
         if payload.get("type") == "error" and isinstance(payload.get("error"), dict):
             self._error_frame(payload)

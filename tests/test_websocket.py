@@ -502,3 +502,19 @@ def test_sync_client_over_websocket(server: FakeCodexServer) -> None:
         assert conversation.ask("two").output_text
     assert "previous_response_id" in frames(server)[1].frame
     assert server.wait_for_open_websockets(0) == 0
+
+
+def test_a_socket_near_the_connection_limit_is_renewed(server: FakeCodexServer) -> None:
+    """A socket older than the pool's max age (55 of the backend's 60 minutes) is not reused."""
+
+    async def body(api: c.AsyncClient) -> None:
+        conversation = api.conversation(model=BASE["model"], instructions="x")
+        await conversation.ask("one")
+        api._transport.websockets().max_age = 0.0  # every socket is now too old
+        await conversation.ask("two")
+
+    run(server, body)
+    first, second = frames(server)
+    assert first.socket_id != second.socket_id
+    assert "previous_response_id" not in second.frame and len(second.frame["input"]) == 3
+    assert server.wait_for_open_websockets(0) == 0

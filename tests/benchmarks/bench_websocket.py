@@ -29,6 +29,7 @@ from typing import Any
 from _common import print_table, report_checks
 
 import codex_open_client as codex
+import codex_open_client._websocket as ws_module
 from codex_open_client.testing import FakeCodexServer, message, reasoning, reply
 
 MODEL = "gpt-5.1-codex-mini"
@@ -96,6 +97,13 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         ws_latency = await turn_latency(server, "websocket", args.short)
         sse_time = await throughput(server, "sse", args.deltas, args.repeat)
         ws_time = await throughput(server, "websocket", args.deltas, args.repeat)
+        # For reference: the same without permessage-deflate (the client offers it, and the
+        # fake, like the backend, accepts it: each frame is then compressed and inflated).
+        ws_module._COMPRESS = 0
+        try:
+            plain_time = await throughput(server, "websocket", args.deltas, args.repeat)
+        finally:
+            ws_module._COMPRESS = 15
     later_sse, later_ws = sum(sse_bytes[1:]), sum(ws_bytes[1:])
     return {
         "turns": args.turns,
@@ -110,6 +118,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         "throughput_sse_s": sse_time,
         "throughput_ws_s": ws_time,
         "throughput_ratio": sse_time / ws_time,
+        "throughput_ws_no_deflate_s": plain_time,
+        "throughput_ratio_no_deflate": sse_time / plain_time,
     }
 
 
@@ -149,6 +159,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"{result['throughput_sse_s']:.3f}",
                 f"{result['throughput_ws_s']:.3f}",
                 f"{result['throughput_ratio']:.2f}x of SSE",
+            ],
+            [
+                "  same, WebSocket without deflate",
+                "",
+                f"{result['throughput_ws_no_deflate_s']:.3f}",
+                f"{result['throughput_ratio_no_deflate']:.2f}x of SSE",
             ],
         ],
         "lrrr",
