@@ -113,11 +113,12 @@ CREATE_PARAMS = (
     "prompt_cache_key",
     "timeout",
     "max_retries",
-    "transport",
     "extra_headers",
     "extra_query",
     "extra_body",
 )
+# What responses.create() takes: the request builder's keywords, and how to send them.
+CALL_PARAMS = (*CREATE_PARAMS, "transport")
 TRANSPORTS = ("sse", "websocket", "auto")
 
 
@@ -594,9 +595,9 @@ class AsyncResponses:
         session_id: str | None = None,
         on_complete: Callable[[Response], None] | None = None,
     ) -> AsyncResponseStream:
-        unexpected = [name for name in params if name not in CREATE_PARAMS or name == "stream"]
+        unexpected = [name for name in params if name not in CALL_PARAMS or name == "stream"]
         if unexpected:
-            raise unexpected_argument(method, unexpected, CREATE_PARAMS)
+            raise unexpected_argument(method, unexpected, CALL_PARAMS)
         for name, fix in _REQUIRED.items():
             if name not in params:
                 raise TypeError(f"{method}() missing required keyword argument {name!r}: {fix}")
