@@ -518,3 +518,43 @@ def test_a_socket_near_the_connection_limit_is_renewed(server: FakeCodexServer) 
     assert first.socket_id != second.socket_id
     assert "previous_response_id" not in second.frame and len(second.frame["input"]) == 3
     assert server.wait_for_open_websockets(0) == 0
+
+
+def test_pings_are_answered() -> None:
+    """A backend that pings before answering gets its pong (and then answers)."""
+    from aiohttp import WSMsgType, web
+
+    seen: list[str] = []
+
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=False)
+        await ws.prepare(request)
+        frame = json.loads((await ws.receive()).data)
+        seen.append(frame["type"])
+        await ws.ping(b"are you there")
+        pong = await ws.receive()
+        seen.append(pong.type.name)
+        if pong.type is WSMsgType.PONG:
+            done = {"id": "resp_1", "status": "completed", "output": [], "model": frame["model"]}
+            await ws.send_str(json.dumps({"type": "response.completed", "response": done}))
+        await ws.receive()
+        return ws
+
+    async def go() -> str:
+        app = web.Application()
+        app.router.add_get("/codex/responses", handler)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        try:
+            async with c.AsyncClient(
+                access_token="t", base_url=f"http://127.0.0.1:{port}/codex", transport="websocket"
+            ) as api:
+                return str((await api.responses.create(**BASE, timeout=5)).id)
+        finally:
+            await runner.cleanup()
+
+    assert asyncio.run(go()) == "resp_1"
+    assert seen == ["response.create", "PONG"]
