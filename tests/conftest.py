@@ -1,7 +1,10 @@
 """Shared fixtures: one fake backend per test session, and the sync/async client adapter.
 
-Scenarios are written once against ``Api`` and run twice, through ``Client`` and through
-``AsyncClient`` (on a private event loop per test), each used the way its users use it.
+Scenarios are written once against ``Api`` and run four times: through ``Client`` and through
+``AsyncClient`` (on a private event loop per test), each used the way its users use it, and
+each over both transports, HTTP+SSE and WebSocket (the ``transport`` parameter, which
+``make_api`` follows too). A scenario that only makes sense over HTTP is marked
+``@pytest.mark.sse_only("why")`` and runs over SSE alone.
 """
 
 from __future__ import annotations
@@ -16,6 +19,73 @@ import codex_open_client as c
 from codex_open_client.testing import FakeCodexServer
 
 BASE = {"model": "gpt-5.1-codex-mini", "instructions": "You are helpful.", "input": "Hello!"}
+TRANSPORTS = ("sse", "websocket")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "sse_only(why): the scenario is about HTTP itself (raw bodies, redirects, compression), "
+        "so the api/make_api fixtures run it over SSE only",
+    )
+
+
+_REDIRECTS = "HTTP redirects (a WebSocket upgrade is not redirected)"
+_RAW_BODY = "the raw bytes of an HTTP body (SSE syntax, chunks, Content-Type)"
+# Scenarios of the shared set that are about HTTP itself, run over SSE only (the same as
+# @pytest.mark.sse_only("why") on the test; listed here to leave those test files as they are).
+SSE_ONLY = {
+    "test_client.py::test_request_matches_the_cli_on_the_wire": (
+        "the HTTP request line and headers; the handshake is checked in test_websocket.py"
+    ),
+    "test_client.py::test_a_200_that_is_not_an_event_stream_says_so": _RAW_BODY,
+    "test_client.py::test_a_body_left_open_after_the_terminal_event_does_not_hold_the_stream": (
+        _RAW_BODY
+    ),
+    "test_hostile.py::test_deeply_nested_json_in_an_error_body_is_a_typed_error": _RAW_BODY,
+    "test_hostile.py::test_a_body_that_is_not_sse_never_shows_the_token": _RAW_BODY,
+    "test_hostile.py::test_headers_of_an_error_answer_are_redacted": _RAW_BODY,
+    "test_hostile.py::test_the_debug_log_never_shows_stream_content": _RAW_BODY,
+    "test_hostile.py::test_a_malformed_answer_echoing_the_token_never_leaks_it": (
+        "a raw HTTP server answering a malformed status line"
+    ),
+    "test_hostile.py::test_a_redirect_to_another_origin_is_not_followed": _REDIRECTS,
+    "test_hostile.py::test_a_same_origin_redirect_that_keeps_the_method_is_followed": _REDIRECTS,
+    "test_hostile.py::test_a_redirect_that_would_turn_the_post_into_a_get_is_refused": _REDIRECTS,
+    "test_hostile.py::test_a_malformed_redirect_target_is_an_api_error": _REDIRECTS,
+    "test_hostile.py::test_a_redirect_target_echoing_the_token_is_redacted": _REDIRECTS,
+    "test_stream_cap.py::test_events_before_an_oversized_one_in_the_same_chunk_are_delivered": (
+        _RAW_BODY
+    ),
+    "test_models_api.py::test_a_new_models_etag_on_responses_makes_the_cache_stale": (
+        "x-models-etag comes with each HTTP answer, over WebSocket only with the upgrade"
+    ),
+    "test_wire_cache.py::test_conversation_bodies_are_byte_identical_to_before": (
+        "the HTTP body bytes (frames carry only the new items, checked in test_websocket.py)"
+    ),
+    "test_wire_cache.py::test_run_tools_bodies_are_byte_identical_to_before": (
+        "the HTTP body bytes (frames carry only the new items, checked in test_websocket.py)"
+    ),
+    "test_wire_cache.py::test_a_turn_converts_only_its_new_items": (
+        "counts the HTTP body's item conversions; a socket's chain converts each turn's "
+        "output once more, to compare the next input with it"
+    ),
+}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test using ``api`` or ``make_api`` runs over each transport (one set, not a copy)."""
+    if "transport" in metafunc.fixturenames and not _parametrized(metafunc, "transport"):
+        marker = metafunc.definition.get_closest_marker("sse_only")
+        if marker is not None and not (marker.args and isinstance(marker.args[0], str)):
+            raise pytest.UsageError(f"{metafunc.definition.nodeid}: sse_only needs a reason")
+        name = f"{metafunc.definition.path.name}::{metafunc.definition.originalname}"
+        sse_only = marker is not None or name in SSE_ONLY
+        metafunc.parametrize("transport", ("sse",) if sse_only else TRANSPORTS)
+
+
+def _parametrized(metafunc: pytest.Metafunc, name: str) -> bool:
+    return any(name in mark.args[0] for mark in metafunc.definition.iter_markers("parametrize"))
 
 
 @pytest.fixture(scope="session")
@@ -35,14 +105,18 @@ def server(_server: FakeCodexServer) -> Iterator[FakeCodexServer]:
 class Api:
     """One client, sync or async, behind the same blocking methods."""
 
-    def __init__(self, mode: str, server: FakeCodexServer, **client_kwargs: Any) -> None:
+    def __init__(
+        self, mode: str, server: FakeCodexServer, transport: str = "sse", **client_kwargs: Any
+    ) -> None:
         self.mode = mode
+        self.transport = transport
         kwargs = {
             "access_token": server.access_token,
             "account_id": server.account_id,
             "base_url": server.url,
             "chatgpt_base_url": server.chatgpt_base_url,
             "max_retries": 0,
+            "transport": transport,
             **client_kwargs,
         }
         if mode == "sync":
@@ -162,19 +236,25 @@ class Api:
 
 
 @pytest.fixture(params=["sync", "async"])
-def api(request: pytest.FixtureRequest, server: FakeCodexServer) -> Iterator[Api]:
-    """A client in each mode, closed after the test."""
-    client = Api(request.param, server)
+def api(request: pytest.FixtureRequest, server: FakeCodexServer, transport: str) -> Iterator[Api]:
+    """A client in each mode, over each transport, closed after the test."""
+    client = Api(request.param, server, transport)
     yield client
     client.dispose()
 
 
 @pytest.fixture
-def make_api(request: pytest.FixtureRequest, server: FakeCodexServer) -> Iterator[Any]:
-    """Build extra clients (closed after the test) with custom constructor keywords."""
+def make_api(
+    request: pytest.FixtureRequest, server: FakeCodexServer, transport: str
+) -> Iterator[Any]:
+    """Build extra clients (closed after the test) with custom constructor keywords.
+
+    They use the test's ``transport`` unless given ``transport=``.
+    """
     made: list[Api] = []
 
     def make(mode: str, **kwargs: Any) -> Api:
+        kwargs.setdefault("transport", transport)
         client = Api(mode, server, **kwargs)
         made.append(client)
         return client
