@@ -5,7 +5,7 @@ Plain dicts and bytes in, plain dicts and bytes out: ``_websocket.py`` does the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from attrs import frozen
@@ -16,6 +16,7 @@ __all__ = [
     "BETA_HEADER",
     "Chain",
     "chain_rejected",
+    "chained_fields",
     "connection_limit_reached",
     "error_frame_status",
     "frame_for",
@@ -122,8 +123,7 @@ def _new_items(chain: Chain | None, body: Mapping[str, Any]) -> list[Any] | None
     items = body.get("input")
     if not isinstance(items, list):
         return None
-    fields = {name: value for name, value in body.items() if name not in _NOT_COMPARED}
-    if fields != chain.fields:
+    if chained_fields(body) != chain.fields:
         return None
     before = len(chain.input)
     sent = before + len(chain.output)
@@ -182,9 +182,3 @@ def chain_rejected(error: object) -> bool:
 def connection_limit_reached(error: object) -> bool:
     """Whether an error says the socket reached the backend's 60-minute limit."""
     return _code(error)[0] == "websocket_connection_limit_reached"
-
-
-def new_items_count(frame: Mapping[str, Any]) -> int:
-    """How many input items a ``response.create`` frame carries (for logs)."""
-    items = frame.get("input")
-    return len(items) if isinstance(items, Sequence) and not isinstance(items, str) else 0
