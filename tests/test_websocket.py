@@ -558,3 +558,15 @@ def test_pings_are_answered() -> None:
 
     assert asyncio.run(go()) == "resp_1"
     assert seen == ["response.create", "PONG"]
+
+
+def test_auto_falls_back_when_the_upgrade_does_not_come_within_a_second(
+    server: FakeCodexServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="codex_open_client")
+    server.queue_for("websocket", http_error(500).delayed(5.0))
+    response = run(server, lambda api: api.responses.create(**BASE), transport="auto")
+    assert response.output_text
+    assert [r.transport for r in server.requests] == ["http"]
+    (logged,) = [r for r in caplog.records if "using SSE" in r.getMessage()]
+    assert "no connection within 1s" in logged.getMessage()
