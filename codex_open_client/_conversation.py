@@ -106,6 +106,12 @@ class AsyncConversation:
 
     When a response asks for tools, the backend's ``x-codex-turn-state`` is sent back with
     the follow-up that answers them (input without a user message), as the CLI does.
+
+    ``transport=`` (``"sse"``, ``"websocket"`` or ``"auto"``) overrides the client's for
+    this conversation's turns (and each ``ask(..., transport=...)`` for one turn). Over
+    WebSocket, ``prewarm=True`` sends each new socket a ``generate: false`` request with only
+    the leading developer message first, as the CLI does; the turn then chains on it with
+    ``previous_response_id``. Off by default (the fake records the prewarm frames).
     """
 
     def __init__(
@@ -115,13 +121,23 @@ class AsyncConversation:
         model: str,
         instructions: str,
         auto_compact: bool | int | None = None,
+        transport: str | None = None,
+        prewarm: bool = False,
         **defaults: Any,
     ) -> None:
-        from ._client import CREATE_PARAMS
+        from ._client import CREATE_PARAMS, check_transport
 
         self._check(defaults, "conversation", CREATE_PARAMS)
+        if not isinstance(prewarm, bool):
+            raise TypeError(
+                f"prewarm must be True (the CLI's prewarm request on each new WebSocket) or "
+                f"False (the default), got {prewarm!r}"
+            )
         self._client = client
         self._params: dict[str, Any] = {"model": model, "instructions": instructions, **defaults}
+        if transport is not None:
+            self._params["transport"] = check_transport(transport)
+        self._prewarm = prewarm
         self._history: list[InputItem] = []
         self._session_id = str(uuid.uuid4())
         self._auto_compact = _check_auto_compact(auto_compact)
@@ -156,17 +172,17 @@ class AsyncConversation:
 
         The turn joins the history when the stream reaches its final event.
         """
-        from ._client import CREATE_PARAMS
+        from ._client import CALL_PARAMS
 
-        self._check(overrides, "ask", CREATE_PARAMS)
+        self._check(overrides, "ask", CALL_PARAMS)
         return self._turn(input_items(input), overrides)
 
     async def compact(self, **overrides: Any) -> list[InputItem]:
         """Compact the history now (``responses.compact``): its messages and one encrypted
         ``compaction`` item replace it. Returns the new history (a copy)."""
-        from ._client import CREATE_PARAMS
+        from ._client import CALL_PARAMS
 
-        self._check(overrides, "compact", CREATE_PARAMS)
+        self._check(overrides, "compact", CALL_PARAMS)
         await self._compact_with([], overrides)
         return self.history
 
@@ -180,9 +196,9 @@ class AsyncConversation:
         self, input: str | Sequence[InputItem], overrides: dict[str, Any]
     ) -> AsyncResponseStream:
         """The turn's stream, after the compaction that is due, if any."""
-        from ._client import CREATE_PARAMS
+        from ._client import CALL_PARAMS
 
-        self._check(overrides, "ask", CREATE_PARAMS)
+        self._check(overrides, "ask", CALL_PARAMS)
         new_items = input_items(input)
         if await self._compaction_due():
             from ._compaction import is_message
@@ -215,6 +231,7 @@ class AsyncConversation:
         stream = self._client.responses._stream(
             "ask", params, session_id=self.session_id, on_complete=commit
         )
+        stream._prewarm = self._prewarm
         return stream
 
     async def _compaction_due(self) -> bool:

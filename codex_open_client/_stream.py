@@ -113,6 +113,8 @@ class AsyncResponseStream:
     ) -> None:
         self._transport = transport
         self._mode = transport_mode
+        # A new socket gets the CLI's prewarm request first (set by conversations).
+        self._prewarm = False
         self._max_event_size = max_event_size
         self._request = request
         self._auth = auth
@@ -278,6 +280,7 @@ class AsyncResponseStream:
                 self._auth.secrets(),
                 auto=self._mode == "auto",
                 max_size=self._max_event_size or DEFAULT_MAX_EVENT_SIZE,
+                prewarm=self._prewarm,
             )
         except WebSocketUnavailable as exc:
             if self._mode != "auto":

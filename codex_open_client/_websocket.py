@@ -27,7 +27,7 @@ from ._exceptions import (
     error_from_status,
     redact,
 )
-from ._json import fast_loads, loads
+from ._json import dumps, fast_loads, loads
 from ._request import Request, build_input
 from ._transport import bearer_token, map_aiohttp
 from ._wsproto import (
@@ -269,11 +269,14 @@ class WebSocketPool:
         *,
         auto: bool,
         max_size: int,
+        prewarm: bool = False,
     ) -> WebSocketResponse:
         """Send ``request`` as a ``response.create`` frame; return once its first event came.
 
         An error frame raises here, mapped as the same HTTP error would be. A rejected chain
         is resent in full once on the same socket, the connection limit on a new socket.
+        ``prewarm``: a new socket first gets the CLI's ``generate: false`` request, which the
+        request then chains on.
         """
         headers = handshake_headers(request.headers)
         key = pool_key(request.url, headers)
@@ -285,6 +288,8 @@ class WebSocketPool:
                 request, headers, key, auth_headers, secrets, auto=auto, max_size=max_size
             )
         body = request.json or {}
+        if prewarm and not reused:
+            await self._prewarm(sock, request, body, secrets, max_size)
         chain_retried = limit_retried = stale_retried = False
         while True:
             chain, sock.chain = sock.chain, None
@@ -338,6 +343,72 @@ class WebSocketPool:
                 self.discard(sock)
                 raise
             return response
+
+    async def _prewarm(
+        self,
+        sock: _Socket,
+        request: Request,
+        body: Mapping[str, Any],
+        secrets: Sequence[str],
+        max_size: int,
+    ) -> None:
+        """The CLI's first frame on a socket: the request with ``generate: false``.
+
+        Its input is only the leading developer (or system) message, as the CLI sends it;
+        once its ``response.completed`` came, the socket's chain continues from it. A failure
+        drops the socket and raises, as the request itself would have.
+        """
+        warm = prewarm_body(body)
+        if warm is None:
+            return
+        response = WebSocketResponse(self, sock, request, warm, secrets, max_size)
+        try:
+            try:
+                await sock.ws.send_frame(dumps({"type": "response.create", **warm}), _TEXT)
+            except Exception as exc:
+                mapped = map_aiohttp(exc, "sending the prewarm request", request.timeout, secrets)
+                if mapped is None:
+                    raise
+                raise mapped from None
+            response_id = None
+            while response_id is None:
+                for payload in await response.read_payloads():
+                    if payload.get("type") in _ENDS:
+                        answer = payload.get("response")
+                        found = answer.get("id") if isinstance(answer, dict) else None
+                        completed = payload.get("type") == "response.completed"
+                        response_id = found if completed and isinstance(found, str) else ""
+                        break
+        except BaseException:
+            response._forget()
+            self.discard(sock)
+            raise
+        response._forget()
+        sock.response = None
+        if response_id:
+            sock.chain = Chain(
+                response_id=response_id,
+                fields=chained_fields(warm),
+                input=list(warm["input"]),
+                output=[],
+            )
+
+
+def prewarm_body(body: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The prewarm request for ``body`` (None when it cannot have one: no list ``input``)."""
+    items = body.get("input")
+    if not isinstance(items, list) or body.get("generate") is False:
+        return None
+    first = items[0] if items else None
+    lead = (
+        [first] if isinstance(first, dict) and first.get("role") in ("developer", "system") else []
+    )
+    fields = {k: v for k, v in body.items() if k not in ("input", "previous_response_id")}
+    return {**fields, "input": lead, "generate": False}
+
+
+_TEXT = aiohttp.WSMsgType.TEXT
+_ENDS = frozenset({"response.completed", "response.incomplete", "response.failed", "response.done"})
 
 
 class WebSocketResponse:

@@ -570,3 +570,123 @@ def test_auto_falls_back_when_the_upgrade_does_not_come_within_a_second(
     assert [r.transport for r in server.requests] == ["http"]
     (logged,) = [r for r in caplog.records if "using SSE" in r.getMessage()]
     assert "no connection within 1s" in logged.getMessage()
+
+
+# ---------------------------------------------------------------------------------- prewarm
+
+DEVELOPER = {"role": "developer", "content": "You are Codex, a coding agent."}
+
+
+@pytest.mark.parametrize("cls", [c.Client, c.AsyncClient])
+def test_conversation_prewarms_a_new_socket_as_the_cli_does(
+    server: FakeCodexServer, cls: Any
+) -> None:
+    """prewarm=True: generate:false with only the developer message, then the turn chained."""
+    capture = json.loads(CAPTURE.read_text())
+    cli_prewarm = capture["client_frames"][0]["frame"]
+    assert cli_prewarm["generate"] is False
+    server.queue(reply(message("one")), reply(message("two")))
+    options = {"access_token": server.access_token, "base_url": server.url, "max_retries": 0}
+    convo = {"model": BASE["model"], "instructions": "x", "transport": "websocket"}
+    if cls is c.Client:
+        with c.Client(**options) as sync_api:
+            conversation = sync_api.conversation(**convo, prewarm=True)
+            assert conversation.ask([DEVELOPER, {"role": "user", "content": "a"}]).output_text
+            assert conversation.ask("b").output_text == "two"
+    else:
+
+        async def go() -> None:
+            async with c.AsyncClient(**options) as api:
+                conversation = api.conversation(**convo, prewarm=True)
+                answer = await conversation.ask([DEVELOPER, {"role": "user", "content": "a"}])
+                assert answer.output_text == "one"
+                assert (await conversation.ask("b")).output_text == "two"
+
+        asyncio.run(go())
+    prewarm, first, second = frames(server)
+    assert server.wait_for_open_websockets(0) == 0
+    assert len({r.socket_id for r in (prewarm, first, second)}) == 1  # one socket, one prewarm
+    # The prewarm's shape is the CLI's: the request's fields, generate:false, the developer
+    # message only, no previous_response_id.
+    assert prewarm.frame["generate"] is False
+    assert "previous_response_id" not in prewarm.frame
+    assert [i["role"] for i in prewarm.frame["input"]] == ["developer"]
+    assert [i["role"] for i in cli_prewarm["input"]] == ["developer"]
+    shared = {"type", "model", "stream", "store", "include", "prompt_cache_key", "generate"}
+    assert shared <= set(cli_prewarm) and shared <= set(prewarm.frame)
+    for name in shared:
+        assert type(prewarm.frame[name]) is type(cli_prewarm[name]), name
+    assert set(prewarm.frame) == (set(first.frame) - {"previous_response_id"}) | {"generate"}
+    # The turn chains on the prewarm: only the items after the developer message.
+    assert first.frame["previous_response_id"].startswith("resp_")
+    assert "generate" not in first.frame
+    assert first.frame["input"] == first.json["input"][1:]
+    assert first.json["input"][0] == prewarm.frame["input"][0]
+    assert [i["role"] for i in first.frame["input"]] == ["user"]
+    assert second.frame["previous_response_id"] != first.frame["previous_response_id"]
+    assert [i.get("role") for i in second.frame["input"]] == ["user"]
+
+
+def test_prewarm_without_a_developer_message_sends_an_empty_input(
+    server: FakeCodexServer,
+) -> None:
+    async def body(api: c.AsyncClient) -> None:
+        conversation = api.conversation(model=BASE["model"], instructions="x", prewarm=True)
+        assert (await conversation.ask("hi")).output_text
+
+    run(server, body)
+    prewarm, turn = frames(server)
+    assert prewarm.frame["input"] == [] and prewarm.frame["generate"] is False
+    assert prewarm.frame["instructions"] == "x"
+    assert turn.frame["previous_response_id"] and turn.frame["input"] == turn.json["input"]
+
+
+def test_no_prewarm_by_default_nor_for_single_requests(server: FakeCodexServer) -> None:
+    async def body(api: c.AsyncClient) -> None:
+        assert (await api.conversation(model=BASE["model"], instructions="x").ask("a")).id
+        assert (await api.responses.create(**BASE)).id
+
+    run(server, body)
+    assert [r.frame.get("generate") for r in frames(server)] == [None, None]
+
+
+def test_bad_prewarm_value_names_the_fix(server: FakeCodexServer) -> None:
+    async def body(api: c.AsyncClient) -> None:
+        with pytest.raises(TypeError, match=r"prewarm must be True .* or False"):
+            api.conversation(model=BASE["model"], instructions="x", prewarm="yes")
+
+    run(server, body)
+
+
+# ------------------------------------------------------------ per-conversation transport
+
+
+@pytest.mark.parametrize("cls", [c.Client, c.AsyncClient])
+def test_conversation_transport_overrides_the_clients(server: FakeCodexServer, cls: Any) -> None:
+    options = {"access_token": server.access_token, "base_url": server.url, "max_retries": 0}
+    if cls is c.Client:
+        with c.Client(**options) as sync_api:  # the client's default: SSE
+            sync_api.conversation(model=BASE["model"], instructions="x", transport="websocket").ask(
+                "a"
+            )
+            sync_api.conversation(model=BASE["model"], instructions="x").ask("b")
+            with pytest.raises(ValueError, match=r"'sse'.*'websocket'.*'auto'"):
+                sync_api.conversation(model=BASE["model"], instructions="x", transport="ws")
+    else:
+
+        async def go() -> None:
+            async with c.AsyncClient(**options, transport="websocket") as api:
+                over_sse = api.conversation(model=BASE["model"], instructions="x", transport="sse")
+                await over_sse.ask("a")
+                await api.conversation(model=BASE["model"], instructions="x").ask("b")
+                await over_sse.ask("c", transport="websocket")  # one turn's own choice
+                with pytest.raises(ValueError, match=r"'sse'.*'websocket'.*'auto'"):
+                    api.conversation(model=BASE["model"], instructions="x", transport="ws")
+
+        asyncio.run(go())
+    sent = [(r.transport, r.json["input"][-1]["content"][0]["text"]) for r in server.requests]
+    if cls is c.Client:
+        assert sent == [("websocket", "a"), ("http", "b")]
+    else:
+        assert sent == [("http", "a"), ("websocket", "b"), ("websocket", "c")]
+    assert server.wait_for_open_websockets(0) == 0
