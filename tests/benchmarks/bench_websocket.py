@@ -9,8 +9,10 @@
 3. Throughput: a ``--deltas``-delta stream read to the final ``Response`` (best of
    ``--repeat``). Target: WebSocket >= 0.9x SSE.
 
-Both transports are served by the same in-process ``FakeCodexServer`` (its own thread), so
-the server's cost is in both figures alike.
+1 and 2 are served by an in-process ``FakeCodexServer`` (its own thread). 3 is served by the
+standalone fake (``python -m codex_open_client.testing --script``) in its own process, so that
+only the client is measured: in-process, the server's per-frame permessage-deflate (and its
+JSON encoding) would share the client's GIL and count against the WebSocket client.
 
 Usage: ``python tests/benchmarks/bench_websocket.py [--turns 50] [--short 100]
 [--deltas 20000] [--repeat 3] [--json out.json] [--check]``
@@ -21,8 +23,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from typing import Any
 
@@ -36,7 +41,7 @@ MODEL = "gpt-5.1-codex-mini"
 BLOB = "x" * 2048
 
 
-def client(server: FakeCodexServer, transport: str) -> codex.AsyncClient:
+def client(server: FakeCodexServer | ChildServer, transport: str) -> codex.AsyncClient:
     return codex.AsyncClient(
         access_token=server.access_token,
         account_id=server.account_id,
@@ -44,6 +49,49 @@ def client(server: FakeCodexServer, transport: str) -> codex.AsyncClient:
         max_retries=0,
         transport=transport,  # type: ignore[arg-type]
     )
+
+
+class ChildServer:
+    """The standalone fake backend in a child process, answering ``replies`` in order."""
+
+    access_token = "bench-token"
+    account_id = "bench-account"
+
+    def __init__(self, replies: list[Any]) -> None:
+        self._replies = replies
+        self.url = ""
+
+    def __enter__(self) -> ChildServer:
+        handle, self._script = tempfile.mkstemp(suffix=".json")
+        with os.fdopen(handle, "w") as out:
+            json.dump(self._replies, out)
+        command = [sys.executable, "-m", "codex_open_client.testing", "--port", "0"]
+        command += ["--access-token", self.access_token, "--account-id", self.account_id]
+        command += ["--script", self._script]
+        self._process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        assert self._process.stdout is not None
+        for line in self._process.stdout:
+            if line.strip().startswith("base_url:"):
+                self.url = line.split(":", 1)[1].strip()
+                break
+        if not self.url:
+            self.__exit__()
+            raise RuntimeError("the fake backend did not start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._process.terminate()
+        self._process.wait(10)
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+        os.unlink(self._script)
+
+
+def delta_replies(deltas: int, count: int) -> tuple[str, list[Any]]:
+    """``count`` scripted replies of one message streamed as ``deltas`` deltas."""
+    pieces = [f"w{i} " for i in range(deltas)]
+    part = {"part": "message", "args": ["".join(pieces)], "kwargs": {"deltas": pieces}}
+    return "".join(pieces), [{"reply": "reply", "args": [part]}] * count
 
 
 async def upload_bytes(server: FakeCodexServer, transport: str, turns: int) -> list[int]:
@@ -73,15 +121,11 @@ async def turn_latency(server: FakeCodexServer, transport: str, turns: int) -> f
     return statistics.median(times)
 
 
-async def throughput(server: FakeCodexServer, transport: str, deltas: int, repeat: int) -> float:
-    """Best seconds to read a ``deltas``-delta stream to its final ``Response``."""
-    pieces = [f"w{i} " for i in range(deltas)]
-    text = "".join(pieces)
+async def throughput(server: ChildServer, transport: str, text: str, repeat: int) -> float:
+    """Best seconds to read a scripted many-delta stream (``text``) to its final ``Response``."""
     best = float("inf")
     async with client(server, transport) as api:
         for _ in range(repeat):
-            server.clear()
-            server.queue(reply(message(text, deltas=pieces)))
             started = time.perf_counter()
             response = await api.responses.create(model=MODEL, instructions="x", input="go")
             best = min(best, time.perf_counter() - started)
@@ -95,13 +139,15 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         ws_bytes = await upload_bytes(server, "websocket", args.turns)
         sse_latency = await turn_latency(server, "sse", args.short)
         ws_latency = await turn_latency(server, "websocket", args.short)
-        sse_time = await throughput(server, "sse", args.deltas, args.repeat)
-        ws_time = await throughput(server, "websocket", args.deltas, args.repeat)
+    text, replies = delta_replies(args.deltas, 3 * args.repeat)
+    with ChildServer(replies) as child:
+        sse_time = await throughput(child, "sse", text, args.repeat)
+        ws_time = await throughput(child, "websocket", text, args.repeat)
         # For reference: the same without permessage-deflate (the client offers it, and the
         # fake, like the backend, accepts it: each frame is then compressed and inflated).
         ws_module._COMPRESS = 0
         try:
-            plain_time = await throughput(server, "websocket", args.deltas, args.repeat)
+            plain_time = await throughput(child, "websocket", text, args.repeat)
         finally:
             ws_module._COMPRESS = 15
     later_sse, later_ws = sum(sse_bytes[1:]), sum(ws_bytes[1:])
