@@ -78,7 +78,6 @@ from ._models import (
     Usage,
     WebSearchTool,
 )
-from ._oauth import LoginError
 from ._ratelimits import (
     AccountUsage,
     AdditionalRateLimit,
@@ -143,6 +142,7 @@ if TYPE_CHECKING:
         event_from_dict,
     )
     from ._login import PendingLogin
+    from ._oauth import LoginError
     from ._redis_store import RedisTokenStore, TokenStoreUnavailableError
     from ._stream import AsyncResponseStream
     from ._structured import ParsedResponse
@@ -295,6 +295,8 @@ _LAZY = {
     "AsyncResponseStream": "._stream",
     "Model": "._catalog",
     "ParsedResponse": "._structured",
+    # The OAuth module (and asyncio with it) loads with the first sign-in or refresh.
+    "LoginError": "._oauth",
     "PendingLogin": "._login",
     "ReasoningLevel": "._catalog",
     # redis-py loads only when a RedisTokenStore is made.

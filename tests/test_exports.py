@@ -99,11 +99,16 @@ def test_import_does_not_load_aiohttp_or_pydantic() -> None:
 
 
 def test_import_does_not_load_streams_or_the_loop_thread() -> None:
-    """Events, the stream and anyio's portal load with the first stream or sign-in."""
+    """Events, the stream, OAuth (and asyncio), WebSocket code and anyio's portal load with the
+    first stream or sign-in."""
     lazy = [
         "codex_open_client._events",
         "codex_open_client._stream",
         "codex_open_client._accumulate",
+        "codex_open_client._oauth",
+        "codex_open_client._websocket",
+        "codex_open_client._wsproto",
+        "asyncio",
         "anyio.from_thread",
     ]
     code = f"import sys, codex_open_client; print([m for m in {lazy!r} if m in sys.modules])"
