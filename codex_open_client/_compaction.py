@@ -14,7 +14,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._exceptions import APIError, AuthError, CodexError, ContextWindowError, error_from_status
+from ._exceptions import APIError, AuthError, ContextWindowError
 from ._json import loads
 from ._models import (
     InputItem,
@@ -30,8 +30,6 @@ from ._request import (
     input_items,
     with_extra_query,
 )
-from ._retry import is_retryable, retry_delay
-from ._transport import bearer_token
 
 if TYPE_CHECKING:
     from ._client import AsyncClient, AsyncResponses
@@ -129,8 +127,9 @@ async def _compact_v1(
     session_id: str | None,
 ) -> list[InputItem]:
     """The older ``POST {base_url}/responses/compact``: ``{"output": [items...]}``."""
-    import anyio
     import attrs
+
+    from ._endpoints import authorized_fetch  # the catalog's module: loaded only when needed
 
     config = client._check_usable()
     if session_id is not None:
@@ -145,36 +144,15 @@ async def _compact_v1(
     if params.get("extra_query") is not None:
         url = with_extra_query(url, params["extra_query"])
     headers = {**built.headers, "Accept": "application/json"}
-    auth, transport = client._auth, client._transport
-    retries = recoveries = 0
-    while True:
-        auth_headers = await auth.headers(transport)
-        try:
-            status, answer_headers, content = await transport.fetch(
-                "POST",
-                url,
-                headers={**headers, **auth_headers},
-                json_body=body,
-                timeout=built.timeout,
-                secrets=auth.secrets(),
-            )
-            if status != 200:
-                secrets = (*auth.secrets(), bearer_token(auth_headers))
-                raise error_from_status(status, content, answer_headers, url, secrets)
-            break
-        except AuthError as exc:
-            if exc.status_code != 401 or not await auth.recover(
-                transport, auth_headers, recoveries
-            ):
-                raise
-            recoveries += 1
-        except CodexError as exc:
-            delay = retry_delay(retries, exc) if is_retryable(exc) else None
-            if delay is None or retries >= built.max_retries:
-                raise
-            retries += 1
-            logger.info("retrying POST %s in %.2fs: %s", url, delay, exc)
-            await anyio.sleep(delay)
+    status, _, content = await authorized_fetch(
+        client,
+        "POST",
+        url,
+        headers=headers,
+        json_body=body,
+        timeout=built.timeout,
+        max_retries=built.max_retries,
+    )
     try:
         payload = loads(content)
     except ValueError:

@@ -1,7 +1,8 @@
 """The small JSON endpoints beside ``/responses``: the model catalog and account usage.
 
 Both are plain ``GET``s with the client's credentials, the same retry policy as
-``/responses`` and the same 401 recovery (reload the stored credentials, else refresh).
+``/responses`` and the same 401 recovery (reload the stored credentials, else refresh), in
+``authorized_fetch``, which the older compaction endpoint uses too.
 """
 
 from __future__ import annotations
@@ -49,30 +50,60 @@ async def get_json(
 
     Retries what ``/responses`` retries; raises the mapped ``APIError`` for other statuses.
     """
-    import anyio
-
     from ._client import require_asyncio
 
     config = client._check_usable()
     require_asyncio()
-    auth, transport = client._auth, client._transport
     base = {"User-Agent": USER_AGENT, "originator": config.originator, "Accept": "application/json"}
     base.update(config.default_headers)
     base.update(headers or {})
+    status, answer_headers, content = await authorized_fetch(
+        client,
+        "GET",
+        url,
+        headers=base,
+        timeout=min(config.timeout, _GET_TIMEOUT),
+        max_retries=config.max_retries,
+        ok=ok,
+    )
+    return status, answer_headers, _decode(status, content, url)
+
+
+async def authorized_fetch(
+    client: AsyncClient,
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    json_body: object = None,
+    timeout: float,
+    max_retries: int,
+    ok: tuple[int, ...] = (200,),
+) -> tuple[int, Mapping[str, str], bytes]:
+    """``method url`` (not streamed) with the client's credentials: status, headers, body.
+
+    The retry policy of ``/responses`` (up to ``max_retries``) and its 401 recovery (reload
+    the stored credentials, else refresh); a status outside ``ok`` raises the mapped error.
+    """
+    import anyio
+
+    auth, transport = client._auth, client._transport
     retries = recoveries = 0
     while True:
         auth_headers = await auth.headers(transport)
         try:
             status, answer_headers, content = await transport.fetch(
-                "GET",
+                method,
                 url,
-                headers={**base, **auth_headers},
-                timeout=min(config.timeout, _GET_TIMEOUT),
+                headers={**headers, **auth_headers},
+                json_body=json_body,
+                timeout=timeout,
+                secrets=auth.secrets(),
             )
             if status not in ok:
                 secrets = (*auth.secrets(), bearer_token(auth_headers))
                 raise error_from_status(status, content, answer_headers, url, secrets)
-            return status, answer_headers, _decode(status, content, url)
+            return status, answer_headers, content
         except AuthError as exc:
             if exc.status_code != 401 or not await auth.recover(
                 transport, auth_headers, recoveries
@@ -81,10 +112,10 @@ async def get_json(
             recoveries += 1
         except CodexError as exc:
             delay = retry_delay(retries, exc) if is_retryable(exc) else None
-            if delay is None or retries >= config.max_retries:
+            if delay is None or retries >= max_retries:
                 raise
             retries += 1
-            logger.info("retrying GET %s in %.2fs: %s", url, delay, exc)
+            logger.info("retrying %s %s in %.2fs: %s", method, url, delay, exc)
             await anyio.sleep(delay)
 
 
