@@ -82,6 +82,35 @@ _OMIT_CONTENT_TYPE = "X-Fake-Codex-Omit-Content-Type"
 _encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 _Outcome = Literal["ok", "gone", "stopping"]
+
+
+async def wait_watching(
+    *,
+    stopping: Callable[[], bool],
+    gone: Callable[[], bool],
+    seconds: float | None,
+    gate: threading.Event | None,
+) -> _Outcome:
+    """Sleep ``seconds`` (or until ``gate`` is set) without blocking the loop; "stopping" or
+    "gone" as soon as the server stops or the client leaves (HTTP and WebSocket alike)."""
+    loop = asyncio.get_running_loop()
+    deadline = None if seconds is None else loop.time() + seconds
+    while True:
+        if stopping():
+            return "stopping"
+        if gone():
+            return "gone"
+        if gate is not None and gate.is_set():
+            return "ok"
+        if deadline is None:
+            await asyncio.sleep(_GATE_POLL_SECONDS)
+            continue
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            return "ok"
+        await asyncio.sleep(min(remaining, _SLEEP_SLICE_SECONDS))
+
+
 _PlainEndpoint = Literal["models", "usage", "websocket", "compact"]
 
 
@@ -1219,22 +1248,12 @@ class FakeCodexServer:
         gate: threading.Event | None = None,
     ) -> _Outcome:
         """Wait without blocking the loop, watching the client and the server's shutdown."""
-        loop = asyncio.get_running_loop()
-        deadline = None if seconds is None else loop.time() + seconds
-        while True:
-            if self._stopping:
-                return "stopping"
-            if _client_gone(request):
-                return "gone"
-            if gate is not None and gate.is_set():
-                return "ok"
-            if deadline is None:
-                await asyncio.sleep(_GATE_POLL_SECONDS)
-                continue
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return "ok"
-            await asyncio.sleep(min(remaining, _SLEEP_SLICE_SECONDS))
+        return await wait_watching(
+            stopping=lambda: self._stopping,
+            gone=lambda: _client_gone(request),
+            seconds=seconds,
+            gate=gate,
+        )
 
     async def _send_stream(
         self, request: web.Request, reply: Reply, model: str, encrypted: bool = True

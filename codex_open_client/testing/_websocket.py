@@ -33,15 +33,14 @@ from ._replies import (
     reply,
 )
 from ._server import (
-    _GATE_POLL_SECONDS,
     _MAX_REQUEST_BYTES,
-    _SLEEP_SLICE_SECONDS,
     RecordedRequest,
     _encode_json,
     _FactoryError,
     _parse_json,
     _validate_body,
     _without_encrypted_content,
+    wait_watching,
 )
 
 if TYPE_CHECKING:
@@ -269,22 +268,9 @@ class _Socket:
     async def _wait(
         self, *, seconds: float | None = None, gate: threading.Event | None = None
     ) -> _Outcome:
-        loop = asyncio.get_running_loop()
-        deadline = None if seconds is None else loop.time() + seconds
-        while True:
-            if self.server._stopping:
-                return "stopping"
-            if self._gone():
-                return "gone"
-            if gate is not None and gate.is_set():
-                return "ok"
-            if deadline is None:
-                await asyncio.sleep(_GATE_POLL_SECONDS)
-                continue
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return "ok"
-            await asyncio.sleep(min(remaining, _SLEEP_SLICE_SECONDS))
+        return await wait_watching(
+            stopping=lambda: self.server._stopping, gone=self._gone, seconds=seconds, gate=gate
+        )
 
     def _add(self, payload: Mapping[str, Any]) -> None:
         self.out.add(_encode_json(payload).encode())
