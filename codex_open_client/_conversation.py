@@ -109,9 +109,9 @@ class AsyncConversation:
 
     ``transport=`` (``"sse"``, ``"websocket"`` or ``"auto"``) overrides the client's for
     this conversation's turns (and each ``ask(..., transport=...)`` for one turn). Over
-    WebSocket, ``prewarm=True`` sends each new socket a ``generate: false`` request with only
-    the leading developer message first, as the CLI does; the turn then chains on it with
-    ``previous_response_id``. Off by default (the fake records the prewarm frames).
+    WebSocket, each new socket first gets a ``generate: false`` request with only the leading
+    developer message, as the CLI does; the turn then chains on it with
+    ``previous_response_id``. ``prewarm=False`` turns that off.
     """
 
     def __init__(
@@ -122,7 +122,7 @@ class AsyncConversation:
         instructions: str,
         auto_compact: bool | int | None = None,
         transport: str | None = None,
-        prewarm: bool = False,
+        prewarm: bool = True,
         **defaults: Any,
     ) -> None:
         from ._client import CREATE_PARAMS, check_transport
@@ -130,8 +130,8 @@ class AsyncConversation:
         self._check(defaults, "conversation", CREATE_PARAMS)
         if not isinstance(prewarm, bool):
             raise TypeError(
-                f"prewarm must be True (the CLI's prewarm request on each new WebSocket) or "
-                f"False (the default), got {prewarm!r}"
+                f"prewarm must be True (the default: the CLI's prewarm request on each new "
+                f"WebSocket) or False, got {prewarm!r}"
             )
         self._client = client
         self._params: dict[str, Any] = {"model": model, "instructions": instructions, **defaults}

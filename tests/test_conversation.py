@@ -57,7 +57,7 @@ def test_history_grows_and_reasoning_is_replayed(api: Api, server: FakeCodexServ
     assert r1.output_text == "Hi Alice!"
     assert r2.output_text == "Your name is Alice."
 
-    second = server.requests[-1].json
+    second = server.answered_requests[-1].json
     kinds = [(item["type"], item.get("role")) for item in second["input"]]
     assert kinds == [
         ("message", "user"),
@@ -82,7 +82,7 @@ def test_one_session_per_conversation(api: Api, server: FakeCodexServer) -> None
     ask(api, two, "c")
     sent = [
         (r.headers["session-id"], r.headers["thread-id"], r.json["prompt_cache_key"])
-        for r in server.requests
+        for r in server.answered_requests
     ]
     assert sent == [(one.session_id,) * 3, (one.session_id,) * 3, (two.session_id,) * 3]
 
@@ -107,13 +107,13 @@ def test_a_failed_turn_is_not_kept(api: Api, server: FakeCodexServer) -> None:
         ask(api, conversation, "first try")
     assert conversation.history == []
     ask(api, conversation, "second try")
-    assert len(server.requests[-1].json["input"]) == 1
+    assert len(server.answered_requests[-1].json["input"]) == 1
 
 
 def test_overrides_and_bad_arguments(api: Api, server: FakeCodexServer) -> None:
     conversation = conversation_of(api, text=c.TextConfig(verbosity="low"))
     ask(api, conversation, "hi", text=c.TextConfig(verbosity="high"))
-    assert server.requests[-1].json["text"] == {"verbosity": "high"}
+    assert server.answered_requests[-1].json["text"] == {"verbosity": "high"}
     with pytest.raises(TypeError, match=r"temperature.*Codex backend"):
         ask(api, conversation, "hi", temperature=0.2)
     with pytest.raises(TypeError, match="'input'"):
@@ -128,7 +128,7 @@ def test_overrides_and_bad_arguments(api: Api, server: FakeCodexServer) -> None:
 def test_items_and_dicts_as_input(api: Api, server: FakeCodexServer) -> None:
     conversation = conversation_of(api)
     ask(api, conversation, [{"role": "user", "content": "from a dict"}])  # type: ignore[arg-type]
-    assert server.requests[-1].json["input"][0]["content"] == [
+    assert server.answered_requests[-1].json["input"][0]["content"] == [
         {"type": "input_text", "text": "from a dict"}
     ]
     assert conversation.history[0] == {"role": "user", "content": "from a dict"}
@@ -142,7 +142,7 @@ def test_reasoning_is_replayed_without_a_reasoning_argument(
     conversation = conversation_of(api)
     ask(api, conversation, "one")
     ask(api, conversation, "two")
-    first, second = (r.json for r in server.requests[-2:])
+    first, second = (r.json for r in server.answered_requests[-2:])
     assert first["include"] == ["reasoning.encrypted_content"]
     replayed = [i for i in second["input"] if i["type"] == "reasoning"]
     assert [i["encrypted_content"] for i in replayed] == ["enc-x"]
@@ -184,10 +184,10 @@ def test_auto_compact_triggers_at_the_threshold(api: Api, server: FakeCodexServe
     server.queue(text_reply("one", usage=usage(999)), text_reply("two", usage=usage(1000)))
     ask(api, conversation, "first")
     ask(api, conversation, "second")
-    assert not any(is_compaction(request) for request in server.requests)
+    assert not any(is_compaction(request) for request in server.answered_requests)
     server.queue(compaction_reply("enc-c"), text_reply("three"))
     ask(api, conversation, "third")
-    compaction, turn = server.requests[-2:]
+    compaction, turn = server.answered_requests[-2:]
     assert is_compaction(compaction)
     assert [item["type"] for item in compaction.input[:-1]] == ["message"] * 4
     assert turn.input == [
@@ -213,7 +213,7 @@ def test_auto_compact_before_a_tool_follow_up(api: Api, server: FakeCodexServer)
     first = ask(api, conversation, "run echo hi")
     assert first.tool_calls
     ask(api, conversation, [c.FunctionCallOutput(call_id="call_1", output="hi\n")])
-    compaction, follow_up = server.requests[-2:]
+    compaction, follow_up = server.answered_requests[-2:]
     assert [item["type"] for item in compaction.input] == [
         "message",
         "reasoning",
@@ -237,11 +237,11 @@ def test_auto_compact_true_reads_the_catalog(api: Api, server: FakeCodexServer) 
         server.queue(text_reply("a", usage=usage(4999)))
         ask(api, conversation, "one")
         ask(api, conversation, "two")  # 4999 < 5000: not compacted
-        assert not any(is_compaction(request) for request in server.requests)
+        assert not any(is_compaction(request) for request in server.answered_requests)
         server.queue(text_reply("b", usage=usage(5000)))
         ask(api, conversation, "three")
         ask(api, conversation, "four")
-        assert is_compaction(server.requests[-2])
+        assert is_compaction(server.answered_requests[-2])
     finally:
         entry.clear()
         entry.update(saved)
@@ -260,15 +260,15 @@ def test_auto_compact_true_without_a_limit_uses_the_context_window(
         server.queue(text_reply("a", usage=usage(9000)))
         ask(api, conversation, "one")
         ask(api, conversation, "two")
-        assert is_compaction(server.requests[-2])
+        assert is_compaction(server.answered_requests[-2])
         entry["context_window"] = None
         other = conversation_of(api, auto_compact=True)
         server.queue(text_reply("a", usage=usage(9000)))
         ask(api, other, "one")
-        sent = len(server.requests)
+        sent = len(server.answered_requests)
         with pytest.raises(ValueError, match="auto_compact=200_000"):
             ask(api, other, "two")
-        assert len(server.requests) == sent + 1  # the /models fetch only
+        assert len(server.answered_requests) == sent + 1  # the /models fetch only
     finally:
         entry.clear()
         entry.update(saved)
@@ -300,14 +300,21 @@ def test_after_a_compaction_the_window_and_the_chain_start_anew(
     ask(api, conversation, "first")
     ask(api, conversation, "second")  # compacted first
     ask(api, conversation, "third")
-    first, compaction, second, third = server.requests
+    first, compaction, second, third = server.answered_requests
     assert is_compaction(compaction)
     windows = [r.headers["x-codex-window-id"] for r in (first, compaction, second, third)]
     assert windows == [f"{sid}:0", f"{sid}:0", f"{sid}:1", f"{sid}:1"]
     if getattr(api, "transport", "sse") == "websocket":
-        assert "previous_response_id" not in second.frame
-        assert second.frame["input"][-2]["type"] == "compaction"
-        assert "previous_response_id" in third.frame
+        # A new socket, whose chain starts at its prewarm: the compacted history follows it.
+        prewarm = next(
+            r for r in server.requests if r.is_prewarm and r.socket_id == second.socket_id
+        )
+        assert second.socket_id != first.socket_id
+        assert (prewarm.frame_index, second.frame_index) == (0, 1)
+        assert second.frame["previous_response_id"]
+        assert second.json["input"][-2]["type"] == "compaction"
+        assert third.frame["previous_response_id"] != second.frame["previous_response_id"]
+        assert len(third.frame["input"]) == 1  # only the new message
 
 
 def test_stream_and_a_due_compaction(api: Api, server: FakeCodexServer) -> None:
@@ -317,9 +324,9 @@ def test_stream_and_a_due_compaction(api: Api, server: FakeCodexServer) -> None:
     server.queue(text_reply("one", usage=usage(5000)))
     ask(api, conversation, "first")
     stream_text(api, conversation, "second")
-    compacted_by_stream = is_compaction(server.requests[1])
+    compacted_by_stream = is_compaction(server.answered_requests[1])
     assert compacted_by_stream == (api.mode == "sync")
     if api.mode == "async":
         ask(api, conversation, "third")
-        assert is_compaction(server.requests[-2])
-    assert sum(map(is_compaction, server.requests)) == 1
+        assert is_compaction(server.answered_requests[-2])
+    assert sum(map(is_compaction, server.answered_requests)) == 1

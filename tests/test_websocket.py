@@ -55,7 +55,12 @@ def run(server: FakeCodexServer, body: Callable[[c.AsyncClient], Awaitable[Any]]
 
 
 def frames(server: FakeCodexServer) -> list[Any]:
-    return [r for r in server.requests if r.transport == "websocket"]
+    """The frames that asked for an answer (a conversation's prewarms left out)."""
+    return [r for r in server.answered_requests if r.transport == "websocket"]
+
+
+def prewarms(server: FakeCodexServer) -> list[Any]:
+    return [r for r in server.requests if r.is_prewarm]
 
 
 # ---------------------------------------------------------------------------------- choice
@@ -258,7 +263,8 @@ def test_connection_limit_resends_in_full_on_a_new_socket(server: FakeCodexServe
     finally:
         server.websocket_request_limit = None
     assert all(texts)
-    assert len(server.websocket_handshakes) == 3
+    # The first socket's one request was the prewarm; each turn then hit the limit.
+    assert len(server.websocket_handshakes) == 4 and len(prewarms(server)) == 1
     firsts = [r for r in frames(server) if r.frame_index == 0]
     assert len(firsts) == 3 and all("previous_response_id" not in r.frame for r in firsts)
     assert [len(r.frame["input"]) for r in firsts] == [1, 3, 5]  # the whole history
@@ -441,8 +447,9 @@ def test_fifty_turns_send_only_each_turns_new_items(server: FakeCodexServer) -> 
     assert texts == [f"answer {k}" for k in range(turns)]
     sent = frames(server)
     assert len(sent) == 2 * turns
-    assert "previous_response_id" not in sent[0].frame
-    for k, record in enumerate(sent[1:], 1):
+    (prewarm,) = prewarms(server)  # the first turn chains on the socket's prewarm
+    assert prewarm.frame_index == 0 and sent[0].frame_index == 1
+    for k, record in enumerate(sent):
         assert record.frame["previous_response_id"], k
         (item,) = record.frame["input"]  # only this request's new item
         expected = "function_call_output" if k % 2 else "message"
@@ -477,7 +484,9 @@ def test_changed_fields_send_the_whole_request(server: FakeCodexServer) -> None:
         await conversation.ask("two", reasoning={"effort": "high"})
 
     run(server, body)
-    assert all("previous_response_id" not in r.frame for r in frames(server))
+    first, second = frames(server)
+    assert "previous_response_id" in first.frame  # chained on the prewarm
+    assert "previous_response_id" not in second.frame and len(second.frame["input"]) == 3
 
 
 def test_sse_never_sends_previous_response_id(server: FakeCodexServer) -> None:
@@ -516,7 +525,9 @@ def test_a_socket_near_the_connection_limit_is_renewed(server: FakeCodexServer) 
     run(server, body)
     first, second = frames(server)
     assert first.socket_id != second.socket_id
-    assert "previous_response_id" not in second.frame and len(second.frame["input"]) == 3
+    # On the new socket, the whole history follows its prewarm (whose input was empty).
+    assert [r.socket_id for r in prewarms(server)] == [first.socket_id, second.socket_id]
+    assert len(second.frame["input"]) == 3
     assert server.wait_for_open_websockets(0) == 0
 
 
@@ -581,7 +592,7 @@ DEVELOPER = {"role": "developer", "content": "You are Codex, a coding agent."}
 def test_conversation_prewarms_a_new_socket_as_the_cli_does(
     server: FakeCodexServer, cls: Any
 ) -> None:
-    """prewarm=True: generate:false with only the developer message, then the turn chained."""
+    """By default: generate:false with only the developer message, then the turn chained."""
     capture = json.loads(CAPTURE.read_text())
     cli_prewarm = capture["client_frames"][0]["frame"]
     assert cli_prewarm["generate"] is False
@@ -590,20 +601,21 @@ def test_conversation_prewarms_a_new_socket_as_the_cli_does(
     convo = {"model": BASE["model"], "instructions": "x", "transport": "websocket"}
     if cls is c.Client:
         with c.Client(**options) as sync_api:
-            conversation = sync_api.conversation(**convo, prewarm=True)
+            conversation = sync_api.conversation(**convo)
             assert conversation.ask([DEVELOPER, {"role": "user", "content": "a"}]).output_text
             assert conversation.ask("b").output_text == "two"
     else:
 
         async def go() -> None:
             async with c.AsyncClient(**options) as api:
-                conversation = api.conversation(**convo, prewarm=True)
+                conversation = api.conversation(**convo)
                 answer = await conversation.ask([DEVELOPER, {"role": "user", "content": "a"}])
                 assert answer.output_text == "one"
                 assert (await conversation.ask("b")).output_text == "two"
 
         asyncio.run(go())
-    prewarm, first, second = frames(server)
+    (prewarm,) = prewarms(server)
+    first, second = frames(server)
     assert server.wait_for_open_websockets(0) == 0
     assert len({r.socket_id for r in (prewarm, first, second)}) == 1  # one socket, one prewarm
     # The prewarm's shape is the CLI's: the request's fields, generate:false, the developer
@@ -631,23 +643,29 @@ def test_prewarm_without_a_developer_message_sends_an_empty_input(
     server: FakeCodexServer,
 ) -> None:
     async def body(api: c.AsyncClient) -> None:
-        conversation = api.conversation(model=BASE["model"], instructions="x", prewarm=True)
+        conversation = api.conversation(model=BASE["model"], instructions="x")
         assert (await conversation.ask("hi")).output_text
 
     run(server, body)
-    prewarm, turn = frames(server)
+    (prewarm,) = prewarms(server)
+    (turn,) = frames(server)
     assert prewarm.frame["input"] == [] and prewarm.frame["generate"] is False
     assert prewarm.frame["instructions"] == "x"
     assert turn.frame["previous_response_id"] and turn.frame["input"] == turn.json["input"]
 
 
-def test_no_prewarm_by_default_nor_for_single_requests(server: FakeCodexServer) -> None:
+def test_conversations_prewarm_by_default_single_requests_do_not(server: FakeCodexServer) -> None:
+    """As the CLI does: a conversation's new socket is prewarmed unless prewarm=False."""
+
     async def body(api: c.AsyncClient) -> None:
         assert (await api.conversation(model=BASE["model"], instructions="x").ask("a")).id
         assert (await api.responses.create(**BASE)).id
+        cold = api.conversation(model=BASE["model"], instructions="x", prewarm=False)
+        assert (await cold.ask("b")).id
 
     run(server, body)
-    assert [r.frame.get("generate") for r in frames(server)] == [None, None]
+    sent = [r for r in server.requests if r.transport == "websocket" and r.frame is not None]
+    assert [r.frame.get("generate") for r in sent] == [False, None, None, None]
 
 
 def test_bad_prewarm_value_names_the_fix(server: FakeCodexServer) -> None:
@@ -684,7 +702,9 @@ def test_conversation_transport_overrides_the_clients(server: FakeCodexServer, c
                     api.conversation(model=BASE["model"], instructions="x", transport="ws")
 
         asyncio.run(go())
-    sent = [(r.transport, r.json["input"][-1]["content"][0]["text"]) for r in server.requests]
+    sent = [
+        (r.transport, r.json["input"][-1]["content"][0]["text"]) for r in server.answered_requests
+    ]
     if cls is c.Client:
         assert sent == [("websocket", "a"), ("http", "b")]
     else:

@@ -162,6 +162,11 @@ class RecordedRequest:
         """``json["input"]`` (the effective input), or ``None`` when there is none."""
         return self.json.get("input") if isinstance(self.json, dict) else None
 
+    @property
+    def is_prewarm(self) -> bool:
+        """A WebSocket prewarm: a ``response.create`` frame with ``"generate": false``."""
+        return isinstance(self.frame, dict) and self.frame.get("generate") is False
+
 
 ReplyFactory = Callable[[RecordedRequest], Reply]
 """A callable that builds the reply for a request, e.g. to echo part of the input."""
@@ -759,6 +764,12 @@ class FakeCodexServer:
         """A snapshot of every request received so far, in arrival order."""
         with self._lock:
             return list(self._requests)
+
+    @property
+    def answered_requests(self) -> list[RecordedRequest]:
+        """``requests`` without the WebSocket prewarms (``generate: false``), which
+        conversations send on each new socket: the requests that asked for an answer."""
+        return [request for request in self.requests if not request.is_prewarm]
 
     @property
     def disconnects(self) -> int:
