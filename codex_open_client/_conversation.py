@@ -101,8 +101,8 @@ class AsyncConversation:
     ``auto_compact=True`` compacts the history (``compact()``) before a turn once a response
     (since the last compaction) used the model's ``auto_compact_token_limit`` tokens (from the model
     catalog, capped at 90% of its context window as the CLI does); ``auto_compact=<int>``
-    sets that threshold. ``ask()`` does it; ``stream()`` cannot wait for it, so a due
-    compaction waits for the next ``ask()`` (or ``await conversation.compact()``).
+    sets that threshold. ``ask()`` and ``stream()`` do it before they send the turn (a
+    stream when it is opened: on ``async with`` or its first event).
 
     When a response asks for tools, the backend's ``x-codex-turn-state`` is sent back with
     the follow-up that answers them (input without a user message), as the CLI does.
@@ -170,7 +170,8 @@ class AsyncConversation:
     def stream(self, input: str | Sequence[InputItem], /, **overrides: Any) -> AsyncResponseStream:
         """Like ``ask`` but streamed: ``async with conversation.stream("...") as stream:``.
 
-        The turn joins the history when the stream reaches its final event.
+        A due compaction runs when the stream is opened, before the turn is sent. The turn
+        joins the history when the stream reaches its final event.
         """
         from ._client import CALL_PARAMS
 
@@ -199,27 +200,27 @@ class AsyncConversation:
         from ._client import CALL_PARAMS
 
         self._check(overrides, "ask", CALL_PARAMS)
-        new_items = input_items(input)
-        if await self._compaction_due():
-            from ._compaction import is_message
-
-            # As the CLI does before a tool follow-up: the tool outputs are compacted with
-            # the history (their calls are compacted away); new messages follow the summary.
-            await self._compact_with([i for i in new_items if not is_message(i)], overrides)
-            new_items = [i for i in new_items if is_message(i)]
-        return self._turn(new_items, overrides)
+        stream = self._turn(input_items(input), overrides)
+        await stream._run_prepare()
+        return stream
 
     def _turn(self, new_items: list[InputItem], overrides: dict[str, Any]) -> AsyncResponseStream:
-        params = self._request_params(overrides, [*self._history, *new_items])
-        same_turn = self._turn_state is not None and not any(map(_is_user_message, new_items))
-        if same_turn:
-            params = with_turn_state(params, self._turn_state)
+        """The stream of one turn. A compaction due when it opens runs first, and the request
+        is then built anew from the compacted history."""
+        items = new_items
+        same_turn = False
+
+        def request_params() -> dict[str, Any]:
+            nonlocal same_turn
+            params = self._request_params(overrides, [*self._history, *items])
+            same_turn = self._turn_state is not None and not any(map(_is_user_message, items))
+            return with_turn_state(params, self._turn_state) if same_turn else params
 
         def commit(response: Response) -> None:
-            self._history.extend(new_items)
+            self._history.extend(items)
             self._history.extend(response.output)
-            # The most since the last compaction: a compaction left due (by the async
-            # stream(), which cannot wait for it) stays due after a smaller turn.
+            # The most since the last compaction: a compaction left due stays due after a
+            # smaller turn.
             tokens = _tokens(response.usage)
             if tokens is not None and (self._last_tokens or 0) < tokens:
                 self._last_tokens = tokens
@@ -228,10 +229,29 @@ class AsyncConversation:
             elif not same_turn or self._turn_state is None:
                 self._turn_state = stream.headers.get(TURN_STATE_HEADER)
 
-        stream = self._client.responses._stream(
-            "ask", params, session_id=self.session_id, on_complete=commit
+        responses = self._client.responses
+        stream = responses._stream(
+            "ask", request_params(), session_id=self.session_id, on_complete=commit
         )
         stream._prewarm = self._prewarm
+        if self._auto_compact:
+            then = stream._prepare
+
+            async def compact_if_due() -> None:
+                nonlocal items
+                if await self._compaction_due():
+                    from ._compaction import is_message
+
+                    # As the CLI does before a tool follow-up: the tool outputs are compacted
+                    # with the history (their calls are compacted away); new messages follow.
+                    await self._compact_with([i for i in items if not is_message(i)], overrides)
+                    items = [i for i in items if is_message(i)]
+                    rebuilt = responses._stream("ask", request_params(), session_id=self.session_id)
+                    stream._request = rebuilt._request
+                if then is not None:
+                    await then()
+
+            stream._prepare = compact_if_due
         return stream
 
     async def _compaction_due(self) -> bool:

@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import attrs
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from ._accumulate import TERMINAL_EVENTS, Accumulator
 from ._auth import AuthManager
@@ -23,6 +24,7 @@ from ._events import (
     ResponseCompletedEvent,
     ResponseErrorEvent,
     ResponseFailedEvent,
+    ResponseMetadataEvent,
     ResponseOutputTextDeltaEvent,
     ResponseStreamEvent,
     structure_event,
@@ -146,7 +148,11 @@ class AsyncResponseStream:
 
     @property
     def headers(self) -> Mapping[str, str]:
-        """The HTTP response headers (rate limits, request id); empty before the request."""
+        """The HTTP response headers (rate limits, request id); empty before the request.
+
+        Over WebSocket, the upgrade's. Headers that a ``response.metadata`` event carries
+        (``x-codex-turn-state``, ``openai-model``) are added as it arrives.
+        """
         return self._headers
 
     @property
@@ -237,9 +243,7 @@ class AsyncResponseStream:
 
             require_asyncio()
         recoveries = 0
-        if self._prepare is not None:
-            prepare, self._prepare = self._prepare, None
-            await prepare()
+        await self._run_prepare()
         while self._http is None and not self._finished:
             auth_headers = await self._auth.headers(self._transport)
             self._bearer = bearer_token(auth_headers)
@@ -267,6 +271,12 @@ class AsyncResponseStream:
                 if isinstance(exc, (RateLimitError, QuotaExceededError)) and exc.rate_limits:
                     self._saw_rate_limits(exc.rate_limits)
                 await self._backoff_or_raise(exc)
+
+    async def _run_prepare(self) -> None:
+        """The work due before the request is sent (a conversation's compaction), once."""
+        if self._prepare is not None:
+            prepare, self._prepare = self._prepare, None
+            await prepare()
 
     async def _send_websocket(self, auth_headers: Mapping[str, str]) -> WebSocketResponse | None:
         """Send over WebSocket; None when ``transport="auto"`` just fell back to SSE."""
@@ -400,6 +410,8 @@ class AsyncResponseStream:
         if event_class is CodexRateLimitsEvent:
             limits = rate_limits_from_event(cast(CodexRateLimitsEvent, event), self._rate_limits)
             self._saw_rate_limits(limits)
+        elif event_class is ResponseMetadataEvent:
+            self._saw_event_headers(cast(ResponseMetadataEvent, event).headers)
         self._pending.append(event)
         if event_class in TERMINAL_EVENTS:
             # Like the CLI, stop at the first terminal event.
@@ -445,6 +457,17 @@ class AsyncResponseStream:
                 self._release()
                 return None
         return None
+
+    def _saw_event_headers(self, headers: Mapping[str, Any] | None) -> None:
+        """Headers a ``response.metadata`` event carries (the backend sends
+        ``x-codex-turn-state`` there too) join ``headers``; the answer's own stay."""
+        if not headers:
+            return
+        merged = CIMultiDict(self._headers)
+        for name, value in headers.items():
+            if isinstance(value, str) and name not in merged:
+                merged[name] = value
+        self._headers = CIMultiDictProxy(merged)
 
     def _ended_early(self, http: HTTPResponse) -> StreamError:
         partial = self._accumulator.response()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -318,15 +319,41 @@ def test_after_a_compaction_the_window_and_the_chain_start_anew(
 
 
 def test_stream_and_a_due_compaction(api: Api, server: FakeCodexServer) -> None:
-    """The sync ``stream()`` compacts first, as ``ask()``; the async one cannot wait for it, so
-    the compaction waits for the next ``ask()``."""
+    """``stream()`` compacts first, as ``ask()`` does (the async one when it is opened), and
+    the streamed turn is sent after the compacted history."""
     conversation = conversation_of(api, auto_compact=1000)
     server.queue(text_reply("one", usage=usage(5000)))
     ask(api, conversation, "first")
-    stream_text(api, conversation, "second")
-    compacted_by_stream = is_compaction(server.answered_requests[1])
-    assert compacted_by_stream == (api.mode == "sync")
-    if api.mode == "async":
-        ask(api, conversation, "third")
-        assert is_compaction(server.answered_requests[-2])
-    assert sum(map(is_compaction, server.answered_requests)) == 1
+    assert stream_text(api, conversation, "second")
+    first, compaction, second = server.answered_requests
+    assert not is_compaction(first)
+    assert is_compaction(compaction) and not is_compaction(second)
+    sent = second.json["input"]
+    assert [item["type"] for item in sent[-2:]] == ["compaction", "message"]
+    assert sent[-1]["content"][0]["text"] == "second"
+    history = conversation.history
+    assert history[-2].type == "message" and history[-1].type == "message"
+    assert any(item.type == "compaction" for item in history)
+
+
+@pytest.mark.parametrize("transport", ["sse", "websocket"])
+def test_an_async_stream_iterated_straight_away_compacts_first(
+    server: FakeCodexServer, transport: str
+) -> None:
+    """No ``async with``: the first ``async for`` opens the stream, and the compaction runs."""
+
+    async def go() -> str:
+        async with c.AsyncClient(
+            access_token=server.access_token, base_url=server.url, transport=transport
+        ) as client:
+            conversation = client.conversation(
+                model="gpt-5.1-codex-mini", instructions="You are helpful.", auto_compact=1000
+            )
+            server.queue(text_reply("one", usage=usage(5000)))
+            await conversation.ask("first")
+            stream = conversation.stream("second")
+            deltas = [e.delta async for e in stream if e.type == "response.output_text.delta"]
+            return "".join(deltas)
+
+    assert asyncio.run(go())
+    assert [is_compaction(r) for r in server.answered_requests] == [False, True, False]

@@ -94,3 +94,57 @@ def test_a_new_message_while_calls_are_pending_starts_a_turn(
     ask(api, conversation, "add")
     ask(api, conversation, "never mind")
     assert sent_states(server) == [None, None]
+
+
+# -------------------------------------------------------------- either transport
+
+
+@pytest.fixture(params=["sync-sse", "async-sse", "sync-websocket", "async-websocket"])
+def any_api(request: pytest.FixtureRequest, server: FakeCodexServer) -> Iterator[Api]:
+    """Each client on each transport. Over WebSocket every request is made to need a new
+    socket (a limit of one request per socket), so each handshake shows what it carried:
+    the turn state travels with the connection, as the CLI sends it on the upgrade."""
+    mode, transport = request.param.split("-")
+    if transport == "websocket":
+        server.websocket_request_limit = 1
+    client = Api(mode, server, transport=transport)
+    yield client
+    client.dispose()
+    server.websocket_request_limit = None
+
+
+def states_carried(api: Api, server: FakeCodexServer) -> list[str | None]:
+    """The turn state each request carried: its own header, or its socket's handshake's."""
+    if api.transport == "websocket":
+        return [shake.headers.get("x-codex-turn-state") for shake in server.websocket_handshakes]
+    return sent_states(server)
+
+
+def test_either_transport_echoes_the_turn_state_within_its_turn(
+    any_api: Api, server: FakeCodexServer
+) -> None:
+    server.queue(
+        tool_call_reply("add", {"a": 1, "b": 2}, headers=STATE),
+        text_reply("3"),
+        text_reply("again"),
+    )
+    assert run_tools(any_api, input="add").output_text == "3"
+    assert run_tools(any_api, input="once more").output_text == "again"
+    assert states_carried(any_api, server) == [None, "ts-abc", None]
+
+
+def test_a_turn_state_in_a_metadata_event_is_echoed(any_api: Api, server: FakeCodexServer) -> None:
+    """The backend may send the state in a ``response.metadata`` event instead of a header."""
+    metadata = {"type": "response.metadata", "headers": {"x-codex-turn-state": "ts-meta"}}
+    conversation = any_api.client.conversation(
+        **SETTINGS, tools=[c.FunctionTool.from_function(add)], prewarm=False
+    )
+    server.queue(
+        tool_call_reply("add", {"a": 1, "b": 2}, call_id="call_1").insert(metadata, after=1),
+        text_reply("3"),
+        text_reply("next turn"),
+    )
+    ask(any_api, conversation, "add")
+    ask(any_api, conversation, [c.FunctionCallOutput(call_id="call_1", output="3")])
+    ask(any_api, conversation, "thanks")
+    assert states_carried(any_api, server) == [None, "ts-meta", None]
