@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from ._catalog import Model, models_from_payload
-from ._exceptions import APIError, AuthError, CodexError, error_from_status
+from ._exceptions import APIError, CodexError, error_from_status
 from ._json import loads
 from ._ratelimits import AccountUsage, account_usage_from_payload
 from ._request import USER_AGENT
-from ._retry import is_retryable, retry_delay
+from ._retry import Attempts
 from ._transport import bearer_token
 
 if TYPE_CHECKING:
@@ -85,10 +85,8 @@ async def authorized_fetch(
     The retry policy of ``/responses`` (up to ``max_retries``) and its 401 recovery (reload
     the stored credentials, else refresh); a status outside ``ok`` raises the mapped error.
     """
-    import anyio
-
     auth, transport = client._auth, client._transport
-    retries = recoveries = 0
+    attempts = Attempts(auth, transport, method=method, url=url, max_retries=max_retries)
     while True:
         auth_headers = await auth.headers(transport)
         try:
@@ -104,19 +102,8 @@ async def authorized_fetch(
                 secrets = (*auth.secrets(), bearer_token(auth_headers))
                 raise error_from_status(status, content, answer_headers, url, secrets)
             return status, answer_headers, content
-        except AuthError as exc:
-            if exc.status_code != 401 or not await auth.recover(
-                transport, auth_headers, recoveries
-            ):
-                raise
-            recoveries += 1
         except CodexError as exc:
-            delay = retry_delay(retries, exc) if is_retryable(exc) else None
-            if delay is None or retries >= max_retries:
-                raise
-            retries += 1
-            logger.info("retrying %s %s in %.2fs: %s", method, url, delay, exc)
-            await anyio.sleep(delay)
+            await attempts.after(exc, auth_headers)
 
 
 def _decode(status: int, content: bytes, url: str) -> Any:

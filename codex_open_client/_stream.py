@@ -33,7 +33,6 @@ from ._exceptions import (
     APIConnectionError,
     APIError,
     APITimeoutError,
-    AuthError,
     CodexError,
     QuotaExceededError,
     RateLimitError,
@@ -45,7 +44,7 @@ from ._json import fast_loads as _fast_loads, loads as _json_loads
 from ._models import Response
 from ._ratelimits import RateLimits, rate_limits_from_event, rate_limits_from_headers
 from ._request import DEFAULT_MAX_EVENT_SIZE, Request
-from ._retry import is_retryable, retry_delay
+from ._retry import Attempts
 from ._serde import unstructure
 from ._sse import EventTooLargeError, SSEDecoder
 from ._transport import HTTPResponse, Transport, bearer_token
@@ -133,7 +132,13 @@ class AsyncResponseStream:
         self._finished = False
         self._delivered = False
         self._reading = False
-        self._retries = 0
+        self._attempts = Attempts(
+            auth,
+            transport,
+            method=request.method,
+            url=request.url,
+            max_retries=request.max_retries,
+        )
         self._completed = False
         self._bearer = ""  # the token sent, redacted from errors even once refreshed away
         self._reset()
@@ -242,7 +247,6 @@ class AsyncResponseStream:
             from ._client import require_asyncio
 
             require_asyncio()
-        recoveries = 0
         await self._run_prepare()
         while self._http is None and not self._finished:
             auth_headers = await self._auth.headers(self._transport)
@@ -260,17 +264,11 @@ class AsyncResponseStream:
                     )
                 self._headers, self._status = self._http.headers, self._http.status
                 self._saw_headers(self._http.headers)
-            except AuthError as exc:
-                # 401: reload the stored credentials, else refresh them, then try again.
-                if exc.status_code != 401 or not await self._auth.recover(
-                    self._transport, auth_headers, recoveries
-                ):
-                    raise
-                recoveries += 1
             except CodexError as exc:
                 if isinstance(exc, (RateLimitError, QuotaExceededError)) and exc.rate_limits:
                     self._saw_rate_limits(exc.rate_limits)
-                await self._backoff_or_raise(exc)
+                # 401: reload the stored credentials, else refresh them; else back off.
+                await self._attempts.after(exc, auth_headers)
 
     async def _run_prepare(self) -> None:
         """The work due before the request is sent (a conversation's compaction), once."""
@@ -530,7 +528,7 @@ class AsyncResponseStream:
         self._release()
         if not self._delivered:
             try:
-                await self._backoff_or_raise(failure)
+                await self._attempts.backoff(failure)
             except CodexError:
                 pass
             else:
@@ -538,25 +536,9 @@ class AsyncResponseStream:
                 return
         self._failure = failure
 
-    async def _backoff_or_raise(self, exc: CodexError) -> None:
-        if not is_retryable(exc) or self._retries >= self._request.max_retries:
-            raise exc
-        delay = retry_delay(self._retries, exc)
-        if delay is None:
-            raise exc
-        self._retries += 1
-        logger.info(
-            "retrying %s %s in %.2fs (retry %d of %d): %s",
-            self._request.method,
-            self._request.url,
-            delay,
-            self._retries,
-            self._request.max_retries,
-            exc,
-        )
-        import asyncio  # here, not at the top: keeps `import codex_open_client` fast
-
-        await asyncio.sleep(delay)
+    @property
+    def _retries(self) -> int:
+        return self._attempts.retries
 
     def _release(self) -> None:
         http, self._http = self._http, None
