@@ -86,6 +86,7 @@ from ._ratelimits import (
     RateLimits,
     RateLimitWindow,
 )
+from ._request import ResponseCreateParams, ToolRunParams
 from ._store import FileTokenStore, InsecureCredentialsWarning, MemoryTokenStore, TokenStore
 from ._sync import (
     Client,
@@ -220,6 +221,7 @@ __all__ = [
     "ResponseCompletedEvent",
     "ResponseContentPartAddedEvent",
     "ResponseContentPartDoneEvent",
+    "ResponseCreateParams",
     "ResponseCreatedEvent",
     "ResponseCustomToolCall",
     "ResponseCustomToolCallInputDeltaEvent",
@@ -265,6 +267,7 @@ __all__ = [
     "TokenStoreUnavailableError",
     "Tool",
     "ToolArgumentsError",
+    "ToolRunParams",
     "ToolRunResult",
     "UnknownContent",
     "UnknownEvent",

@@ -12,55 +12,36 @@ import attrs
 
 from ._auth import LoginHandler, make_auth_manager, make_login_options
 from ._exceptions import CodexError
-from ._models import InputItem, Reasoning, Response, TextConfig, Tool
+from ._models import InputItem, Response, Tool
 from ._ratelimits import AccountUsage, RateLimits
 from ._request import (
+    CALL_PARAMS as CALL_PARAMS,  # as: until _conversation imports them from _request
+    CREATE_PARAMS as CREATE_PARAMS,
     ClientConfig,
     Request,
+    ResponseCreateParams as ResponseCreateParams,  # as: _sync imports it from here
+    ToolRunParams as ToolRunParams,
     build_responses_request,
+    check_create_params,
     check_max_retries,
     check_timeout,
+    check_transport as check_transport,
+    create_params_signature,
     make_config,
     original_detail_seen,
-    unexpected_argument,
 )
 from ._store import TokenStore
 from ._tokens import Account
 from ._transport import Transport
 
 if TYPE_CHECKING:
-    from typing_extensions import NotRequired, Required, TypedDict, Unpack
+    from typing_extensions import Unpack
 
     from ._conversation import AsyncConversation
     from ._endpoints import AsyncModels
     from ._stream import AsyncResponseStream
     from ._structured import ParsedResponse
     from ._tools import ToolRunResult
-
-    class ToolRunParams(TypedDict, total=False):
-        """The keyword arguments of ``responses.run_tools`` besides its own."""
-
-        model: Required[str]
-        instructions: Required[str]
-        input: Required[str | Sequence[InputItem]]
-        tool_choice: NotRequired[str | dict[str, Any] | None]
-        parallel_tool_calls: NotRequired[bool | None]
-        reasoning: NotRequired[Reasoning | dict[str, Any] | None]
-        text: NotRequired[TextConfig | dict[str, Any] | None]
-        service_tier: NotRequired[str | None]
-        include: NotRequired[Sequence[str] | None]
-        prompt_cache_key: NotRequired[str | None]
-        timeout: NotRequired[float | None]
-        max_retries: NotRequired[int | None]
-        transport: NotRequired[Literal["sse", "websocket", "auto"] | None]
-        extra_headers: NotRequired[Mapping[str, str | None] | None]
-        extra_query: NotRequired[Mapping[str, object] | None]
-        extra_body: NotRequired[Mapping[str, Any] | None]
-
-    class ResponseCreateParams(ToolRunParams, total=False):
-        """The keyword arguments of ``responses.create`` and ``responses.stream``."""
-
-        tools: NotRequired[Sequence[Tool] | None]
 
 
 __all__ = [
@@ -96,47 +77,6 @@ def require_asyncio(name: str = "AsyncClient") -> None:
 
 class UnsupportedImageDetailWarning(UserWarning):
     """An image asks for ``detail="original"`` from a model whose catalog entry lacks it."""
-
-
-CREATE_PARAMS = (
-    "model",
-    "instructions",
-    "input",
-    "stream",
-    "tools",
-    "tool_choice",
-    "parallel_tool_calls",
-    "reasoning",
-    "text",
-    "service_tier",
-    "include",
-    "prompt_cache_key",
-    "timeout",
-    "max_retries",
-    "extra_headers",
-    "extra_query",
-    "extra_body",
-)
-# What responses.create() takes: the request builder's keywords, and how to send them.
-CALL_PARAMS = (*CREATE_PARAMS, "transport")
-TRANSPORTS = ("sse", "websocket", "auto")
-
-
-def check_transport(transport: object) -> str:
-    """``transport=``: one of ``TRANSPORTS``."""
-    if transport not in TRANSPORTS:
-        raise ValueError(
-            f"transport must be 'sse' (HTTP with server-sent events, the default), 'websocket' "
-            f"or 'auto' (WebSocket, falling back to SSE), got {transport!r}"
-        )
-    return str(transport)
-
-
-_REQUIRED = {
-    "model": "the model slug, e.g. model='gpt-5.1-codex-mini'",
-    "instructions": "the system prompt, e.g. instructions='You are a helpful assistant.'",
-    "input": "the user message or a list of input items, e.g. input='Hello!'",
-}
 
 
 class AsyncClient:
@@ -462,6 +402,7 @@ class AsyncResponses:
         self, *, stream: bool, **params: Unpack[ResponseCreateParams]
     ) -> Response | AsyncResponseStream: ...
 
+    @create_params_signature
     async def create(
         self, *, stream: bool = False, **params: Any
     ) -> Response | AsyncResponseStream:
@@ -504,6 +445,7 @@ class AsyncResponses:
         as they arrive, the body read by ``await .parse()`` (openai-python's habit)."""
         return AsyncResponsesWithStreamingResponse(self)
 
+    @create_params_signature
     def stream(self, **params: Unpack[ResponseCreateParams]) -> AsyncResponseStream:
         """Create a streamed response, for ``async with client.responses.stream(...) as s:``.
 
@@ -511,6 +453,7 @@ class AsyncResponses:
         """
         return self._stream("stream", dict(params))
 
+    @create_params_signature
     async def parse(
         self, *, text_format: type[T], **params: Unpack[ResponseCreateParams]
     ) -> ParsedResponse[T]:
@@ -595,12 +538,7 @@ class AsyncResponses:
         session_id: str | None = None,
         on_complete: Callable[[Response], None] | None = None,
     ) -> AsyncResponseStream:
-        unexpected = [name for name in params if name not in CALL_PARAMS or name == "stream"]
-        if unexpected:
-            raise unexpected_argument(method, unexpected, CALL_PARAMS)
-        for name, fix in _REQUIRED.items():
-            if name not in params:
-                raise TypeError(f"{method}() missing required keyword argument {name!r}: {fix}")
+        check_create_params(method, params)
         client = self._client
         config = client._check_usable()
         if session_id is not None:
@@ -747,12 +685,14 @@ class AsyncResponsesWithRawResponse:
         self, *, stream: bool, **params: Unpack[ResponseCreateParams]
     ) -> RawResponse[Response | AsyncResponseStream]: ...
 
+    @create_params_signature
     async def create(self, *, stream: bool = False, **params: Any) -> RawResponse[Any]:
         """``responses.create(...)``, with the HTTP answer: ``.parse()`` gives its result."""
         seen: list[AsyncResponseStream] = []
         result = await self._responses._create(stream, params, seen.append)
         return RawResponse(seen[0], result)
 
+    @create_params_signature
     async def parse(
         self, *, text_format: type[T], **params: Unpack[ResponseCreateParams]
     ) -> RawResponse[ParsedResponse[T]]:
@@ -784,6 +724,7 @@ class AsyncResponsesWithStreamingResponse:
         self, *, stream: bool, **params: Unpack[ResponseCreateParams]
     ) -> _AsyncStreamingContext[Response | AsyncResponseStream]: ...
 
+    @create_params_signature
     def create(self, *, stream: bool = False, **params: Any) -> _AsyncStreamingContext[Any]:
         """``async with ...create(...) as raw:``; ``await raw.parse()`` reads the body."""
         if not isinstance(stream, bool):
@@ -797,6 +738,7 @@ class AsyncResponsesWithStreamingResponse:
             return _AsyncStreamingContext(response_stream, finish_stream)
         return _AsyncStreamingContext(response_stream, response_stream.get_final_response)
 
+    @create_params_signature
     def parse(
         self, *, text_format: type[T], **params: Unpack[ResponseCreateParams]
     ) -> _AsyncStreamingContext[ParsedResponse[T]]:

@@ -6,11 +6,12 @@ Every argument is checked here, before anything is sent, and a bad one raises ``
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 import sys
-from collections.abc import Mapping, Sequence
-from typing import Any, get_args
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ForwardRef, Literal, TypedDict, TypeVar, get_args
 
 import attrs
 from attrs import field, frozen
@@ -310,6 +311,169 @@ def headers_for(config: ClientConfig) -> dict[str, str]:
     }
     headers.update(config.default_headers)
     return headers
+
+
+# --------------------------------------------------------------------------- the create() contract
+
+
+class _RequiredParams(TypedDict):
+    # Required by totality, not by Required[...]: with string annotations only totality gives
+    # the runtime class the right __required_keys__.
+    model: str
+    instructions: str
+    input: str | Sequence[InputItem]
+
+
+class ToolRunParams(_RequiredParams, total=False):
+    """The keyword arguments of ``responses.run_tools`` besides its own (every one of
+    ``ResponseCreateParams`` but ``tools``).
+
+    ``model``, ``instructions`` and ``input`` are required; ``None`` is the same as leaving a
+    key out.
+    """
+
+    #: ``"auto"``, ``"none"``, ``"required"`` or a dict naming one tool.
+    tool_choice: str | dict[str, Any] | None
+    #: Whether the model may call several tools in one turn.
+    parallel_tool_calls: bool | None
+    #: ``Reasoning(effort=..., summary=...)`` or its dict.
+    reasoning: Reasoning | dict[str, Any] | None
+    #: ``TextConfig(format=..., verbosity=...)`` or its dict.
+    text: TextConfig | dict[str, Any] | None
+    #: ``"auto"``, ``"default"``, ``"flex"``, ``"priority"`` (or the CLI's ``"fast"``).
+    service_tier: str | None
+    #: Extra output to include (default ``["reasoning.encrypted_content"]``).
+    include: Sequence[str] | None
+    #: The prompt cache key (default: the session id).
+    prompt_cache_key: str | None
+    #: Seconds allowed for connecting and for each wait for data (default: the client's).
+    timeout: float | None
+    #: Retries of connection errors, timeouts, 429 and 5xx (default: the client's).
+    max_retries: int | None
+    #: ``"sse"``, ``"websocket"`` or ``"auto"`` (default: the client's).
+    transport: Literal["sse", "websocket", "auto"] | None
+    #: Headers replacing the client's of the same name (``None`` leaves one out).
+    extra_headers: Mapping[str, str | None] | None
+    #: Query parameters appended to the URL.
+    extra_query: Mapping[str, object] | None
+    #: Keys merged into the JSON body last.
+    extra_body: Mapping[str, Any] | None
+
+
+class ResponseCreateParams(ToolRunParams, total=False):
+    """The keyword arguments of ``responses.create``, ``stream``, ``parse`` and ``compact``
+    (besides ``stream=`` and ``text_format=``), for a dict built ahead of the call::
+
+        params: ResponseCreateParams = {"model": "gpt-5.1-codex-mini", "instructions": "",
+                                        "input": "Hello!"}
+        client.responses.create(**params)
+
+    ``model``, ``instructions`` and ``input`` are required; ``None`` is the same as leaving a
+    key out.
+    """
+
+    #: ``FunctionTool``, ``CustomTool``, ``WebSearchTool``, ``ImageGenerationTool`` or dicts.
+    tools: Sequence[Tool] | None
+
+
+CREATE_PARAMS = (
+    "model",
+    "instructions",
+    "input",
+    "stream",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "reasoning",
+    "text",
+    "service_tier",
+    "include",
+    "prompt_cache_key",
+    "timeout",
+    "max_retries",
+    "extra_headers",
+    "extra_query",
+    "extra_body",
+)
+# What responses.create() takes: the request builder's keywords, and how to send them.
+CALL_PARAMS = (*CREATE_PARAMS, "transport")
+TRANSPORTS = ("sse", "websocket", "auto")
+REQUIRED_PARAMS = {
+    "model": "the model slug, e.g. model='gpt-5.1-codex-mini'",
+    "instructions": "the system prompt, e.g. instructions='You are a helpful assistant.'",
+    "input": "the user message or a list of input items, e.g. input='Hello!'",
+}
+
+
+def check_transport(transport: object) -> str:
+    """``transport=``: one of ``TRANSPORTS``."""
+    if transport not in TRANSPORTS:
+        raise ValueError(
+            f"transport must be 'sse' (HTTP with server-sent events, the default), 'websocket' "
+            f"or 'auto' (WebSocket, falling back to SSE), got {transport!r}"
+        )
+    return str(transport)
+
+
+def check_create_params(method: str, params: Mapping[str, object]) -> None:
+    """Refuse a keyword ``create()`` does not take, or a missing required one, naming the fix.
+
+    ``stream`` is refused too: ``create()`` takes it itself, ``stream()`` and ``parse()`` never.
+    """
+    unexpected = [name for name in params if name not in CALL_PARAMS or name == "stream"]
+    if unexpected:
+        raise unexpected_argument(method, unexpected, CALL_PARAMS)
+    for name, fix in REQUIRED_PARAMS.items():
+        if name not in params:
+            raise TypeError(f"{method}() missing required keyword argument {name!r}: {fix}")
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def create_params_signature(fn: F) -> F:
+    """Name each key of ``ResponseCreateParams`` in the signature of ``fn``, which takes them
+    as ``**params``, for ``help()``, ``inspect.signature`` and IDEs.
+
+    Why ``__signature__`` and not the keywords spelled out in the ``def``: the ``@overload``s
+    keep typing ``**params: Unpack[ResponseCreateParams]`` for mypy and pyright (which ignore
+    ``__signature__``), while the runtime signature comes from the same ``TypedDict``, so the
+    two cannot drift apart, no method repeats 17 keywords, and a missing or unknown keyword
+    still gets ``check_create_params``' message with its fix instead of Python's own.
+    """
+    function: Any = fn
+    function.__signature__ = spelled_out(inspect.signature(fn), ResponseCreateParams)
+    return fn
+
+
+def spelled_out(signature: inspect.Signature, params: type[Any]) -> inspect.Signature:
+    """``signature`` with its ``**params`` replaced by the keys of the ``TypedDict`` ``params``:
+    the required ones first, then the method's own keywords, then the optional ones (``=None``).
+    """
+    own = list(signature.parameters.values())
+    if not own or own[-1].kind is not inspect.Parameter.VAR_KEYWORD:
+        raise TypeError(f"a signature with **params is needed, got {signature}")
+    own.pop()
+    required: list[inspect.Parameter] = []
+    optional: list[inspect.Parameter] = []
+    # In the order of CALL_PARAMS (tools right after input), not of the TypedDict's bases.
+    order = {name: index for index, name in enumerate(CALL_PARAMS)}
+    hints = sorted(params.__annotations__.items(), key=lambda item: order.get(item[0], len(order)))
+    for name, hint in hints:
+        annotation = hint.__forward_arg__ if isinstance(hint, ForwardRef) else hint
+        if name in params.__required_keys__:
+            required.append(
+                inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation)
+            )
+        else:
+            optional.append(
+                inspect.Parameter(
+                    name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation
+                )
+            )
+    positional = [p for p in own if p.kind is not inspect.Parameter.KEYWORD_ONLY]
+    keywords = [p for p in own if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    return signature.replace(parameters=[*positional, *required, *keywords, *optional])
 
 
 def build_responses_request(

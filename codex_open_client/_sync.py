@@ -25,6 +25,7 @@ from ._auth import LoginHandler, afinish_login, aget_token, alogin, arefresh, as
 from ._client import AsyncClient, AsyncResponses, AsyncStreamedRawResponse, RawResponse
 from ._models import InputItem, Response, Tool
 from ._ratelimits import AccountUsage, RateLimits
+from ._request import create_params_signature
 from ._store import TokenStore
 from ._tokens import Account
 
@@ -756,6 +757,7 @@ class Responses:
         self, *, stream: bool, **params: Unpack[ResponseCreateParams]
     ) -> Response | ResponseStream: ...
 
+    @create_params_signature
     def create(self, *, stream: bool = False, **params: Any) -> Response | ResponseStream:
         """Create a response.
 
@@ -769,6 +771,7 @@ class Responses:
             return result
         return ResponseStream(result, self._client)
 
+    @create_params_signature
     def stream(self, **params: Unpack[ResponseCreateParams]) -> ResponseStream:
         """Create a streamed response, for ``with client.responses.stream(...) as stream:``.
 
@@ -789,6 +792,7 @@ class Responses:
         they arrive, the body read by ``.parse()`` (openai-python's habit)."""
         return ResponsesWithStreamingResponse(self)
 
+    @create_params_signature
     def parse(
         self, *, text_format: type[T], **params: Unpack[ResponseCreateParams]
     ) -> ParsedResponse[T]:
@@ -865,6 +869,7 @@ class ResponsesWithRawResponse:
         self, *, stream: bool, **params: Unpack[ResponseCreateParams]
     ) -> RawResponse[Response | ResponseStream]: ...
 
+    @create_params_signature
     def create(self, *, stream: bool = False, **params: Any) -> RawResponse[Any]:
         """``responses.create(...)``, with the HTTP answer: ``.parse()`` gives its result."""
         client = self._responses._client
@@ -878,6 +883,7 @@ class ResponsesWithRawResponse:
         astream = cast("AsyncResponseStream", raw.parse())
         return RawResponse(raw._http_stream, ResponseStream(astream, client))
 
+    @create_params_signature
     def parse(
         self, *, text_format: type[T], **params: Unpack[ResponseCreateParams]
     ) -> RawResponse[ParsedResponse[T]]:
@@ -988,12 +994,14 @@ class ResponsesWithStreamingResponse:
         self, *, stream: bool, **params: Unpack[ResponseCreateParams]
     ) -> _StreamingContext[Response | ResponseStream]: ...
 
+    @create_params_signature
     def create(self, *, stream: bool = False, **params: Any) -> _StreamingContext[Any]:
         """``with ...create(...) as raw:``; ``raw.parse()`` reads the body."""
         self._responses._client._check_open()
         context = self._responses._async.with_streaming_response.create(stream=stream, **params)
         return _StreamingContext(context, self._responses._client, stream)
 
+    @create_params_signature
     def parse(
         self, *, text_format: type[T], **params: Unpack[ResponseCreateParams]
     ) -> _StreamingContext[ParsedResponse[T]]:

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import inspect
+import pydoc
 import subprocess
 import sys
 import types
+import typing
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
 
 import codex_open_client as c
-from codex_open_client._client import CREATE_PARAMS
-from codex_open_client._request import build_responses_request
+from codex_open_client._request import (
+    CALL_PARAMS,
+    CREATE_PARAMS,
+    REQUIRED_PARAMS,
+    build_responses_request,
+)
 
 
 def test_all_is_sorted_complete_and_public() -> None:
@@ -68,6 +78,76 @@ def test_create_params_match_the_builder() -> None:
     """The keyword list of create() is exactly what the request builder takes (plus stream)."""
     builder = [p for p in inspect.signature(build_responses_request).parameters if p != "config"]
     assert sorted(CREATE_PARAMS) == sorted([*builder, "stream"])
+    assert (*CREATE_PARAMS, "transport") == CALL_PARAMS
+
+
+def test_params_types_are_runtime_classes_with_every_keyword() -> None:
+    """ResponseCreateParams (and ToolRunParams) are importable TypedDicts whose keys are what
+    create() takes besides stream=, with the right required keys even at runtime."""
+    keys = set(c.ResponseCreateParams.__annotations__)
+    assert keys == set(CALL_PARAMS) - {"stream"}
+    assert set(c.ToolRunParams.__annotations__) == keys - {"tools"}
+    assert c.ResponseCreateParams.__required_keys__ == set(REQUIRED_PARAMS)
+    assert c.ToolRunParams.__required_keys__ == set(REQUIRED_PARAMS)
+    assert typing.is_typeddict(c.ResponseCreateParams)
+    assert c.ResponseCreateParams.__module__ == "codex_open_client"
+    hints = typing.get_type_hints(c.ResponseCreateParams)  # the annotations resolve
+    assert hints["max_retries"] == int | None
+    params: c.ResponseCreateParams = {"model": "m", "instructions": "", "input": "Hi"}
+    assert params == {"model": "m", "instructions": "", "input": "Hi"}
+
+
+def _create_methods() -> Iterator[tuple[str, Callable[..., Any], set[str]]]:
+    """(name, bound method, the keywords of the method's own) of both clients."""
+    sync = c.Client(access_token="token", account_id="account")
+    aclient = c.AsyncClient(access_token="token", account_id="account")
+    try:
+        for client in (sync, aclient):
+            responses: Any = client.responses
+            kind = type(client).__name__
+            yield f"{kind}.responses.create", responses.create, {"stream"}
+            yield f"{kind}.responses.stream", responses.stream, set()
+            yield f"{kind}.responses.parse", responses.parse, {"text_format"}
+            for variant in ("with_raw_response", "with_streaming_response"):
+                wrapper = getattr(responses, variant)
+                yield f"{kind}.responses.{variant}.create", wrapper.create, {"stream"}
+                yield f"{kind}.responses.{variant}.parse", wrapper.parse, {"text_format"}
+    finally:
+        sync.close()
+
+
+def test_help_lists_every_create_parameter() -> None:
+    """help(client.responses.create) (stream, parse, and the raw-response variants, of both
+    clients) shows each keyword of CREATE_PARAMS and transport= instead of **params."""
+    seen = 0
+    for name, method, own in _create_methods():
+        expected = {*CALL_PARAMS, *own} - ({"stream"} - own)
+        signature = inspect.signature(method)
+        parameters = signature.parameters
+        assert set(parameters) == expected, name
+        assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters.values()), name
+        assert [n for n in parameters if n in REQUIRED_PARAMS] == list(REQUIRED_PARAMS), name
+        assert all(parameters[n].default is inspect.Parameter.empty for n in REQUIRED_PARAMS)
+        optional = expected - set(REQUIRED_PARAMS) - own
+        assert all(parameters[n].default is None for n in optional), name
+        assert parameters["max_retries"].annotation == "int | None", name
+        first_line = pydoc.render_doc(method, renderer=pydoc.plaintext).splitlines()[2]
+        assert "**params" not in first_line, name
+        for keyword in expected:
+            assert f"{keyword}: " in first_line, (name, keyword)
+        assert (method.__doc__ or "").strip(), name  # the docstring is still there
+        seen += 1
+    assert seen == 14
+
+
+def test_create_keyword_errors_still_name_the_fix() -> None:
+    """The spelled-out signature is only shown: a missing or unknown keyword still gets the
+    message with its fix, not Python's own."""
+    with c.Client(access_token="token", account_id="account") as client:
+        with pytest.raises(TypeError, match="missing required keyword argument 'input'"):
+            client.responses.stream(model="m", instructions="")
+        with pytest.raises(TypeError, match="the Codex backend rejects it"):
+            client.responses.stream(model="m", instructions="", input="x", temperature=1)
 
 
 def test_methods_match() -> None:

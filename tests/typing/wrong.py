@@ -10,8 +10,10 @@ from __future__ import annotations
 from typing_extensions import assert_type
 
 from codex_open_client import (
+    Client,
     OutputContent,
     OutputItem,
+    ResponseCreateParams,
     ResponseOutputTextDeltaEvent,
     ResponseStreamEvent,
 )
@@ -47,3 +49,18 @@ def unknown_part(part: OutputContent) -> str:
     if part.type != "output_text":
         return part.text  # ERROR
     return part.text
+
+
+def missing_input() -> ResponseCreateParams:
+    """``input`` is a required key."""
+    return {"model": "gpt-5.1-codex-mini", "instructions": ""}  # ERROR
+
+
+def unknown_key(client: Client, params: ResponseCreateParams) -> None:
+    """The backend rejects ``temperature``; so does the type."""
+    client.responses.create(**params, temperature=0.5)  # ERROR
+
+
+def wrong_value(params: ResponseCreateParams) -> None:
+    """``max_retries`` is a number."""
+    params["max_retries"] = "2"  # ERROR
