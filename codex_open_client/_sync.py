@@ -13,6 +13,7 @@ import builtins
 import contextlib
 import functools
 import os
+import re
 import sys
 import threading
 import warnings
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     import queue
     from collections.abc import Sequence
 
-    from typing_extensions import Unpack
+    from typing_extensions import TypeVarTuple, Unpack
 
     from ._catalog import Model
     from ._client import ResponseCreateParams, ToolRunParams
@@ -62,6 +63,10 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+if TYPE_CHECKING:
+    # The arguments of a call onto the loop, checked against the function (as anyio's
+    # BlockingPortal.call is typed); typing_extensions is only needed by the checker.
+    Ts = TypeVarTuple("Ts")
 
 # Objects inherited across fork() from the parent process, kept so that they are never
 # finalized in the child (their cleanup would talk to the parent's event loop).
@@ -73,7 +78,9 @@ _CANCEL_GRACE = 5.0
 _CLOSED = "This Client is closed; create a new one"
 
 
-async def _after_pending_io(func: Callable[..., Awaitable[T]], args: tuple[Any, ...]) -> T:
+async def _after_pending_io(
+    func: Callable[[Unpack[Ts]], Awaitable[T]], args: tuple[Unpack[Ts]]
+) -> T:
     import asyncio
 
     # The loop may have sat idle since the last call: let it see what arrived meanwhile
@@ -199,7 +206,7 @@ class _Loop:
         self._helper = threading.Thread(target=self._help, name="codex-open-client", daemon=True)
         self._helper.start()
 
-    def call(self, func: Callable[..., Awaitable[T]], args: tuple[Any, ...]) -> T:
+    def call(self, func: Callable[[Unpack[Ts]], Awaitable[T]], args: tuple[Unpack[Ts]]) -> T:
         """Run ``func(*args)`` on the loop and wait; Ctrl-C cancels it and waits for cleanup."""
         import asyncio
 
@@ -241,7 +248,10 @@ class _Loop:
         return self._hand_off(func, args)
 
     def _run_here(
-        self, func: Callable[..., Awaitable[T]], args: tuple[Any, ...], interrupts: _Interrupts
+        self,
+        func: Callable[[Unpack[Ts]], Awaitable[T]],
+        args: tuple[Unpack[Ts]],
+        interrupts: _Interrupts,
     ) -> T:
         import asyncio
 
@@ -270,7 +280,7 @@ class _Loop:
             raise KeyboardInterrupt
         return result
 
-    def _hand_off(self, func: Callable[..., Awaitable[T]], args: tuple[Any, ...]) -> T:
+    def _hand_off(self, func: Callable[[Unpack[Ts]], Awaitable[T]], args: tuple[Unpack[Ts]]) -> T:
         import concurrent.futures
 
         handoff = _HandOff(func, args)
@@ -405,7 +415,7 @@ class _Portal:
         loop = self._loop
         return loop is not None and loop.pid == os.getpid()
 
-    def call(self, func: Callable[..., Awaitable[T]], *args: Any) -> T:
+    def call(self, func: Callable[[Unpack[Ts]], Awaitable[T]], *args: Unpack[Ts]) -> T:
         """Run ``func(*args)`` on the loop and wait; Ctrl-C cancels it and waits for cleanup."""
         return self.get().call(func, args)
 
@@ -566,7 +576,7 @@ class Client:
     def account_id(self) -> str | None:
         """The ChatGPT account id sent with requests; None before sign-in.
 
-        Read from the store when not loaded yet.
+        Read from the store (a short blocking file read) when not loaded yet.
         """
         return self._aclient.account_id
 
@@ -687,7 +697,7 @@ class Client:
             self._owned.client, self._owned.pid = self._async, os.getpid()
         return self._async
 
-    def _call(self, func: Callable[..., Awaitable[T]], *args: Any) -> T:
+    def _call(self, func: Callable[[Unpack[Ts]], Awaitable[T]], *args: Unpack[Ts]) -> T:
         self._check_open()
         return self._portal.call(func, *args)
 
@@ -773,7 +783,7 @@ class Responses:
 
     @create_params_signature
     def stream(self, **params: Unpack[ResponseCreateParams]) -> ResponseStream:
-        """Create a streamed response, for ``with client.responses.stream(...) as stream:``.
+        """Create a streamed response, for ``with client.responses.stream(...) as s:``.
 
         The request is sent when the ``with`` block is entered.
         """
@@ -840,9 +850,11 @@ class Responses:
         """Compact a history (``input``) into its messages and one encrypted ``compaction``
         item, as the Codex CLI does when a conversation nears the context window.
 
-        Takes the arguments of ``create()`` and returns the new history: pass it as
-        ``input=`` (with the next message appended) to continue. Speaks remote compaction v2,
-        and the older ``POST /responses/compact`` only when the backend refuses that.
+        Takes the arguments of ``create()`` (the model, instructions and tools of the
+        conversation) and returns the new history: pass it as ``input=`` (with the next
+        message appended) to continue. Speaks remote compaction v2 (a streamed request whose
+        input ends with ``{"type": "compaction_trigger"}``), and the older ``POST
+        /responses/compact`` only when the backend refuses that.
         """
         return self._client._call(functools.partial(self._async.compact, **params))
 
@@ -1013,7 +1025,10 @@ class ResponsesWithStreamingResponse:
 
 
 class Models:
-    """``client.models``: the models this account can use (cached for five minutes)."""
+    """``client.models``: the models this account can use, from ``GET {base_url}/models``.
+
+    The catalog is cached for five minutes, then revalidated with its ETag (a 304 keeps it).
+    """
 
     def __init__(self, client: Client) -> None:
         self._client = client
@@ -1057,7 +1072,7 @@ class Conversation:
 
     @property
     def session_id(self) -> str:
-        """Sent as ``session_id`` and ``prompt_cache_key`` with every turn."""
+        """Sent as ``session-id`` and ``prompt_cache_key`` with every turn."""
         return self._async.session_id
 
     @property
@@ -1124,7 +1139,11 @@ class ResponseStream:
 
     @property
     def headers(self) -> Mapping[str, str]:
-        """The HTTP response headers (rate limits, request id); empty before the request."""
+        """The HTTP response headers (rate limits, request id); empty before the request.
+
+        Over WebSocket, the upgrade's. Headers that a ``response.metadata`` event carries
+        (``x-codex-turn-state``, ``openai-model``) are added as it arrives.
+        """
         return self._stream.headers
 
     @property
@@ -1137,7 +1156,7 @@ class ResponseStream:
         """The rate limits from the headers and ``codex.rate_limits`` events, when sent."""
         return self._stream.rate_limits
 
-    def __iter__(self) -> Iterator[ResponseStreamEvent]:
+    def __iter__(self) -> ResponseStream:
         if self._closed_early or (self._ended and self._index >= len(self._batch)):
             # A new loop with nothing left to give: say so rather than give nothing.
             from ._stream import ALREADY_READ, CLOSED_EARLY
@@ -1224,7 +1243,19 @@ def _blocking(afunc: Callable[P, Awaitable[T]]) -> Callable[P, T]:
 
     functools.update_wrapper(run, afunc)
     run.__name__ = run.__qualname__ = afunc.__name__.removeprefix("a")
+    # The docstring names the sync twins of its module's async functions (``finish_login``).
+    run.__doc__ = re.sub(
+        r"``a(\w+)``",
+        lambda m: f"``{m[1]}``" if _is_async_function(afunc.__globals__.get(m[0][2:-2])) else m[0],
+        afunc.__doc__ or "",
+    )
     return run
+
+
+def _is_async_function(obj: object) -> bool:
+    import inspect
+
+    return inspect.iscoroutinefunction(obj)
 
 
 login = _blocking(alogin)
