@@ -378,8 +378,12 @@ class Credentials:
 
     @classmethod
     def from_access_token(cls, access_token: str, *, account_id: str | None = None) -> Credentials:
-        """Credentials holding only an access token (used as is: nothing to refresh with)."""
-        return cls(access_token=access_token, account_id=account_id)
+        """Credentials holding only an access token (used as is: nothing to refresh with).
+
+        Without ``account_id``, the token's own claim gives it (as ``get_account_id`` reads
+        it), so ``ChatGPT-Account-ID`` is sent as it would be from ``auth.json``.
+        """
+        return cls(access_token=access_token, account_id=account_id or get_account_id(access_token))
 
     def to_auth_json(self) -> dict[str, Any]:
         """The ``auth.json`` content, in the CLI's format, with unknown keys preserved."""

@@ -215,6 +215,18 @@ def test_token_and_account_id_of_a_client_with_an_access_token(mode: str, make_a
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
+def test_an_access_token_alone_gives_its_own_account_id(
+    server: FakeCodexServer, make_api: Any, mode: str
+) -> None:
+    """``access_token=`` without ``account_id=``: the token's claim is the account sent."""
+    token = server.mint_credentials()["tokens"]["access_token"]
+    api = make_api(mode, access_token=token, account_id=None)
+    assert api.client.account_id == server.account_id
+    api.create()
+    assert server.requests[-1].headers["ChatGPT-Account-ID"] == server.account_id
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
 def test_token_and_account_id_before_any_request_come_from_the_file(
     server: FakeCodexServer, tmp_path: Path, mode: str
 ) -> None:
