@@ -29,7 +29,11 @@ from codex_open_client.testing import (
     usage_limit_reached,
 )
 
-BASE = {"model": "gpt-5.1-codex-mini", "instructions": "You are helpful.", "input": "Hello!"}
+BASE: dict[str, Any] = {
+    "model": "gpt-5.1-codex-mini",
+    "instructions": "You are helpful.",
+    "input": "Hello!",
+}
 CAPTURE = Path("/work/shared/reference/cli-0.169/websocket-tool-turn-and-resume.json")
 
 
@@ -75,7 +79,7 @@ def test_bad_transport_names_the_three_choices(cls: Any) -> None:
 def test_bad_per_call_transport_names_the_three_choices(server: FakeCodexServer) -> None:
     async def body(api: c.AsyncClient) -> None:
         with pytest.raises(ValueError, match=r"'sse'.*'websocket'.*'auto'"):
-            await api.responses.create(**BASE, transport="http")  # type: ignore[typeddict-item]
+            await api.responses.create(**BASE, transport="http")  # type: ignore[call-overload]
 
     run(server, body)
     assert server.requests == []
@@ -164,7 +168,7 @@ def test_cli_frames_are_accepted_by_the_fake(server: FakeCodexServer) -> None:
             headers = {"Authorization": f"Bearer {server.access_token}"}
             async with session.ws_connect(server.websocket_url, headers=headers) as ws:
                 await ws.send_str(json.dumps(first))
-                kinds = []
+                kinds: list[str] = []
                 while not kinds or kinds[-1] not in ("response.completed", "error"):
                     kinds.append(json.loads((await ws.receive(5)).data)["type"])
                 return kinds
@@ -305,6 +309,7 @@ def test_error_frames_raise_what_http_raises(
 
 def test_error_frame_with_2xx_status_is_ignored(server: FakeCodexServer) -> None:
     frame = error_frame_reply({"message": "fine"}, status=200).steps[0]
+    assert isinstance(frame, dict)
     server.queue(reply(message("Hi!")).insert(frame, after=1))
     assert run(server, lambda api: api.responses.create(**BASE)).output_text == "Hi!"
 
@@ -466,6 +471,7 @@ def test_broken_chain_falls_back_to_a_full_request(server: FakeCodexServer) -> N
         await conversation.ask("one")
         pool = api._transport.websockets()
         (sock,) = [s for idle in pool._idle.values() for s in idle]
+        assert sock.chain is not None
         sock.chain = attrs.evolve(sock.chain, response_id="resp_gone")
         server.queue(reply(message("two, right")))
         return (await conversation.ask("two")).output_text
@@ -597,7 +603,11 @@ def test_conversation_prewarms_a_new_socket_as_the_cli_does(
     cli_prewarm = capture["client_frames"][0]["frame"]
     assert cli_prewarm["generate"] is False
     server.queue(reply(message("one")), reply(message("two")))
-    options = {"access_token": server.access_token, "base_url": server.url, "max_retries": 0}
+    options: dict[str, Any] = {
+        "access_token": server.access_token,
+        "base_url": server.url,
+        "max_retries": 0,
+    }
     convo = {"model": BASE["model"], "instructions": "x", "transport": "websocket"}
     if cls is c.Client:
         with c.Client(**options) as sync_api:
@@ -681,7 +691,11 @@ def test_bad_prewarm_value_names_the_fix(server: FakeCodexServer) -> None:
 
 @pytest.mark.parametrize("cls", [c.Client, c.AsyncClient])
 def test_conversation_transport_overrides_the_clients(server: FakeCodexServer, cls: Any) -> None:
-    options = {"access_token": server.access_token, "base_url": server.url, "max_retries": 0}
+    options: dict[str, Any] = {
+        "access_token": server.access_token,
+        "base_url": server.url,
+        "max_retries": 0,
+    }
     if cls is c.Client:
         with c.Client(**options) as sync_api:  # the client's default: SSE
             sync_api.conversation(model=BASE["model"], instructions="x", transport="websocket").ask(
