@@ -15,8 +15,6 @@ from ._exceptions import CodexError
 from ._models import InputItem, Response, Tool
 from ._ratelimits import AccountUsage, RateLimits
 from ._request import (
-    CALL_PARAMS as CALL_PARAMS,  # as: until _conversation imports them from _request
-    CREATE_PARAMS as CREATE_PARAMS,
     ClientConfig,
     Request,
     ResponseCreateParams as ResponseCreateParams,  # as: _sync imports it from here
@@ -25,7 +23,7 @@ from ._request import (
     check_create_params,
     check_max_retries,
     check_timeout,
-    check_transport as check_transport,
+    check_transport,
     create_params_signature,
     make_config,
     original_detail_seen,

@@ -125,7 +125,7 @@ class AsyncConversation:
         prewarm: bool = True,
         **defaults: Any,
     ) -> None:
-        from ._client import CREATE_PARAMS, check_transport
+        from ._request import CREATE_PARAMS, check_transport
 
         self._check(defaults, "conversation", CREATE_PARAMS)
         if not isinstance(prewarm, bool):
@@ -173,7 +173,7 @@ class AsyncConversation:
         A due compaction runs when the stream is opened, before the turn is sent. The turn
         joins the history when the stream reaches its final event.
         """
-        from ._client import CALL_PARAMS
+        from ._request import CALL_PARAMS
 
         self._check(overrides, "ask", CALL_PARAMS)
         return self._turn(input_items(input), overrides)
@@ -181,7 +181,7 @@ class AsyncConversation:
     async def compact(self, **overrides: Any) -> list[InputItem]:
         """Compact the history now (``responses.compact``): its messages and one encrypted
         ``compaction`` item replace it. Returns the new history (a copy)."""
-        from ._client import CALL_PARAMS
+        from ._request import CALL_PARAMS
 
         self._check(overrides, "compact", CALL_PARAMS)
         await self._compact_with([], overrides)
@@ -197,7 +197,7 @@ class AsyncConversation:
         self, input: str | Sequence[InputItem], overrides: dict[str, Any]
     ) -> AsyncResponseStream:
         """The turn's stream, after the compaction that is due, if any."""
-        from ._client import CALL_PARAMS
+        from ._request import CALL_PARAMS
 
         self._check(overrides, "ask", CALL_PARAMS)
         stream = self._turn(input_items(input), overrides)

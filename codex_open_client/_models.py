@@ -15,6 +15,8 @@ from typing import Any, Literal, Union
 
 from attrs import field, frozen
 
+from . import _json
+from ._exceptions import ToolArgumentsError
 from ._ratelimits import RateLimits
 from ._wire import Wire
 
@@ -376,9 +378,45 @@ class ResponseFunctionToolCall(_Model):
 
         Raises ``ToolArgumentsError`` (a ``ValueError``) when they are not a JSON object.
         """
-        from ._tools import parse_arguments
-
         return parse_arguments(self)
+
+
+_EXCERPT = 80  # characters of bad arguments quoted in an error
+
+
+def _excerpt(text: str) -> str:
+    flat = " ".join(text.split())
+    return repr(flat if len(flat) <= _EXCERPT else flat[: _EXCERPT - 1] + "…")
+
+
+def parse_arguments(call: ResponseFunctionToolCall) -> dict[str, Any]:
+    """Decode a function call's ``arguments``: a JSON object, ``""`` meaning ``{}``.
+
+    Raises ``ToolArgumentsError`` (a ``ValueError``) naming the tool and the call when the text
+    is not valid JSON or not an object.
+    """
+    text = call.arguments
+    where = f"the arguments of the call of tool {call.name!r} (call_id {call.call_id!r})"
+    if not text.strip():
+        return {}
+    try:
+        value = _json.loads(text)
+    except ValueError as exc:  # bad JSON, or nested too deeply to decode
+        problem = getattr(exc, "msg", None) or str(exc)
+        raise ToolArgumentsError(
+            f"{where} are not valid JSON ({problem}): {_excerpt(text)}",
+            name=call.name,
+            call_id=call.call_id,
+            arguments=text,
+        ) from None
+    if not isinstance(value, dict):
+        raise ToolArgumentsError(
+            f"{where} must be a JSON object, got {type(value).__name__}: {_excerpt(text)}",
+            name=call.name,
+            call_id=call.call_id,
+            arguments=text,
+        )
+    return value
 
 
 @frozen(kw_only=True)

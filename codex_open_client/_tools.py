@@ -21,9 +21,8 @@ import anyio.to_thread
 import attrs
 from attrs import frozen
 
-from . import _json
 from ._conversation import TURN_STATE_HEADER, with_turn_state
-from ._exceptions import MaxTurnsExceededError, ToolArgumentsError
+from ._exceptions import MaxTurnsExceededError
 from ._models import (
     FunctionCallOutput,
     FunctionTool,
@@ -34,49 +33,13 @@ from ._models import (
     ResponseCustomToolCall,
     ResponseFunctionToolCall,
     Tool,
+    parse_arguments,
 )
 from ._request import TOOL_CLASSES, input_items
 
 __all__ = ["ToolRunResult", "parse_arguments", "run_tools"]
 
 logger = logging.getLogger("codex_open_client")
-
-_EXCERPT = 80
-
-
-def _excerpt(text: str) -> str:
-    flat = " ".join(text.split())
-    return repr(flat if len(flat) <= _EXCERPT else flat[: _EXCERPT - 1] + "…")
-
-
-def parse_arguments(call: ResponseFunctionToolCall) -> dict[str, Any]:
-    """Decode a function call's ``arguments``: a JSON object, ``""`` meaning ``{}``.
-
-    Raises ``ToolArgumentsError`` (a ``ValueError``) naming the tool and the call when the text
-    is not valid JSON or not an object.
-    """
-    text = call.arguments
-    where = f"the arguments of the call of tool {call.name!r} (call_id {call.call_id!r})"
-    if not text.strip():
-        return {}
-    try:
-        value = _json.loads(text)
-    except ValueError as exc:  # bad JSON, or nested too deeply to decode
-        problem = getattr(exc, "msg", None) or str(exc)
-        raise ToolArgumentsError(
-            f"{where} are not valid JSON ({problem}): {_excerpt(text)}",
-            name=call.name,
-            call_id=call.call_id,
-            arguments=text,
-        ) from None
-    if not isinstance(value, dict):
-        raise ToolArgumentsError(
-            f"{where} must be a JSON object, got {type(value).__name__}: {_excerpt(text)}",
-            name=call.name,
-            call_id=call.call_id,
-            arguments=text,
-        )
-    return value
 
 
 @frozen(kw_only=True)
