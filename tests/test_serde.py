@@ -56,6 +56,7 @@ def test_each_event_structures_to_its_class(cls: type[typing.Any]) -> None:
     data = sample(cls)
     event = structure_event({**data, "sequence_number": 4, "unknown_future_field": 1})
     assert type(event) is cls
+    assert not isinstance(event, c.UnknownEvent)  # (narrows: the others have sequence_number)
     assert event.type == data["type"]
     assert event.sequence_number == 4
 
@@ -70,14 +71,19 @@ def test_unknown_and_malformed_events_keep_the_raw_dict() -> None:
     assert structure_event(typeless) == c.UnknownEvent(raw=typeless)
 
 
+def _structure_union(data: dict[str, typing.Any], union: typing.Any) -> typing.Any:
+    """``converter.structure`` into a union alias (cattrs types its target as ``type[T]``)."""
+    return converter.structure(data, union)
+
+
 def test_unknown_values_have_type_unknown_and_their_wire_type_apart() -> None:
     """type is "unknown" (so that comparing .type narrows); wire_type is what was sent."""
     event = structure_event({"type": "response.brand_new", "x": 1})
     assert (event.type, event.wire_type) == ("unknown", "response.brand_new")  # type: ignore[union-attr]
     assert structure_event({"hello": 1}).wire_type == ""  # type: ignore[union-attr]
-    item = converter.structure({"type": "local_shell_call", "id": "x"}, c.OutputItem)
+    item = _structure_union({"type": "local_shell_call", "id": "x"}, c.OutputItem)
     assert (item.type, item.wire_type) == ("unknown", "local_shell_call")
-    part = converter.structure({"type": "output_audio"}, c.OutputContent)
+    part = _structure_union({"type": "output_audio"}, c.OutputContent)
     assert (part.type, part.wire_type) == ("unknown", "output_audio")
     # The wire type as ``type=`` (how they were built before) is still accepted.
     legacy = c.UnknownItem(type="local_shell_call", raw={"type": "local_shell_call"})  # type: ignore[arg-type]
@@ -197,7 +203,12 @@ def test_unknown_content_part_is_kept() -> None:
 
 # ----------------------------------------------------------------------- direct delta builders
 
-_DELTA_CLASSES = {
+_DeltaEvent = (
+    c.ResponseOutputTextDeltaEvent
+    | c.ResponseReasoningSummaryTextDeltaEvent
+    | c.ResponseReasoningTextDeltaEvent
+)
+_DELTA_CLASSES: dict[str, tuple[type[_DeltaEvent], str]] = {
     "response.output_text.delta": (c.ResponseOutputTextDeltaEvent, "content_index"),
     "response.reasoning_summary_text.delta": (
         c.ResponseReasoningSummaryTextDeltaEvent,
@@ -222,7 +233,7 @@ def delta_payloads(draw: st.DrawFn) -> dict[str, typing.Any]:
     tag = draw(st.sampled_from(sorted(_DELTA_CLASSES)))
     _, index_name = _DELTA_CLASSES[tag]
     data: dict[str, typing.Any] = {"type": tag}
-    good = {
+    good: dict[str, st.SearchStrategy[typing.Any]] = {
         "delta": st.text(max_size=8),
         "item_id": st.one_of(st.none(), st.text(max_size=8)),
         "output_index": st.integers(0, 10**6),
@@ -293,6 +304,7 @@ def test_direct_delta_builders_take_their_defaults_from_the_class() -> None:
 
     build = _direct_delta_builder(Shifted, "content_index")
     built = build({"type": "x.delta", "delta": "hi"})
+    assert isinstance(built, Shifted)
     assert built == Shifted(delta="hi")
     assert (built.item_id, built.output_index, built.content_index) == ("item_0", 7, 3)
     assert built.to_dict() == {"type": "x.delta", "delta": "hi"}
