@@ -1466,7 +1466,11 @@ def test_standalone_fake_answers_parse_with_a_document_of_the_schema(
     with Client(
         base_url=standalone.base_url, access_token="fake-access-token", max_retries=0
     ) as client:
-        ask = {"model": "gpt-5.1-codex-mini", "instructions": "Extract.", "input": "Ann is 30."}
+        ask: dict[str, Any] = {
+            "model": "gpt-5.1-codex-mini",
+            "instructions": "Extract.",
+            "input": "Ann is 30.",
+        }
         model = client.responses.parse(**ask, text_format=PersonModel).output_parsed
         assert model == PersonModel(name="example name", age=1)
         data = client.responses.parse(**ask, text_format=PersonData).output_parsed
@@ -1483,7 +1487,7 @@ def test_standalone_reply_text_keeps_structured_output() -> None:
     fake = Standalone("--port", "0", "--reply-text", "Custom.")
     try:
         with Client(base_url=fake.base_url, access_token="fake-access-token") as client:
-            ask = {"model": "gpt-5.4", "instructions": "", "input": "Hi"}
+            ask: dict[str, Any] = {"model": "gpt-5.4", "instructions": "", "input": "Hi"}
             assert client.responses.create(**ask).output_text == "Custom."
             parsed = client.responses.parse(**ask, text_format=PersonModel)
             assert parsed.output_parsed == PersonModel(name="example name", age=1)
