@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import enum
 import functools
 import os
 import re
@@ -385,20 +386,43 @@ class _Loop:
         await self.loop.shutdown_default_executor()
 
 
-class _Portal:
-    """The ``_Loop`` of one ``Client``: started on first use, new in a forked child."""
+class _State(enum.Enum):
+    """Where a ``Client`` is in its life, as httpx's ``ClientState``: its ``_Portal`` keeps it.
 
-    def __init__(self) -> None:
+    Whether the loop runs in this process is not a state: after ``fork()`` a child sees the
+    parent's loop as not started (``_Portal.running``) and starts its own on the next call.
+    """
+
+    # Calls are served. The loop starts with the first one (constructing a client does no
+    # I/O or thread), and anew in a forked child.
+    OPEN = "open"
+    # close() is closing the connections: only its own call onto the loop still runs; every
+    # other call raises RuntimeError.
+    CLOSING = "closing"
+    # Closed (by close() or the finalizer) and the loop stopped: every call raises
+    # RuntimeError and nothing starts again.
+    CLOSED = "closed"
+
+
+class _Portal:
+    """The state and the ``_Loop`` of one ``Client``: started on first use, new in a forked
+    child. A ``with_options()`` copy has one of its own over its origin's: its own state, the
+    origin's loop (``shared``)."""
+
+    def __init__(self, shared: _Portal | None = None) -> None:
         self._lock = threading.Lock()
         self._loop: _Loop | None = None
-        self._stopped = False
+        self.shared = shared
+        self.state = _State.OPEN
 
     def get(self) -> _Loop:
+        if self.shared is not None:
+            return self.shared.get()
         loop = self._loop
         if loop is not None and loop.pid == os.getpid():
             return loop
         with self._lock:
-            if self._stopped:
+            if self.state is _State.CLOSED:
                 raise RuntimeError(_CLOSED)
             loop = self._loop
             if loop is None or loop.pid != os.getpid():
@@ -412,6 +436,8 @@ class _Portal:
 
     @property
     def running(self) -> bool:
+        if self.shared is not None:
+            return self.shared.running
         loop = self._loop
         return loop is not None and loop.pid == os.getpid()
 
@@ -421,15 +447,23 @@ class _Portal:
 
     def submit(self, func: Callable[[], Awaitable[object]]) -> None:
         """Run ``func()`` soon on a loop already running; never starts one."""
+        if self.shared is not None:
+            self.shared.submit(func)
+            return
         loop = self._loop
         if loop is not None and loop.pid == os.getpid():
             loop.submit(func)
 
     def stop(self, final: Callable[[], Awaitable[object]] | None = None) -> None:
-        """Stop the loop (after ``final()``, if given); later calls raise ``RuntimeError``."""
+        """Stop the loop (after ``final()``, if given); later calls raise ``RuntimeError``.
+
+        A copy's portal only closes itself: the loop is its origin's.
+        """
         with self._lock:
-            self._stopped = True
+            self.state = _State.CLOSED
             loop, self._loop = self._loop, None
+        if self.shared is not None:
+            return
         if loop is None:
             return
         if loop.pid == os.getpid():
@@ -543,9 +577,8 @@ class Client:
         self._async = AsyncClient(**self._kwargs)
         self._kwargs["session_id"] = self._async.session_id  # the same session after fork()
         self._config = self._async._config
-        self._portal = _Portal()
+        self._portal = _Portal()  # and with it the client's state
         self._owned = _Owned(self._async)
-        self._closed = False
         # A with_options() copy: the Client it was made from, and the options it changed.
         self._origin: Client | None = None
         self._options: dict[str, Any] = {}
@@ -630,6 +663,11 @@ class Client:
         """Revoke the tokens, then delete the stored credentials."""
         self._call(self._aclient.logout)
 
+    @property
+    def _closed(self) -> bool:
+        """Closed, or closing: calls made now raise ``RuntimeError``."""
+        return self._portal.state is not _State.OPEN
+
     def _check_open(self) -> None:
         if self._closed:
             raise RuntimeError(
@@ -674,7 +712,7 @@ class Client:
         copy._base = base
         copy._async = aclient
         copy._config = aclient._config
-        copy._closed = False
+        copy._portal = _Portal(shared=origin._portal)
         copy.responses = Responses(copy)
         copy._models = Models(copy)
         return copy
@@ -706,21 +744,23 @@ class Client:
 
         A copy made by ``with_options()`` only closes itself: the rest is its origin's.
         """
-        if self._closed:
+        portal = self._portal
+        if portal.state is not _State.OPEN:
             return
-        self._closed = True
-        if self._origin is not None:
+        if portal.shared is not None:
             # A with_options() copy: the loop and the connections are its origin's. Closing
             # the async copy does no I/O, so it needs no call onto the loop.
+            portal.stop()
             self._async._closed = True
             return
+        portal.state = _State.CLOSING
         self._finalizer.detach()
         try:
-            if self._portal.running:
-                self._portal.call(self._aclient.aclose)
+            if portal.running:
+                portal.call(self._aclient.aclose)
         finally:
             # aclose() again (a no-op once done) in case the call above could not run it.
-            self._portal.stop(self._aclient.aclose)
+            portal.stop(self._aclient.aclose)
 
     def __enter__(self) -> Client:
         if self._closed:

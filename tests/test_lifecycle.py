@@ -8,6 +8,7 @@ import functools
 import gc
 import json
 import os
+import re
 import signal
 import threading
 import time
@@ -825,3 +826,48 @@ def test_system_exit_inside_the_loop_cleans_up_and_propagates(server: FakeCodexS
         assert asyncio.all_tasks(client._portal.get().loop) == set()
         server.queue(text_reply("still usable"))
         assert client.responses.create(**BASE).output_text == "still usable"
+
+
+def test_closed_clients_and_copies_say_which_one_is_closed(server: FakeCodexServer) -> None:
+    """A closed Client, a closed with_options() copy and a copy whose origin is closed each
+    refuse calls with their own message (a copy closed itself first keeps its own); close()
+    is idempotent and a closed client's loop never starts again."""
+    closed = re.escape(
+        "This Client is closed; create a new one (tip: `with Client(...) as client:`)"
+    )
+    origin_closed = re.escape(
+        "The Client this one was made from with with_options() is closed, and with it the "
+        "connections they shared; create a new one"
+    )
+    client = sync_client(server)
+    copy = client.with_options(max_retries=0)
+    other = client.with_options(timeout=30)
+    server.queue(text_reply("from the copy"))
+    assert copy.responses.create(**BASE).output_text == "from the copy"
+    copy.close()
+    copy.close()
+    with pytest.raises(RuntimeError, match=f"^{closed}$"):
+        copy.responses.create(**BASE)
+    with pytest.raises(RuntimeError, match=r"^This Client is closed; create a new one$"):
+        copy.__enter__()
+    server.queue(text_reply("still open"))
+    assert client.responses.create(**BASE).output_text == "still open"
+    client.close()
+    client.close()
+    for call in (client.usage, client.with_options, copy.models.list):
+        with pytest.raises(RuntimeError, match=f"^{closed}$"):
+            call()
+    for call in (
+        other.usage,
+        other.with_options,
+        lambda: other.conversation(model="m", instructions=""),
+    ):
+        with pytest.raises(RuntimeError, match=f"^{origin_closed}$"):
+            call()
+    with pytest.raises(RuntimeError, match=r"^This Client is closed; create a new one$"):
+        client.__enter__()
+    assert not client._portal.running
+    with pytest.raises(RuntimeError, match="closed"):
+        client._portal.get()  # nothing may start a loop again (a call racing close())
+    other.close()
+    assert len(server.requests) == 2
