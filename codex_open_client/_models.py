@@ -167,7 +167,7 @@ class FunctionTool(_Model):
         ``Annotated[T, "..."]`` describe the parameters. Strict mode cannot express a
         ``dict[str, X]`` (free-form keys), so a function taking one gets ``strict=False``.
         """
-        from ._schema import function_tool_parts
+        from ._functions import function_tool_parts
 
         name, description, parameters, strict = function_tool_parts(fn)
         return cls(name=name, description=description, parameters=parameters, strict=strict)

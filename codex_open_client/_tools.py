@@ -167,7 +167,7 @@ async def _invoke(
 ) -> str | list[Any]:
     """Run one call; an ``Exception`` becomes its output unless ``raise_errors``."""
     try:
-        from ._schema import bind_arguments
+        from ._functions import bind_arguments
 
         arguments = bind_arguments(fn, parse_arguments(call))
         if _is_async(fn):

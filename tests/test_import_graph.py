@@ -210,3 +210,15 @@ def test_the_params_contract_and_parse_arguments_close_no_cycle() -> None:
     assert f"{PACKAGE}._client" not in GRAPH[f"{PACKAGE}._conversation"]
     assert f"{PACKAGE}._tools" not in GRAPH[f"{PACKAGE}._models"]
     assert GRAPH[f"{PACKAGE}._tools"][f"{PACKAGE}._models"] == "module-level"
+
+
+def test_json_schema_is_a_leaf_and_function_reflection_sits_on_it() -> None:
+    """_schema (JSON Schema) imports nothing of the package; _functions (functions as tools)
+    builds on it, and the model loads it only for FunctionTool.from_function."""
+    from codex_open_client import _functions, _schema
+
+    assert GRAPH[f"{PACKAGE}._schema"] == {}
+    assert GRAPH[f"{PACKAGE}._functions"] == {f"{PACKAGE}._schema": "module-level"}
+    assert GRAPH[f"{PACKAGE}._models"][f"{PACKAGE}._functions"] == "deferred"
+    assert not {"function_tool_parts", "bind_arguments"} & set(vars(_schema))
+    assert set(_functions.__all__) == {"function_tool_parts", "bind_arguments"}

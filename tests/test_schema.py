@@ -1,4 +1,5 @@
-"""JSON schemas for tools and structured output: strict_schema, type_schema, functions."""
+"""JSON schemas for tools and structured output (strict_schema, type_schema), and functions as
+tools (function_tool_parts, bind_arguments)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,8 @@ import pydantic
 import pytest
 from typing_extensions import TypedDict
 
-from codex_open_client._schema import (
-    bind_arguments,
-    function_tool_parts,
-    strict_schema,
-    type_schema,
-)
+from codex_open_client._functions import bind_arguments, function_tool_parts
+from codex_open_client._schema import strict_schema, type_schema
 
 # --------------------------------------------------------------------------- helpers
 
@@ -554,7 +551,7 @@ def test_without_pydantic_function_tool_parts_for_plain_types() -> None:
     result = run_without_pydantic(
         """
         import json
-        from codex_open_client._schema import function_tool_parts
+        from codex_open_client._functions import function_tool_parts
         def add(a: int, b: float) -> float:
             '''Add two numbers.'''
             return a + b
