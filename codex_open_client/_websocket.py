@@ -11,6 +11,8 @@ import asyncio
 import logging
 import time
 import weakref
+import zlib
+from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -68,7 +70,17 @@ class WebSocketUnavailable(CodexError):
 
 
 class _Socket:
-    __slots__ = ("busy", "chain", "headers", "idle_timer", "key", "opened_at", "response", "ws")
+    __slots__ = (
+        "busy",
+        "chain",
+        "headers",
+        "idle_timer",
+        "inflater",
+        "key",
+        "opened_at",
+        "response",
+        "ws",
+    )
 
     def __init__(
         self,
@@ -85,6 +97,8 @@ class _Socket:
         self.idle_timer: asyncio.TimerHandle | None = None
         # The response being read, if any (weak: a stream dropped unread must be collected).
         self.response: weakref.ref[WebSocketResponse] | None = None
+        # Our reader of its data frames, when permessage-deflate was negotiated.
+        self.inflater: _Inflater | None = None
 
 
 def _abort(ws: aiohttp.ClientWebSocketResponse[Any]) -> None:
@@ -195,6 +209,7 @@ class WebSocketPool:
             raise error from None
         upgrade = getattr(getattr(ws, "_response", None), "headers", None) or {}
         sock = _Socket(ws, key, CIMultiDictProxy(CIMultiDict(upgrade)))
+        sock.inflater = _Inflater.install(ws, max_size)
         self._sockets.add(sock)
         return sock
 
@@ -410,6 +425,282 @@ def prewarm_body(body: Mapping[str, Any]) -> dict[str, Any] | None:
 _TEXT = aiohttp.WSMsgType.TEXT
 _ENDS = frozenset({"response.completed", "response.incomplete", "response.failed", "response.done"})
 
+# What an _Inflater queues for a batch of data frames it decoded (compared by identity).
+_WAKE = aiohttp.WSMessage(_TEXT, "", None)
+# permessage-deflate strips this sync-flush tail from every message (RFC 7692 7.2.2).
+_DEFLATE_TAIL = b"\x00\x00\xff\xff"
+# One network read inflating to more than this is parsed in parts, as the consumer drains it.
+_STALL_BYTES = 256 * 1024
+_CLOSE = aiohttp.WSCloseCode
+
+
+class _Inflater:
+    """A socket's data frames, parsed and inflated here instead of by aiohttp.
+
+    With permessage-deflate, aiohttp inflates each frame through its general decompressor
+    (checks made for HTTP bodies, several copies) and queues each message, which the reader
+    awaits one by one: for 20,000 small deltas, most of what the WebSocket costs over SSE.
+    This parser takes the socket's bytes in aiohttp's place: data frames (text, binary,
+    continuation) are inflated with one ``zlib`` decompressor kept for the socket's life
+    (the server's compression context carries over from message to message), decoded and
+    kept in :attr:`frames`; one ``_WAKE`` message per network read goes into aiohttp's queue,
+    sized as what it decoded, so the reader wakes up and aiohttp's flow control still holds.
+    Control frames (ping, pong, close) are handed whole to aiohttp's own parser, so pings,
+    the close handshake and their errors behave exactly as before; a protocol error goes on
+    aiohttp's queue, behind the frames decoded before it, as aiohttp reports its own.
+
+    There is no public hook for this: it relies on aiohttp internals (the response's
+    ``_parser`` and ``_reader``, the queue's ``_protocol``, the protocol's
+    ``_payload_parser``), checked by :meth:`install`, which leaves aiohttp's path in place
+    when any is missing.
+    """
+
+    __slots__ = (
+        "_decompress",
+        "_failed",
+        "_fragment_compressed",
+        "_fragment_opcode",
+        "_fragment_size",
+        "_fragments",
+        "_inner",
+        "_max_size",
+        "_queue",
+        "_tail",
+        "frames",
+        "stalled",
+    )
+
+    def __init__(self, inner: Any, queue: Any, max_size: int) -> None:
+        self._inner = inner
+        self._queue = queue
+        self._max_size = max_size
+        self._decompress = zlib.decompressobj(-zlib.MAX_WBITS).decompress
+        self._tail = b""
+        self._failed = False
+        self._fragments: list[bytes] | None = None
+        self._fragment_opcode = 0
+        self._fragment_compressed = False
+        self._fragment_size = 0
+        #: Decoded data frames not yet read: ``str`` for text, ``bytes`` for binary.
+        self.frames: list[str | bytes] = []
+        #: Bytes are left unparsed until :meth:`resume` (a read inflated to a lot).
+        self.stalled = False
+
+    @classmethod
+    def install(cls, ws: aiohttp.ClientWebSocketResponse[Any], max_size: int) -> _Inflater | None:
+        """Take over ``ws``'s data frames; None (aiohttp's path kept) when not possible."""
+        if not ws.compress:
+            return None
+        inner = getattr(ws, "_parser", None)
+        queue = getattr(ws, "_reader", None)
+        protocol: Any = getattr(queue, "_protocol", None)
+        if (
+            inner is None
+            or not callable(getattr(queue, "feed_data", None))
+            or not callable(getattr(queue, "set_exception", None))
+            or getattr(protocol, "_payload_parser", None) is not inner
+            # Anything aiohttp queued already went through its decompressor, whose
+            # context ours would lack. The backend sends nothing before the first request.
+            or getattr(queue, "_buffer", None) != deque()
+        ):
+            return None
+        inflater = cls(inner, queue, max_size)
+        protocol._payload_parser = inflater
+        return inflater
+
+    def take(self) -> list[str | bytes]:
+        """The decoded frames not yet read, oldest first."""
+        frames, self.frames = self.frames, []
+        return frames
+
+    def resume(self) -> None:
+        """Parse what a stall left aside (called once its frames were read)."""
+        self.stalled = False
+        self.feed_data(b"")
+
+    # aiohttp's parser interface (called by the connection's protocol).
+
+    def feed_eof(self) -> None:
+        self._inner.feed_eof()
+
+    def feed_data(self, data: bytes | bytearray | memoryview) -> tuple[bool, bytes]:
+        if self._failed:
+            return True, b""
+        if self._tail:
+            data, self._tail = self._tail + data, b""
+        elif type(data) is not bytes:
+            data = bytes(data)
+        if self.stalled:
+            self._tail = data
+            return False, b""
+        try:
+            failed = self._parse(data)
+        except Exception as exc:
+            self._queue.set_exception(exc)
+            failed = True
+        if failed:
+            self._failed = True
+            self._tail = b""
+            return True, b""
+        return False, b""
+
+    def _parse(self, data: bytes) -> bool:
+        """Take the complete frames of ``data``; True when aiohttp's parser failed on one."""
+        frames = self.frames
+        decoded = 0
+        decompress = self._decompress
+        limit = self._max_size + 1
+        short = min(126, self._max_size)
+        fragmented = self._fragments is not None
+        try:
+            pos = 0
+            end = len(data)
+            while end - pos >= 2:
+                first = data[pos]
+                size = data[pos + 1]
+                if first == 0xC1 and size < short and not fragmented:
+                    # The usual frame, a small delta: final, compressed, text, unmasked.
+                    start = pos + 2
+                    if start + size > end:
+                        break
+                    pos = start + size
+                    try:
+                        out = decompress(data[start:pos] + _DEFLATE_TAIL, limit)
+                    except zlib.error as exc:
+                        raise _inflate_error(exc) from None
+                    if len(out) == limit:
+                        raise _too_big(self._max_size)
+                    try:
+                        frames.append(out.decode("utf-8"))
+                    except UnicodeDecodeError:
+                        raise _invalid_text() from None
+                    decoded += len(out)
+                    if decoded > _STALL_BYTES and pos < end:
+                        self.stalled = True
+                        break
+                    continue
+                if size & 0x80:
+                    raise aiohttp.WebSocketError(
+                        _CLOSE.PROTOCOL_ERROR, "The server sent a masked WebSocket frame"
+                    )
+                head = 2
+                if size >= 126:
+                    if size == 126:
+                        if end - pos < 4:
+                            break
+                        size = (data[pos + 2] << 8) | data[pos + 3]
+                        head = 4
+                    else:
+                        if end - pos < 10:
+                            break
+                        size = int.from_bytes(data[pos + 2 : pos + 10], "big")
+                        head = 10
+                opcode = first & 0x0F
+                if opcode >= 0x8:  # a control frame: aiohttp's parser, whole
+                    if end - pos - head < size:
+                        break
+                    start, pos = pos, pos + head + size
+                    if decoded:  # the frames before it are read first
+                        self._queue.feed_data(_WAKE, min(decoded, 0x7FFFFFFF))
+                        decoded = 0
+                    failed, _ = self._inner.feed_data(data[start:pos])
+                    if failed:
+                        return True
+                    continue
+                if size >= self._max_size - self._fragment_size:
+                    raise aiohttp.WebSocketError(
+                        _CLOSE.MESSAGE_TOO_BIG,
+                        f"Message size {size + self._fragment_size} exceeds limit {self._max_size}",
+                    )
+                if end - pos - head < size:
+                    break
+                start = pos + head
+                pos = start + size
+                message = self._frame(first, opcode, data[start:pos])
+                fragmented = self._fragments is not None
+                if message is not None:
+                    frames.append(message)
+                    decoded += len(message)
+                    if decoded > _STALL_BYTES and pos < end:
+                        self.stalled = True
+                        break
+            self._tail = data[pos:]
+        finally:
+            if decoded:
+                # Sized as what it stands for: past aiohttp's limit, reading pauses.
+                self._queue.feed_data(_WAKE, min(decoded, 0x7FFFFFFF))
+        return False
+
+    def _frame(self, first: int, opcode: int, payload: bytes) -> str | bytes | None:
+        """One data frame; the message it completes, if any."""
+        if first & 0x30:
+            raise aiohttp.WebSocketError(
+                _CLOSE.PROTOCOL_ERROR, "Received frame with non-zero reserved bits"
+            )
+        compressed = bool(first & 0x40)
+        fin = first & 0x80
+        fragments = self._fragments
+        if opcode == 0x0:
+            if fragments is None:
+                raise aiohttp.WebSocketError(
+                    _CLOSE.PROTOCOL_ERROR, "Continuation frame for non started message"
+                )
+            if compressed:
+                raise aiohttp.WebSocketError(
+                    _CLOSE.PROTOCOL_ERROR, "Received frame with non-zero reserved bits"
+                )
+            fragments.append(payload)
+            self._fragment_size += len(payload)
+            if not fin:
+                return None
+            payload = b"".join(fragments)
+            opcode, compressed = self._fragment_opcode, self._fragment_compressed
+            self._fragments = None
+            self._fragment_size = 0
+        elif opcode in (0x1, 0x2):
+            if fragments is not None:
+                raise aiohttp.WebSocketError(
+                    _CLOSE.PROTOCOL_ERROR,
+                    f"The opcode in non-fin frame is expected to be zero, got {opcode}",
+                )
+            if not fin:
+                self._fragments = [payload]
+                self._fragment_size = len(payload)
+                self._fragment_opcode, self._fragment_compressed = opcode, compressed
+                return None
+        else:
+            raise aiohttp.WebSocketError(_CLOSE.PROTOCOL_ERROR, f"Unexpected opcode={opcode}")
+        if compressed:
+            try:
+                payload = self._decompress(payload + _DEFLATE_TAIL, self._max_size + 1)
+            except zlib.error as exc:
+                raise _inflate_error(exc) from None
+            if len(payload) > self._max_size:
+                raise _too_big(self._max_size)
+        if opcode == 0x2:
+            return payload
+        try:
+            return payload.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _invalid_text() from None
+
+
+def _inflate_error(exc: zlib.error) -> aiohttp.WebSocketError:
+    return aiohttp.WebSocketError(
+        _CLOSE.PROTOCOL_ERROR,
+        f"A compressed WebSocket message does not inflate (permessage-deflate): {exc}",
+    )
+
+
+def _too_big(max_size: int) -> aiohttp.WebSocketError:
+    return aiohttp.WebSocketError(
+        _CLOSE.MESSAGE_TOO_BIG, f"Decompressed message exceeds size limit {max_size}"
+    )
+
+
+def _invalid_text() -> aiohttp.WebSocketError:
+    return aiohttp.WebSocketError(_CLOSE.INVALID_TEXT, "Invalid UTF-8 text message")
+
 
 class WebSocketResponse:
     """One response's frames on a socket: read them as JSON payloads, then release the socket."""
@@ -504,6 +795,9 @@ class WebSocketResponse:
         if failure is not None:
             raise failure
         ws = self._sock.ws
+        inflater = self._sock.inflater
+        if inflater is not None:
+            return await self._receive_inflated(ws, inflater)
         payloads = self._take(await self._next(ws, self._request.timeout))
         reader = getattr(ws, "_reader", None)
         buffer = getattr(reader, "_buffer", ())
@@ -524,6 +818,36 @@ class WebSocketResponse:
                     raise
                 self._failure = exc  # raised by the next read, after these events
                 break
+        return payloads
+
+    async def _receive_inflated(
+        self, ws: aiohttp.ClientWebSocketResponse[Any], inflater: _Inflater
+    ) -> list[dict[str, Any]]:
+        """:meth:`_receive` when our :class:`_Inflater` reads the data frames."""
+        frames = inflater.take()
+        while not frames:
+            message = await self._next(ws, self._request.timeout)
+            if message is not _WAKE:
+                return self._take(message)  # a close or an error: raises
+            frames = inflater.take()
+        payloads: list[dict[str, Any]] = []
+        for data in frames:
+            try:
+                if type(data) is not str:
+                    raise StreamError(
+                        f"A binary WebSocket frame arrived ({len(data):,} bytes); the backend "
+                        "sends its events as text frames"
+                    )
+                payload = self._payload(data)
+            except CodexError as exc:
+                if not payloads:
+                    raise
+                self._failure = exc  # raised by the next read, after these events
+                break
+            if payload is not None:
+                payloads.append(payload)
+        if inflater.stalled:
+            inflater.resume()
         return payloads
 
     async def _next(self, ws: aiohttp.ClientWebSocketResponse[Any], timeout: float) -> Any:
