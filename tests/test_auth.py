@@ -20,7 +20,7 @@ import pytest
 import codex_open_client as c
 from codex_open_client.testing import FakeCodexServer
 
-BASE = {"model": "gpt-5.1-codex-mini", "instructions": "", "input": "Hello!"}
+BASE: dict[str, Any] = {"model": "gpt-5.1-codex-mini", "instructions": "", "input": "Hello!"}
 JWT = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]*")
 
 

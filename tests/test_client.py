@@ -357,7 +357,7 @@ def test_unknown_events_and_items_are_kept_and_replayed(api: Api, server: FakeCo
     assert [event.wire_type for event in unknown] == ["response.brand_new_event"]
     assert unknown[0].raw["payload"] == {"x": 1}
     kept = [item for item in final.output if isinstance(item, c.UnknownItem)]
-    assert kept == [c.UnknownItem(type="local_shell_call", raw=shell)]
+    assert kept == [c.UnknownItem(raw=shell)]
     api.create(input=[*final.output, c.InputMessage(role="user", content="next")])
     body = server.requests[-1].json
     assert body is not None

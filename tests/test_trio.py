@@ -105,7 +105,9 @@ def test_the_sync_client_in_a_trio_worker_thread(server: FakeCodexServer) -> Non
             base_url=server.url,
             max_retries=0,
         ) as client:
-            response = await trio.to_thread.run_sync(lambda: client.responses.create(**BASE))
+            response: c.Response = await trio.to_thread.run_sync(
+                lambda: client.responses.create(**BASE)
+            )
             return response.output_text
 
     assert trio.run(main)
@@ -117,6 +119,7 @@ def test_the_same_client_still_works_under_asyncio(server: FakeCodexServer) -> N
 
     async def main() -> str:
         async with _client(server) as client:
-            return (await client.responses.create(**BASE)).output_text
+            response: c.Response = await client.responses.create(**BASE)
+            return response.output_text
 
     assert anyio.run(main, backend="asyncio")
