@@ -17,7 +17,6 @@ from ._client import (
     AsyncResponses,
     AsyncStreamedRawResponse,
     RawResponse,
-    UnsupportedImageDetailWarning,
 )
 from ._exceptions import (
     APIConnectionError,
@@ -36,6 +35,7 @@ from ._exceptions import (
     StreamError,
     StructuredOutputError,
     ToolArgumentsError,
+    UnsupportedImageDetailWarning,
 )
 from ._models import (
     ContentPart,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 import attrs
 
 from ._auth import LoginHandler, make_auth_manager, make_login_options
-from ._exceptions import CodexError
+from ._exceptions import CodexError, UnsupportedImageDetailWarning
 from ._models import InputItem, Response, Tool
 from ._ratelimits import AccountUsage, RateLimits
 from ._request import (
@@ -49,7 +49,6 @@ __all__ = [
     "AsyncStreamedRawResponse",
     "AsyncioRequiredError",
     "RawResponse",
-    "UnsupportedImageDetailWarning",
 ]
 
 T = TypeVar("T")
@@ -71,10 +70,6 @@ def require_asyncio(name: str = "AsyncClient") -> None:
             f"{name} needs asyncio; under trio use Client (e.g. in trio.to_thread.run_sync), "
             "or run it in a trio-asyncio loop"
         )
-
-
-class UnsupportedImageDetailWarning(UserWarning):
-    """An image asks for ``detail="original"`` from a model whose catalog entry lacks it."""
 
 
 class AsyncClient:

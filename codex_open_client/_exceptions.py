@@ -20,6 +20,9 @@
     ├── ToolArgumentsError     a tool call's arguments are not valid JSON (also a ValueError)
     └── MaxTurnsExceededError  run_tools() hit max_turns; carries the result so far
 
+    UserWarning
+    └── UnsupportedImageDetailWarning  detail="original" for a model whose catalog lacks it
+
 Messages never contain credentials: they are built from the status, the body and a few
 response headers only, and every credential the client holds is redacted from the body first,
 in case a server echoes one back.
@@ -56,11 +59,16 @@ __all__ = [
     "StreamError",
     "StructuredOutputError",
     "ToolArgumentsError",
+    "UnsupportedImageDetailWarning",
 ]
 
 
 class CodexError(Exception):
     """Base class of every error this package raises."""
+
+
+class UnsupportedImageDetailWarning(UserWarning):
+    """An image asks for ``detail="original"`` from a model whose catalog entry lacks it."""
 
 
 class APIError(CodexError):

@@ -57,6 +57,17 @@ def test_every_public_event_name_is_reachable_from_the_package() -> None:
     assert set(c._LAZY) <= set(c.__all__)
 
 
+def test_warnings_live_with_the_exceptions() -> None:
+    """UnsupportedImageDetailWarning is defined in _exceptions, exported as before."""
+    from codex_open_client import _exceptions
+
+    assert c.UnsupportedImageDetailWarning is _exceptions.UnsupportedImageDetailWarning
+    assert "UnsupportedImageDetailWarning" in _exceptions.__all__
+    assert issubclass(c.UnsupportedImageDetailWarning, UserWarning)
+    assert c.UnsupportedImageDetailWarning.__module__ == "codex_open_client"
+    assert "UnsupportedImageDetailWarning" in (_exceptions.__doc__ or "")
+
+
 def test_aliases_and_version() -> None:
     """CodexClient and AsyncCodexClient are aliases; __version__ is the package version."""
     assert c.CodexClient is c.Client
