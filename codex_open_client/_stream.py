@@ -1,6 +1,8 @@
-"""``AsyncResponseStream``: bytes -> SSE -> JSON -> events -> accumulated ``Response``.
+"""``AsyncResponseStream``: event payloads -> typed events -> accumulated ``Response``.
 
-Events are handed out as soon as the chunk that completes them arrives. A failure the
+The payloads come from either transport, read the same way: ``_transport.HTTPResponse``
+(SSE over HTTP) or ``_websocket.WebSocketResponse`` (one JSON event per text frame). Events
+are handed out as soon as the chunk that completes them arrives. A failure the
 backend reports inside the stream (``response.failed``, ``error``) or a stream that breaks is
 raised when iteration reaches it; while no event has reached the caller yet, a retryable
 failure is retried instead, as a fresh request.
@@ -38,28 +40,19 @@ from ._exceptions import (
     RateLimitError,
     StreamError,
     error_from_stream as _error_from_stream,
-    redact,
 )
-from ._json import fast_loads as _fast_loads, loads as _json_loads
 from ._models import Response
 from ._ratelimits import RateLimits, rate_limits_from_event, rate_limits_from_headers
 from ._request import DEFAULT_MAX_EVENT_SIZE, Request
 from ._retry import Attempts
 from ._serde import unstructure
-from ._sse import EventTooLargeError, SSEDecoder
-from ._transport import HTTPResponse, Transport, bearer_token
+from ._transport import EventTooLarge, HTTPResponse, Transport, bearer_token
 
 if TYPE_CHECKING:
     from ._websocket import WebSocketResponse
 
 __all__ = ["AsyncResponseStream"]
 
-_HEAD_SIZE = 256
-# After the terminal event, what is left of the body (its end, normally already here) is read
-# before the response is closed: aiohttp drops a connection closed before its body's end, and
-# returns it to the pool once the end is read. Bounded, for a server that keeps sending.
-_END_BYTES = 64 << 10
-_END_SECONDS = 1.0
 
 # A new loop over a stream with nothing left raises one of these (never zero events in
 # silence). Events are not kept once handed out: keeping them for a replay cost about 0.6 KB
@@ -144,10 +137,8 @@ class AsyncResponseStream:
         self._reset()
 
     def _reset(self) -> None:
-        self._decoder = SSEDecoder(self._max_event_size)
         self._accumulator = Accumulator()
         self._pending.clear()
-        self._head = b""  # the first bytes of the body, to explain a body that is not SSE
 
     # ----------------------------------------------------------------------- public
 
@@ -260,7 +251,10 @@ class AsyncResponseStream:
                         continue  # "auto" fell back: the same attempt, over SSE
                 else:
                     self._http = await self._transport.send(
-                        self._request, auth_headers, self._auth.secrets()
+                        self._request,
+                        auth_headers,
+                        self._auth.secrets(),
+                        max_event_size=self._max_event_size,
                     )
                 self._headers, self._status = self._http.headers, self._http.status
                 self._saw_headers(self._http.headers)
@@ -327,20 +321,18 @@ class AsyncResponseStream:
         return True
 
     async def _read_more(self) -> None:
-        """Read one network chunk and parse the events it completes."""
-        http = self._http
-        assert http is not None
-        if type(http) is not HTTPResponse:
-            return await self._read_frames(cast("WebSocketResponse", http))
+        """Read the next event payloads (one network chunk, or the frames queued) and take them."""
+        source = self._http
+        assert source is not None
         try:
-            chunk = await http.read_chunk()
+            payloads = await source.read_payloads()
         except APIConnectionError as exc:
             if self._finished:  # aclose() was called meanwhile, e.g. from another thread
                 return None
             partial = self._accumulator.response()
-            if http.closed_because is not None:
+            if source.closed_because is not None:
                 self._failure = StreamError(
-                    f"The stream stopped: {http.closed_because}", response=partial
+                    f"The stream stopped: {source.closed_because}", response=partial
                 )
                 return None
             if isinstance(exc, APITimeoutError):
@@ -348,54 +340,32 @@ class AsyncResponseStream:
             return await self._fail(
                 StreamError(f"The stream broke: {exc.message}", response=partial)
             )
-        if len(self._head) < _HEAD_SIZE:
-            self._head += chunk[:_HEAD_SIZE]
-        too_large: EventTooLargeError | None = None
-        try:
-            events = self._decoder.feed(chunk) if chunk else self._decoder.flush()
-        except EventTooLargeError as exc:
-            events, too_large = exc.events, exc  # the events before the excess still count
-        for sse in events:
-            data = sse.data
-            if not data:
-                continue
-            try:
-                payload = _fast_loads(data)
-            except (ValueError, RecursionError):
-                try:
-                    payload = _json_loads(data)  # what orjson refuses, the stdlib rules on
-                except ValueError:
-                    # Sizes only: stream content may hold anything, credentials included.
-                    logger.debug("skipped an SSE data line that is not JSON (%d bytes)", len(data))
-                    continue
-            if type(payload) is not dict:
-                logger.debug(
-                    "skipped an SSE data value that is not an object (%s, %d bytes)",
-                    type(payload).__name__,
-                    len(data),
-                )
-                continue
+        except EventTooLarge as exc:
+            # Not retried: the same answer would only cost the same memory again.
+            self._release()
+            self._failure = StreamError(exc.message, response=self._accumulator.response())
+            return None
+        except StreamError as exc:  # the body ended early, a binary frame...
+            return await self._fail(StreamError(exc.message, response=self._accumulator.response()))
+        except CodexError as exc:  # an error frame mid-stream
+            if isinstance(exc, (RateLimitError, QuotaExceededError)) and exc.rate_limits:
+                self._saw_rate_limits(exc.rate_limits)
+            return await self._fail(exc)
+        for payload in payloads:
             failed = self._take(payload)
             if failed is not None:
                 return await self._fail(self._error_from(failed))
             if self._finished:
                 try:
-                    await _read_to_end(http)
+                    if type(source) is HTTPResponse:
+                        await source.finish()
+                    else:
+                        cast("WebSocketResponse", source).finish(
+                            self._accumulator.response() if self._completed else None
+                        )
                 finally:
                     self._release()
                 return None
-        if too_large is not None:
-            # Not retried: the same answer would only cost the same memory again.
-            self._release()
-            self._failure = StreamError(
-                f"A server-sent event (or line) is larger than max_event_size "
-                f"({too_large.max_size:,} bytes), so the stream was stopped; raise "
-                "max_event_size= on the client if such events are expected",
-                response=self._accumulator.response(),
-            )
-            return None
-        if not chunk:
-            return await self._fail(self._ended_early(http))
         return None
 
     def _take(self, payload: dict[str, Any]) -> ResponseStreamEvent | None:
@@ -422,40 +392,6 @@ class AsyncResponseStream:
                 self._on_complete(self._with_rate_limits(self._accumulator.response()))
         return None
 
-    async def _read_frames(self, ws: WebSocketResponse) -> None:
-        """Read the next WebSocket frames and take the events they carry."""
-        try:
-            payloads = await ws.read_payloads()
-        except APIConnectionError as exc:
-            if self._finished:  # aclose() was called meanwhile, e.g. from another thread
-                return None
-            partial = self._accumulator.response()
-            if ws.closed_because is not None:
-                self._failure = StreamError(
-                    f"The stream stopped: {ws.closed_because}", response=partial
-                )
-                return None
-            if isinstance(exc, APITimeoutError):
-                return await self._fail(exc)
-            return await self._fail(
-                StreamError(f"The stream broke: {exc.message}", response=partial)
-            )
-        except StreamError as exc:
-            return await self._fail(StreamError(exc.message, response=self._accumulator.response()))
-        except CodexError as exc:  # an error frame mid-stream
-            if isinstance(exc, (RateLimitError, QuotaExceededError)) and exc.rate_limits:
-                self._saw_rate_limits(exc.rate_limits)
-            return await self._fail(exc)
-        for payload in payloads:
-            failed = self._take(payload)
-            if failed is not None:
-                return await self._fail(self._error_from(failed))
-            if self._finished:
-                ws.finish(self._accumulator.response() if self._completed else None)
-                self._release()
-                return None
-        return None
-
     def _saw_event_headers(self, headers: Mapping[str, Any] | None) -> None:
         """Headers a ``response.metadata`` event carries (the backend sends
         ``x-codex-turn-state`` there too) join ``headers``; the answer's own stay."""
@@ -466,22 +402,6 @@ class AsyncResponseStream:
             if isinstance(value, str) and name not in merged:
                 merged[name] = value
         self._headers = CIMultiDictProxy(merged)
-
-    def _ended_early(self, http: HTTPResponse) -> StreamError:
-        partial = self._accumulator.response()
-        if partial.id is None and not partial.output:
-            # Not one event: most likely not an event stream at all (a proxy's page, JSON).
-            secrets = self._secrets()
-            content_type = redact(http.headers.get("content-type", "no content type"), secrets)
-            head = redact(self._head.decode("utf-8", "replace"), secrets, cut=True)
-            head = " ".join(head.split())[:160]
-            shown = f"{head!r}" if head else "an empty body"
-            return StreamError(
-                f"HTTP {http.status} ({content_type}) but no server-sent events: got {shown}. "
-                "Check base_url and any proxy in between.",
-                response=partial,
-            )
-        return StreamError("The stream ended before a response.completed event", response=partial)
 
     def _error_from(self, event: ResponseStreamEvent) -> CodexError:
         response = self._with_rate_limits(self._accumulator.response())
@@ -544,26 +464,3 @@ class AsyncResponseStream:
         http, self._http = self._http, None
         if http is not None:
             http.close()
-
-
-async def _read_to_end(http: HTTPResponse) -> None:
-    """Read the rest of ``http``'s body, up to a bound, so its connection can be reused."""
-    import asyncio
-
-    # A timer that closes the response (which wakes the read), not asyncio.wait_for(): that
-    # wraps each read in a task of its own, which measured 1 MB more peak memory per stream
-    # with 100 concurrent streams.
-    timer = asyncio.get_running_loop().call_later(
-        _END_SECONDS, http.close, "the end of the body did not come"
-    )
-    left = _END_BYTES
-    try:
-        while left > 0:
-            chunk = await http.read_chunk()
-            if not chunk:
-                return
-            left -= len(chunk)
-    except APIConnectionError:
-        pass  # closed instead: the connection is dropped, nothing else is lost
-    finally:
-        timer.cancel()

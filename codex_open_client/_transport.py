@@ -1,6 +1,9 @@
-"""The one place that does I/O: an aiohttp session, requests, byte chunks, error mapping.
+"""HTTP I/O: an aiohttp session, requests, error mapping, and an answer's SSE event payloads.
 
-aiohttp is imported lazily, on the first request, so that importing the package stays fast.
+``HTTPResponse`` and ``_websocket.WebSocketResponse`` are the two transports, side by side:
+the stream reads event payloads from either (``read_payloads()``, then ``finish()`` after
+the terminal event, or ``close()``). aiohttp is imported lazily, on the first request, so
+that importing the package stays fast.
 """
 
 from __future__ import annotations
@@ -16,11 +19,14 @@ from ._exceptions import (
     APIError,
     APITimeoutError,
     CodexError,
+    StreamError,
     _snippet,
     error_from_status,
     redact,
 )
+from ._json import fast_loads, loads
 from ._request import Request
+from ._sse import EventTooLargeError, SSEDecoder
 
 if TYPE_CHECKING:
     import asyncio
@@ -34,6 +40,40 @@ logger = logging.getLogger("codex_open_client")
 
 # An error body larger than this is cut: it only feeds a message.
 _MAX_ERROR_BODY = 1 << 20
+# The first bytes of a body are kept, to explain a body that is not SSE.
+_HEAD_SIZE = 256
+# After the terminal event, what is left of the body (its end, normally already here) is read
+# before the response is closed: aiohttp drops a connection closed before its body's end, and
+# returns it to the pool once the end is read. Bounded, for a server that keeps sending.
+_END_BYTES = 64 << 10
+_END_SECONDS = 1.0
+
+
+class EventTooLarge(StreamError):
+    """One event is larger than ``max_event_size``: the stream stops, and is not retried
+    (the same answer would only cost the same memory again)."""
+
+
+def event_payload(data: str | bytes, what: str) -> dict[str, Any] | None:
+    """One event's JSON object, or None (logged at DEBUG, sizes only) when it is not one."""
+    try:
+        payload = fast_loads(data)
+    except (ValueError, RecursionError):
+        try:
+            payload = loads(data)  # what orjson refuses, the stdlib rules on
+        except ValueError:
+            # Sizes only: stream content may hold anything, credentials included.
+            logger.debug("skipped %s that is not JSON (%d bytes)", what, len(data))
+            return None
+    if type(payload) is not dict:
+        logger.debug(
+            "skipped %s that is not an object (%s, %d bytes)",
+            what,
+            type(payload).__name__,
+            len(data),
+        )
+        return None
+    return payload
 
 
 def map_aiohttp(
@@ -89,13 +129,18 @@ def _safe_cause(exc: BaseException) -> BaseException | None:
 
 
 class HTTPResponse:
-    """A streaming HTTP answer with status < 400: read it chunk by chunk, then close it."""
+    """A streaming HTTP answer with status < 400: read its SSE event payloads, then close it."""
 
     __slots__ = (
         "__weakref__",
+        "_decoder",
+        "_ended",
+        "_failure",
         "_finalizer",
+        "_head",
         "_response",
         "_secrets",
+        "_seen",
         "_timeout",
         "_transport",
         "closed_because",
@@ -109,11 +154,17 @@ class HTTPResponse:
         transport: Transport,
         timeout: float,
         secrets: Sequence[str] = (),
+        max_event_size: int | None = None,
     ) -> None:
         self._response = response
         self._transport = transport
         self._timeout = timeout
         self._secrets = secrets
+        self._decoder = SSEDecoder(max_event_size)
+        self._head = b""
+        self._seen = False  # any event payload yet
+        self._ended = False
+        self._failure: StreamError | None = None
         self.status = response.status
         self.headers: Mapping[str, str] = response.headers
         #: Why this side closed the response, or None while it is open.
@@ -132,6 +183,84 @@ class HTTPResponse:
             if error is None:
                 raise
         raise error from None
+
+    async def read_payloads(self) -> list[dict[str, Any]]:
+        """The event payloads of the next network chunks (at least one).
+
+        Raises ``APIConnectionError`` (``APITimeoutError``) when the connection breaks, and
+        ``StreamError`` when the body ends (before a terminal event, or holding no event at
+        all) or an event exceeds ``max_event_size`` (``EventTooLarge``, after the events
+        before it were returned).
+        """
+        failure, self._failure = self._failure, None
+        if failure is not None:
+            raise failure
+        while True:
+            if self._ended:
+                raise StreamError(self._ended_early())
+            chunk = await self.read_chunk()
+            if len(self._head) < _HEAD_SIZE:
+                self._head += chunk[:_HEAD_SIZE]
+            try:
+                events = self._decoder.feed(chunk) if chunk else self._decoder.flush()
+            except EventTooLargeError as exc:
+                events = exc.events  # the events before the excess still count
+                self._failure = EventTooLarge(
+                    f"A server-sent event (or line) is larger than max_event_size "
+                    f"({exc.max_size:,} bytes), so the stream was stopped; raise "
+                    "max_event_size= on the client if such events are expected"
+                )
+            self._ended = not chunk
+            payloads = []
+            for sse in events:
+                data = sse.data
+                if data:
+                    payload = event_payload(data, "an SSE data line")
+                    if payload is not None:
+                        payloads.append(payload)
+            if payloads:
+                self._seen = True
+                return payloads
+            failure, self._failure = self._failure, None
+            if failure is not None:
+                raise failure
+
+    def _ended_early(self) -> str:
+        if self._seen:
+            return "The stream ended before a response.completed event"
+        # Not one event: most likely not an event stream at all (a proxy's page, JSON).
+        secrets = self._secrets
+        content_type = redact(self.headers.get("content-type", "no content type"), secrets)
+        head = redact(self._head.decode("utf-8", "replace"), secrets, cut=True)
+        head = " ".join(head.split())[:160]
+        shown = f"{head!r}" if head else "an empty body"
+        return (
+            f"HTTP {self.status} ({content_type}) but no server-sent events: got {shown}. "
+            "Check base_url and any proxy in between."
+        )
+
+    async def finish(self) -> None:
+        """After the terminal event: read the rest of the body, up to a bound, so the
+        connection can be reused (aiohttp drops one closed before its body's end)."""
+        import asyncio
+
+        # A timer that closes the response (which wakes the read), not asyncio.wait_for():
+        # that wraps each read in a task of its own, which measured 1 MB more peak memory per
+        # stream with 100 concurrent streams.
+        timer = asyncio.get_running_loop().call_later(
+            _END_SECONDS, self.close, "the end of the body did not come"
+        )
+        left = _END_BYTES
+        try:
+            while left > 0 and not self._ended:
+                chunk = await self.read_chunk()
+                if not chunk:
+                    return
+                left -= len(chunk)
+        except APIConnectionError:
+            pass  # closed instead: the connection is dropped, nothing else is lost
+        finally:
+            timer.cancel()
 
     def close(self, because: str = "the stream was closed") -> None:
         """Close the response (waking a pending read); a connection not fully read is dropped."""
@@ -191,6 +320,8 @@ class Transport:
         request: Request,
         auth_headers: Mapping[str, str],
         secrets: Sequence[str] = (),
+        *,
+        max_event_size: int | None = None,
     ) -> HTTPResponse:
         """Send ``request`` with ``auth_headers``; raise the mapped ``APIError`` for >= 400.
 
@@ -222,7 +353,7 @@ class Transport:
             timeout=timeout,
         )
         if response.status < 400:
-            http = HTTPResponse(response, self, request.timeout, secrets)
+            http = HTTPResponse(response, self, request.timeout, secrets, max_event_size)
             self._open.add(http)
             return http
         try:
