@@ -13,7 +13,7 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import openai
@@ -46,8 +46,12 @@ from codex_open_client.testing import (
     usage_limit_reached,
 )
 
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletionMessageParam, ChatCompletionToolParam
+    from openai.types.responses import FunctionToolParam
+
 MODEL = "gpt-5.1-codex-mini"
-WEATHER_TOOL = {
+WEATHER_TOOL: ChatCompletionToolParam = {
     "type": "function",
     "function": {
         "name": "get_weather",
@@ -669,7 +673,12 @@ def test_responses_stream_get_final_response(oai: openai.OpenAI, server: FakeCod
     assert final.output_text == "Hello!"
     # The same answer straight from the backend: openai's helper trips on the leading
     # codex.rate_limits event, and without it finds no output in response.completed.
-    direct = {"model": MODEL, "input": "Hi", "instructions": "Be brief.", "store": False}
+    direct: dict[str, Any] = {
+        "model": MODEL,
+        "input": "Hi",
+        "instructions": "Be brief.",
+        "store": False,
+    }
     with openai.OpenAI(base_url=server.url, api_key=server.access_token, max_retries=0) as raw:
         server.queue(text_reply(deltas=["Hel", "lo!"]))
         with raw.responses.stream(**direct) as stream, pytest.raises(RuntimeError):
@@ -901,7 +910,7 @@ def test_responses_parse_and_tool_round_trip(oai: openai.OpenAI, server: FakeCod
     assert parsed.output_parsed == Person(name="Ada", age=36)
     assert server.requests[-1].json["text"]["format"]["type"] == "json_schema"
     server.queue(tool_call_reply("get_weather", {"city": "Oslo"}, call_id="call_7"))
-    tool = {
+    tool: FunctionToolParam = {
         "type": "function",
         "name": "get_weather",
         "parameters": WEATHER_TOOL["function"]["parameters"],
@@ -1041,9 +1050,9 @@ def test_passthrough_websocket(server: FakeCodexServer) -> None:
 
 def test_prompt_cache_key_per_conversation(oai: openai.OpenAI, server: FakeCodexServer) -> None:
     """Turns of one conversation share a prompt_cache_key; other conversations get another."""
-    first = [{"role": "user", "content": "Tell me about Ada."}]
+    first: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Tell me about Ada."}]
     oai.chat.completions.create(model=MODEL, messages=first)
-    follow_up = [
+    follow_up: list[ChatCompletionMessageParam] = [
         *first,
         {"role": "assistant", "content": "Ada..."},
         {"role": "user", "content": "More"},
