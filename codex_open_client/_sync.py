@@ -1095,10 +1095,24 @@ class Conversation:
     """A conversation: ``conversation.ask("...")`` sends the history plus the new input.
 
     Create it with ``client.conversation(model=..., instructions=..., **defaults)``; the
-    defaults apply to every turn and each turn may override them. A turn joins ``history``
-    only when its response completes, so a failed turn can simply be asked again.
-    ``auto_compact=True`` (or a token count) compacts the history before a turn once a
-    response used that many tokens; see ``AsyncConversation``.
+    defaults (``reasoning``, ``tools``, ``text``, ...) apply to every turn and each turn may
+    override them. A turn joins ``history`` only when its response completes, so a failed
+    turn can simply be asked again.
+
+    ``auto_compact=True`` compacts the history (``compact()``) before a turn once a response
+    (since the last compaction) used the model's ``auto_compact_token_limit`` tokens (from the
+    model catalog, capped at 90% of its context window as the CLI does); ``auto_compact=<int>``
+    sets that threshold. ``ask()`` and ``stream()`` do it before they send the turn (a
+    stream when it is opened: on ``with`` or its first event).
+
+    When a response asks for tools, the backend's ``x-codex-turn-state`` is sent back with
+    the follow-up that answers them (input without a user message), as the CLI does.
+
+    ``transport=`` (``"sse"``, ``"websocket"`` or ``"auto"``) overrides the client's for
+    this conversation's turns (and each ``ask(..., transport=...)`` for one turn). Over
+    WebSocket, each new socket first gets a ``generate: false`` request with only the leading
+    developer message, as the CLI does; the turn then chains on it with
+    ``previous_response_id``. ``prewarm=False`` turns that off.
     """
 
     def __init__(self, conversation: AsyncConversation, client: Client) -> None:
@@ -1127,11 +1141,11 @@ class Conversation:
     def stream(self, input: str | Sequence[InputItem], /, **overrides: Any) -> ResponseStream:
         """Like ``ask`` but streamed: ``with conversation.stream("...") as stream:``.
 
-        A compaction that is due (``auto_compact``) runs first, as for ``ask``.
+        A due compaction runs when the stream is opened, before the turn is sent. The turn
+        joins the history when the stream reaches its final event.
         """
         self._client._check_open()
-        prepared = functools.partial(self._async._prepared_stream, input, overrides)
-        return ResponseStream(self._client._call(prepared), self._client)
+        return ResponseStream(self._async.stream(input, **overrides), self._client)
 
     def compact(self, **overrides: Any) -> list[InputItem]:
         """Compact the history now (``responses.compact``): its messages and one encrypted

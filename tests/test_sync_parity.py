@@ -28,6 +28,10 @@ import pytest
 
 import codex_open_client as c
 from codex_open_client import _sync
+from codex_open_client.testing import FakeCodexServer, text_reply
+
+from .conftest import Api
+from .test_conversation import ask, is_compaction, usage
 
 # --- Deliberate differences ------------------------------------------------------------------
 
@@ -58,10 +62,6 @@ DOCSTRINGS_DIFFER: dict[tuple[str, str], str] = {
     ("Client", "with_options"): "the shared event loop",
     # Only under the sync client do async tools run on another loop than the caller's.
     ("Responses", "run_tools"): "where sync and async tool functions run",
-    # Conversation.stream() is not the async stream(): the sync one can wait for a due
-    # compaction before the turn (it makes a call onto the loop), the async one cannot.
-    ("Conversation", ""): "stream() and auto_compact",
-    ("Conversation", "stream"): "stream() waits for a due compaction",
 }
 
 # --- The async wording and its sync twin (unasync's table) -------------------------------------
@@ -366,6 +366,30 @@ def test_deliberate_differences_name_real_members() -> None:
         owner = pairs[sync_name][0] if sync_name else c  # "": a module function
         assert not member or hasattr(owner, member), (sync_name, member)
     assert set(pairs) >= CONSTRUCTED_BY_USERS
+
+
+def test_a_conversation_stream_compacts_when_opened_on_both_clients(
+    api: Api, server: FakeCodexServer
+) -> None:
+    """``conversation.stream()`` sends nothing, sync as async: a due compaction runs when the
+    stream is opened (here by its first event), then the turn, as the docstrings say."""
+    conversation = api.client.conversation(
+        model="gpt-5.1-codex-mini", instructions="You are helpful.", auto_compact=1000
+    )
+    server.queue(text_reply("one", usage=usage(5000)))
+    ask(api, conversation, "first")
+    stream = conversation.stream("second")
+    assert [is_compaction(r) for r in server.answered_requests] == [False]
+    if api.mode == "sync":
+        text = "".join(stream.text_deltas())
+    else:
+
+        async def read() -> str:
+            return "".join([delta async for delta in stream.text_deltas()])
+
+        text = api.run(read())
+    assert text
+    assert [is_compaction(r) for r in server.answered_requests] == [False, True, False]
 
 
 # --- The comparison itself sees drift ----------------------------------------------------------
