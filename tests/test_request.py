@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import pytest
@@ -10,12 +11,16 @@ import codex_open_client as c
 from codex_open_client._request import (
     USER_AGENT,
     ClientConfig,
+    ResponseCreateParams,
     build_input,
     build_responses_request,
+    check_create_params,
     make_config,
+    spelled_out,
 )
 
 CONFIG = ClientConfig(session_id="sess-1")
+BASE_PARAMS = {"model": "gpt-5.1-codex-mini", "instructions": "", "input": "Hi"}
 
 
 def build(**kwargs: Any) -> dict[str, Any]:
@@ -406,3 +411,40 @@ def test_a_parsed_compaction_item_is_sent_as_it_came() -> None:
     request = build_responses_request(CONFIG, model="m", instructions="", input=[parsed, built])
     assert request.json is not None
     assert request.json["input"] == [raw, {"type": "compaction", "encrypted_content": "e"}]
+
+
+@pytest.mark.parametrize(
+    ("params", "words"),
+    [
+        (
+            {"instructions": "", "input": "Hi"},
+            "missing required keyword argument 'model': the model",
+        ),
+        ({"model": "m", "input": "Hi"}, "'instructions': the system prompt"),
+        ({"model": "m", "instructions": ""}, "'input': the user message"),
+        ({**BASE_PARAMS, "stream": True}, "unexpected keyword argument 'stream'; valid"),
+        ({**BASE_PARAMS, "temperature": 0}, "the Codex backend rejects it"),
+        ({**BASE_PARAMS, "colour": "red"}, "'colour'; valid arguments are: model, instructions"),
+    ],
+)
+def test_create_params_are_checked_by_name(params: dict[str, Any], words: str) -> None:
+    """The keyword checks of create()/stream()/parse() name the argument and the fix."""
+    with pytest.raises(TypeError, match=words):
+        check_create_params("stream", params)
+    check_create_params("create", {**BASE_PARAMS, "transport": "sse", "tools": None})
+
+
+def test_spelled_out_signature_lists_the_typed_dict() -> None:
+    """**params becomes the TypedDict's keys: the required ones, the method's own, the rest."""
+
+    def method(self: object, *, text_format: type, **params: Any) -> str:
+        return ""
+
+    signature = spelled_out(inspect.signature(method), ResponseCreateParams)
+    names = list(signature.parameters)
+    assert names[:5] == ["self", "model", "instructions", "input", "text_format"]
+    assert names[5] == "tools"  # in the order of CREATE_PARAMS, not of the TypedDict's bases
+    assert set(names[4:]) == {"text_format", *ResponseCreateParams.__optional_keys__}
+    assert signature.return_annotation == "str"
+    with pytest.raises(TypeError, match=r"a signature with \*\*params is needed"):
+        spelled_out(inspect.signature(build_input), ResponseCreateParams)
