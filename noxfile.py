@@ -8,6 +8,7 @@ import nox
 
 nox.options.sessions = ["tests", "lint", "typecheck", "examples"]
 ROOT = Path(__file__).parent
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 
 
 def install(session: nox.Session, *args: str) -> None:
@@ -16,17 +17,24 @@ def install(session: nox.Session, *args: str) -> None:
         session.install(*args)
 
 
+def install_groups(session: nox.Session, *groups: str, project: bool = True) -> None:
+    """The package (editable) and these ``[dependency-groups]``, resolved here: any pip works
+    (``pip install --group`` needs pip 25.1)."""
+    requirements = nox.project.dependency_groups(PYPROJECT, *groups)
+    install(session, *(("-e", ".") if project else ()), *requirements)
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The test suite (the README's test command)."""
-    install(session, "-e", ".[dev]")
-    session.run("python", "-m", "pytest", *session.posargs)
+    """The test suite with coverage and its floor (the README's test command)."""
+    install_groups(session, "test")
+    session.run("python", "-m", "pytest", "--cov", *session.posargs)
 
 
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff lint and format checks."""
-    install(session, "-e", ".[dev]")
+    install_groups(session, "lint", project=False)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
 
@@ -34,7 +42,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package."""
-    install(session, "-e", ".[dev]")
+    install_groups(session, "lint")
     session.run("mypy", "--strict", "codex_open_client")
 
 
@@ -66,7 +74,7 @@ def examples(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks: throughput, first-event latency and import time, side by side with openai."""
-    install(session, "-e", ".[bench]")
+    install_groups(session, "bench")
     for script in (
         "bench_throughput.py",
         "bench_latency.py",

@@ -925,9 +925,12 @@ def _describe(exc: BaseException) -> str:
 def _silence_stdout() -> None:
     """After a broken pipe: point stdout at /dev/null so the exit flush stays quiet."""
     with contextlib.suppress(OSError, ValueError):
+        fileno = sys.stdout.fileno()  # first: a stdout without a file (captured) keeps no fd open
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
+        try:
+            os.dup2(devnull, fileno)
+        finally:
+            os.close(devnull)
 
 
 @contextlib.contextmanager
@@ -953,6 +956,8 @@ def _logging(debug: bool) -> Iterator[None]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit status."""
+    # A fresh start for each run: main() may run many times in one process (the tests do).
+    _lines.open.clear()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

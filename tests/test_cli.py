@@ -191,6 +191,33 @@ def test_main_returns_the_status_instead_of_exiting(capsys: pytest.CaptureFixtur
     assert capsys.readouterr().out == f"codex-open-client {VERSION}\n"
 
 
+class _ReaderLeavesOnce(io.StringIO):
+    """A stdout whose reader goes away at the first write; later writes are kept."""
+
+    broken = True
+
+    def write(self, text: str) -> int:
+        if self.broken:
+            self.broken = False
+            raise BrokenPipeError
+        return super().write(text)
+
+
+def test_each_run_of_main_starts_with_no_line_open(env: dict[str, str]) -> None:
+    """A run cut off mid-line (broken pipe) leaves nothing behind: the next run in the same
+    process, on the same stdout, does not finish a line it never began."""
+    stdout, stderr = _ReaderLeavesOnce(), io.StringIO()
+    with (
+        mock.patch.dict(os.environ, env, clear=True),
+        contextlib.redirect_stdout(stdout),
+        contextlib.redirect_stderr(stderr),
+    ):
+        assert main(["--fake", "ask", "Hi"]) == 141
+        assert main(["--fake", "ask", "-m", "no-such-model", "Hi"]) == 1
+    assert stdout.getvalue() == ""
+    assert "HTTP 400" in stderr.getvalue()
+
+
 @pytest.mark.parametrize(
     ("args", "usage"),
     [
