@@ -824,12 +824,16 @@ class WebSocketResponse:
         self, ws: aiohttp.ClientWebSocketResponse[Any], inflater: _Inflater
     ) -> list[dict[str, Any]]:
         """:meth:`_receive` when our :class:`_Inflater` reads the data frames."""
-        frames = inflater.take()
-        while not frames:
+        while True:
+            frames = inflater.take()
+            if frames:
+                break
+            if inflater.stalled:  # left so by a response that ended early
+                inflater.resume()
+                continue
             message = await self._next(ws, self._request.timeout)
             if message is not _WAKE:
                 return self._take(message)  # a close or an error: raises
-            frames = inflater.take()
         payloads: list[dict[str, Any]] = []
         for data in frames:
             try:
@@ -846,7 +850,7 @@ class WebSocketResponse:
                 break
             if payload is not None:
                 payloads.append(payload)
-        if inflater.stalled:
+        if inflater.stalled:  # the rest of that read, parsed now that its start is taken
             inflater.resume()
         return payloads
 
