@@ -19,7 +19,7 @@ from .test_gateway import MODEL, GatewayThread
 
 KEYS = ["key-one-0123456789", "key-two-abcdefghij"]
 GOOD_ORIGIN = "http://localhost:3000"
-CHAT = {"model": MODEL, "messages": [{"role": "user", "content": "Hi"}]}
+CHAT: dict[str, Any] = {"model": MODEL, "messages": [{"role": "user", "content": "Hi"}]}
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +161,7 @@ def test_malformed_json_is_400(guarded: GatewayThread, server: FakeCodexServer) 
         assert json.loads(raw)["error"]["code"] == "invalid_json"
     with openai.OpenAI(base_url=guarded.url + "/v1", api_key=KEYS[0], max_retries=0) as client:
         with pytest.raises(openai.BadRequestError) as info:
-            client.responses.create(model=MODEL, input=42)  # type: ignore[arg-type]
+            client.responses.create(model=MODEL, input=42)  # type: ignore[call-overload]
         assert info.value.param == "input"
 
 

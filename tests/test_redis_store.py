@@ -30,7 +30,7 @@ import redis
 import codex_open_client as c
 from codex_open_client.testing import FakeCodexServer
 
-BASE = {"model": "gpt-5.1-codex-mini", "instructions": "", "input": "Hello!"}
+BASE: dict[str, Any] = {"model": "gpt-5.1-codex-mini", "instructions": "", "input": "Hello!"}
 JWT = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]*")
 PASSWORD = "hunter2-not-a-real-password"
 
@@ -423,7 +423,7 @@ def test_a_release_on_the_event_loop_does_not_wait_for_redis(
     async def main() -> bool:
         lock = store.lock()
         await asyncio.to_thread(lock.__enter__)
-        raw.execute_command("CLIENT", "PAUSE", "3000", "WRITE")
+        raw.client_pause(3000, all=False)  # CLIENT PAUSE 3000 WRITE
         lock.__exit__(None, None, None)
         return bool(raw.exists(store.lock_key))  # reads are not paused
 

@@ -59,6 +59,12 @@ def access_token(exp: datetime | None = NOW + timedelta(hours=1), **claims: Any)
     return jwt({"sub": "user-1", **claims})
 
 
+def account_token(**claim: str) -> str:
+    """An access token whose OpenAI auth claim (AUTH_CLAIM) is ``claim``."""
+    claims: dict[str, Any] = {AUTH_CLAIM: claim}
+    return access_token(**claims)
+
+
 def cli_auth_json(**overrides: Any) -> dict[str, Any]:
     """An auth.json dict as the Codex CLI writes it, with keys this package does not know."""
     data: dict[str, Any] = {
@@ -430,7 +436,7 @@ def test_a_flat_opaque_token_expires_at_its_expires_at() -> None:
 
 def test_a_flat_file_without_id_token_reads_the_account_from_the_access_token() -> None:
     """As 0.2.2's get_account_id: the access token's chatgpt_account_id."""
-    token = access_token(**{AUTH_CLAIM: {"chatgpt_account_id": "acc-from-access"}})
+    token = account_token(chatgpt_account_id="acc-from-access")
     creds = Credentials.from_auth_json({"access_token": token, "refresh_token": "r"})
     assert creds is not None and creds.account_id == "acc-from-access"
     assert Credentials.from_auth_json({"access_token": ""}) is None
@@ -460,8 +466,8 @@ def test_a_flat_file_with_malformed_fields_is_refused_without_quoting_them(
 
 def test_get_account_id() -> None:
     """0.2.2's get_account_id(token): chatgpt_account_id, else account_id, else None."""
-    assert get_account_id(access_token(**{AUTH_CLAIM: {"chatgpt_account_id": "a1"}})) == "a1"
-    assert get_account_id(access_token(**{AUTH_CLAIM: {"account_id": "a2"}})) == "a2"
+    assert get_account_id(account_token(chatgpt_account_id="a1")) == "a1"
+    assert get_account_id(account_token(account_id="a2")) == "a2"
     assert get_account_id(access_token()) is None
     assert get_account_id(f"opaque-{SECRET}") is None
 
