@@ -462,9 +462,7 @@ class _Portal:
         with self._lock:
             self.state = _State.CLOSED
             loop, self._loop = self._loop, None
-        if self.shared is not None:
-            return
-        if loop is None:
+        if self.shared is not None or loop is None:
             return
         if loop.pid == os.getpid():
             loop.stop(final)

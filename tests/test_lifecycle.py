@@ -13,7 +13,7 @@ import signal
 import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -854,14 +854,16 @@ def test_closed_clients_and_copies_say_which_one_is_closed(server: FakeCodexServ
     assert client.responses.create(**BASE).output_text == "still open"
     client.close()
     client.close()
-    for call in (client.usage, client.with_options, copy.models.list):
+    calls: list[Callable[[], object]] = [client.usage, client.with_options, copy.models.list]
+    for call in calls:
         with pytest.raises(RuntimeError, match=f"^{closed}$"):
             call()
-    for call in (
+    calls = [
         other.usage,
         other.with_options,
         lambda: other.conversation(model="m", instructions=""),
-    ):
+    ]
+    for call in calls:
         with pytest.raises(RuntimeError, match=f"^{origin_closed}$"):
             call()
     with pytest.raises(RuntimeError, match=r"^This Client is closed; create a new one$"):
