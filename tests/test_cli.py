@@ -33,6 +33,7 @@ from codex_open_client._version import VERSION
 from codex_open_client.testing import (
     FakeCodexServer,
     http_error,
+    incomplete_reply,
     message,
     rate_limited,
     reasoning,
@@ -530,6 +531,67 @@ def test_ask_reasoning_summary_goes_to_stderr(
     assert result.stdout == "The answer.\n"
     assert result.stderr == "Thinking about it\n"
     assert server.requests[-1].json["reasoning"] == {"effort": "high", "summary": "auto"}
+
+
+def test_ask_no_stream_prints_the_summary_then_the_answer(
+    served: dict[str, str], server: FakeCodexServer
+) -> None:
+    """``--no-stream --summary``: the whole summary on stderr, then the whole answer."""
+    server.queue(reply(reasoning(["Thinking about it"]), message("The answer.")))
+    result = run("ask", "Hi", "--summary", "--no-stream", env=served)
+    assert result.returncode == 0, result.stderr
+    assert (result.stdout, result.stderr) == ("The answer.\n", "Thinking about it\n")
+
+
+@pytest.mark.parametrize("stream", [[], ["--no-stream"]], ids=["stream", "no-stream"])
+def test_an_incomplete_answer_is_printed_and_exits_1(
+    served: dict[str, str], server: FakeCodexServer, stream: list[str]
+) -> None:
+    """What came is printed (its line finished), then why it stopped short, status 1."""
+    server.queue(incomplete_reply("Cut sh", reason="max_output_tokens"))
+    result = run("ask", "Hi", *stream, env=served)
+    assert result.returncode == 1
+    assert result.stdout == "Cut sh\n"
+    assert one_error_line(result) == PREFIX + "the response is incomplete (max_output_tokens)"
+
+
+def test_an_empty_prompt_is_a_usage_error(served: dict[str, str], server: FakeCodexServer) -> None:
+    """Blank, as an argument or on stdin: status 2, and nothing is sent."""
+    for args, text in ((["ask", "  "], None), (["ask", "-"], "\n")):
+        result = run(*args, env=served, input=text)
+        assert result.returncode == 2
+        assert one_error_line(result) == PREFIX + "the prompt is empty"
+    assert server.requests == []
+
+
+def test_ask_schema_must_be_an_object(served: dict[str, str], tmp_path: Path) -> None:
+    path = tmp_path / "list.json"
+    path.write_text("[]")
+    result = run("ask", "Who?", "--schema", str(path), env=served)
+    assert result.returncode == 2
+    assert one_error_line(result).endswith(": a JSON schema must be an object")
+
+
+def test_chatgpt_base_url_is_where_usage_is_read(
+    served: dict[str, str], server: FakeCodexServer
+) -> None:
+    """``--chatgpt-base-url`` wins over the one derived from ``--base-url``."""
+    dead = f"http://127.0.0.1:{free_port()}/backend-api/codex"
+    flags = ["--base-url", dead, "--chatgpt-base-url", server.chatgpt_base_url]
+    result = run(*flags, "usage", env=served)
+    assert result.returncode == 0, result.stderr
+    assert "credits" in result.stdout
+    assert [r.path for r in server.requests] == ["/backend-api/wham/usage"]
+
+
+def test_logout_without_a_sign_in_has_nothing_to_do(env: dict[str, str]) -> None:
+    result = run("logout", env=env)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0,
+        "Not signed in: nothing to do.\n",
+        "",
+    )
+    assert_empty(env["HOME"], env["CODEX_HOME"])
 
 
 # --------------------------------------------------------------------------- errors
