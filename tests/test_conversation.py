@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -24,7 +24,8 @@ from .conftest import Api
 
 def ask(api: Api, conversation: Any, text: Any, /, **overrides: Any) -> c.Response:
     result = conversation.ask(text, **overrides)
-    return result if api.mode == "sync" else api.run(result)
+    response: c.Response = result if api.mode == "sync" else api.run(result)
+    return response
 
 
 def stream_text(api: Api, conversation: Any, text: str) -> tuple[str, c.Response]:
@@ -128,7 +129,7 @@ def test_overrides_and_bad_arguments(api: Api, server: FakeCodexServer) -> None:
 
 def test_items_and_dicts_as_input(api: Api, server: FakeCodexServer) -> None:
     conversation = conversation_of(api)
-    ask(api, conversation, [{"role": "user", "content": "from a dict"}])  # type: ignore[arg-type]
+    ask(api, conversation, [{"role": "user", "content": "from a dict"}])
     assert server.answered_requests[-1].json["input"][0]["content"] == [
         {"type": "input_text", "text": "from a dict"}
     ]
@@ -338,7 +339,7 @@ def test_stream_and_a_due_compaction(api: Api, server: FakeCodexServer) -> None:
 
 @pytest.mark.parametrize("transport", ["sse", "websocket"])
 def test_an_async_stream_iterated_straight_away_compacts_first(
-    server: FakeCodexServer, transport: str
+    server: FakeCodexServer, transport: Literal["sse", "websocket"]
 ) -> None:
     """No ``async with``: the first ``async for`` opens the stream, and the compaction runs."""
 
