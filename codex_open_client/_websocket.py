@@ -835,7 +835,18 @@ class WebSocketResponse:
             if message is not _WAKE:
                 return self._take(message)  # a close or an error: raises
         payloads: list[dict[str, Any]] = []
+        append = payloads.append
+        seen = self._events_seen
         for data in frames:
+            if seen and type(data) is str:
+                # What _payload() does for an ordinary event, without its call.
+                try:
+                    payload = fast_loads(data)
+                except (ValueError, RecursionError):
+                    payload = None
+                if type(payload) is dict and payload.get("type") != "error":
+                    append(payload)
+                    continue
             try:
                 if type(data) is not str:
                     raise StreamError(
@@ -849,7 +860,8 @@ class WebSocketResponse:
                 self._failure = exc  # raised by the next read, after these events
                 break
             if payload is not None:
-                payloads.append(payload)
+                append(payload)
+            seen = self._events_seen
         if inflater.stalled:  # the rest of that read, parsed now that its start is taken
             inflater.resume()
         return payloads

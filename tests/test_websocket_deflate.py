@@ -325,6 +325,27 @@ def test_a_frame_inflating_past_max_event_size_stops_the_stream() -> None:
     assert "larger than max_event_size (100,000 bytes)" in str(error)
 
 
+def test_a_compressed_binary_frame_mid_stream_is_a_stream_error_naming_it() -> None:
+    """Even one holding a valid event: the backend sends its events as text frames."""
+
+    async def script(ws: web.WebSocketResponse, transport: Any, deflate: Deflate) -> None:
+        transport.write(frame(deflate.compress(created())))
+        transport.write(frame(deflate.compress(delta("text "))))
+        transport.write(frame(deflate.compress(delta("binary")), opcode=0x2))
+
+    async def body(api: c.AsyncClient) -> tuple[list[str], BaseException]:
+        seen: list[str] = []
+        with pytest.raises(c.StreamError) as caught:
+            async with api.responses.stream(**BASE, timeout=10) as stream:
+                async for piece in stream.text_deltas():
+                    seen.append(piece)
+        return seen, caught.value
+
+    seen, error = run_raw(script, body)
+    assert seen == ["text "]
+    assert "A binary WebSocket frame arrived" in str(error)
+
+
 def test_invalid_utf8_in_a_compressed_text_frame_is_a_stream_error() -> None:
     async def script(ws: web.WebSocketResponse, transport: Any, deflate: Deflate) -> None:
         transport.write(frame(deflate.compress(created())))
