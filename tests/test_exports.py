@@ -142,7 +142,7 @@ def test_help_lists_every_create_parameter() -> None:
         optional = expected - set(REQUIRED_PARAMS) - own
         assert all(parameters[n].default is None for n in optional), name
         assert parameters["max_retries"].annotation == "int | None", name
-        first_line = pydoc.render_doc(method, renderer=pydoc.plaintext).splitlines()[2]
+        first_line = pydoc.plain(pydoc.render_doc(method)).splitlines()[2]
         assert "**params" not in first_line, name
         for keyword in expected:
             assert f"{keyword}: " in first_line, (name, keyword)
@@ -156,9 +156,11 @@ def test_create_keyword_errors_still_name_the_fix() -> None:
     message with its fix, not Python's own."""
     with c.Client(access_token="token", account_id="account") as client:
         with pytest.raises(TypeError, match="missing required keyword argument 'input'"):
-            client.responses.stream(model="m", instructions="")
+            client.responses.stream(model="m", instructions="")  # type: ignore[call-arg]
         with pytest.raises(TypeError, match="the Codex backend rejects it"):
-            client.responses.stream(model="m", instructions="", input="x", temperature=1)
+            client.responses.stream(  # type: ignore[call-arg]
+                model="m", instructions="", input="x", temperature=1
+            )
 
 
 def test_methods_match() -> None:

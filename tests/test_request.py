@@ -153,7 +153,8 @@ def test_output_items_replay_with_ids_and_reasoning_rules() -> None:
     )
     dropped = c.ResponseReasoningItem(id="rs_2", summary=[])
     unknown = c.UnknownItem(
-        type="local_shell_call", raw={"type": "local_shell_call", "id": "x", "z": [1]}
+        type="local_shell_call",  # type: ignore[arg-type]
+        raw={"type": "local_shell_call", "id": "x", "z": [1]},
     )
     items = build_input(
         [message, kept, dropped, call, c.FunctionCallOutput(call_id="call_1", output="42"), unknown]
@@ -245,8 +246,11 @@ def test_tools_and_choices() -> None:
         ),
         pytest.param({"tool_choice": "sometimes"}, ValueError, "tool_choice", id="tool-choice"),
         pytest.param(
-            {"reasoning": c.Reasoning(effort="extreme")}, ValueError, "effort", id="effort"
-        ),  # type: ignore[arg-type]
+            {"reasoning": c.Reasoning(effort="extreme")},  # type: ignore[arg-type]
+            ValueError,
+            "effort",
+            id="effort",
+        ),
         pytest.param({"reasoning": {"summary": "long"}}, ValueError, "summary", id="summary"),
         pytest.param({"service_tier": "turbo"}, ValueError, "service_tier", id="tier"),
         pytest.param({"timeout": 0}, ValueError, "timeout", id="timeout"),
@@ -258,20 +262,24 @@ def test_tools_and_choices() -> None:
             id="strict-schema",
         ),
         pytest.param(
-            {"text": c.TextConfig(verbosity="loud")}, ValueError, "verbosity", id="verbosity"
-        ),  # type: ignore[arg-type]
+            {"text": c.TextConfig(verbosity="loud")},  # type: ignore[arg-type]
+            ValueError,
+            "verbosity",
+            id="verbosity",
+        ),
         pytest.param(
             {
                 "input": [
                     c.InputMessage(
-                        role="user", content=[c.InputImage(image_url="u", detail="huge")]
+                        role="user",
+                        content=[c.InputImage(image_url="u", detail="huge")],  # type: ignore[arg-type]
                     )
                 ]
             },
             ValueError,
             "detail",
             id="detail",
-        ),  # type: ignore[arg-type]
+        ),
     ],
 )
 def test_bad_arguments_name_the_argument(
