@@ -218,7 +218,7 @@ def test_reasoning_and_unknown_items_are_kept() -> None:
     assert isinstance(reasoning, ResponseReasoningItem)
     assert reasoning.encrypted_content == "gAAA"
     assert response.reasoning_summary == "S"
-    assert unknown == UnknownItem(type="local_shell_call", raw=raw)
+    assert unknown == UnknownItem(raw=raw)
 
 
 def test_incomplete_and_failed_terminal_events() -> None:

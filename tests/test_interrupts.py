@@ -65,7 +65,7 @@ def test_ctrl_c_as_the_loop_lock_is_taken_never_leaks_it(server: FakeCodexServer
         loop = client._portal._loop
         assert loop is not None
         owner = _InterruptedOnce(loop._owner)
-        loop._owner = owner
+        loop._owner = owner  # type: ignore[assignment]  # a stand-in for the Lock, on purpose
         server.queue(text_reply("interrupted"))
         with pytest.raises(KeyboardInterrupt):
             client.responses.create(**BASE)

@@ -248,7 +248,9 @@ def test_models_recovers_from_a_401_like_responses(make_api: Any, server: FakeCo
 
     for mode in ("sync", "async"):
         store = c.MemoryTokenStore()
-        store.save(c.Credentials.from_auth_json(server.mint_credentials(expires_in=3600)))
+        credentials = c.Credentials.from_auth_json(server.mint_credentials(expires_in=3600))
+        assert credentials is not None
+        store.save(credentials)
         api = make_api(
             mode, access_token=None, account_id=None, token_store=store, issuer=server.issuer
         )

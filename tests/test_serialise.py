@@ -277,7 +277,10 @@ def test_unknown_values_are_their_raw_dict() -> None:
 
 def test_to_dict_is_a_new_dict_each_time() -> None:
     """Changing what to_dict() returned changes neither the object nor the caller's dict."""
-    data = {"id": "r", "output": [{"type": "message", "content": [], "extra": {"a": [1]}}]}
+    data: dict[str, Any] = {
+        "id": "r",
+        "output": [{"type": "message", "content": [], "extra": {"a": [1]}}],
+    }
     response = c.Response.from_dict(data)
     data["output"][0]["extra"]["a"].append(2)  # from_dict copied it
     first = response.to_dict()

@@ -181,7 +181,7 @@ def test_the_cache_stays_out_of_repr_equality_hashing_pickling_and_the_converter
         assert not any(hasattr(clone, name) for name in ("_encoded", "_sent", "_wire"))
     assert not hasattr(fresh, "_sent")  # nothing is computed before it is needed
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
-        call._sent = None  # type: ignore[misc]
+        call._sent = None
 
 
 def test_an_evolved_item_computes_its_own_wire_dict() -> None:
@@ -225,7 +225,7 @@ def test_the_same_items_in_two_requests_give_independent_bodies() -> None:
         c.ResponseOutputMessage(id="msg_1", content=[c.OutputText(text="Hi")]),
         c.ResponseFunctionToolCall(call_id="c1", name="f", arguments="{}"),
         c.FunctionCallOutput(call_id="c1", output="42"),
-        c.UnknownItem(type="local_shell_call", raw={"type": "local_shell_call", "id": "x"}),
+        c.UnknownItem(raw={"type": "local_shell_call", "id": "x"}),
     ]
     tool = c.FunctionTool(
         name="f", parameters={"type": "object", "properties": {}, "additionalProperties": False}
