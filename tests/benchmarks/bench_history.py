@@ -182,6 +182,10 @@ def _reasoning(rng: random.Random, item_id: str) -> dict[str, Any]:
     }
 
 
+#: The union as cattrs' target (its ``structure`` types that argument ``type[T]``).
+_OUTPUT_ITEM: Any = OutputItem
+
+
 def typed_history(wire: list[dict[str, Any]]) -> list[Any]:
     """The same items as the SDK's models: outputs structured by its converter."""
     items: list[Any] = []
@@ -191,7 +195,7 @@ def typed_history(wire: list[dict[str, Any]]) -> list[Any]:
         elif item["type"] == "function_call_output":
             items.append(FunctionCallOutput(call_id=item["call_id"], output=item["output"]))
         else:
-            items.append(converter.structure(item, OutputItem))
+            items.append(converter.structure(item, _OUTPUT_ITEM))
     return items
 
 
@@ -230,7 +234,7 @@ class Bench:
             request = build_responses_request(
                 self.config, model=MODEL, instructions=INSTRUCTIONS, input=[*history, new]
             )
-            _asks_for_original_detail(request.json)  # as responses.create() does
+            _asks_for_original_detail(request)  # as responses.create() does
             response = await self.transport.send(request, AUTH)
             while await response.read_chunk():
                 pass

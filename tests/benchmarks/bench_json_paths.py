@@ -39,7 +39,7 @@ SDK = "AsyncClient stream"
 FLOOR = "aiohttp floor"
 OPENAI = "AsyncOpenAI"
 #: (label, environment overrides, minimum AsyncClient/floor, minimum AsyncClient/AsyncOpenAI)
-PATHS = (
+PATHS: tuple[tuple[str, dict[str, str], float, float], ...] = (
     ("orjson", {}, 0.85, 20.0),
     ("stdlib", {"CODEX_OPEN_CLIENT_JSON": "stdlib"}, 0.75, 20.0),
 )
