@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import statistics
@@ -242,15 +243,18 @@ async def throughput(
 ) -> dict[str, tuple[float, float]]:
     """Best wall and client CPU seconds of each contender to read a many-delta stream
     (``text``) to its final ``Response``, in ``repeat`` rounds that run every contender once
-    (after a warm-up round, which also opens the sockets). The CPU is this process's only:
-    the server runs in its own."""
+    (after a warm-up round, which also opens the sockets), each round in another order and
+    each run after a full garbage collection, so that neither falls on the same contender
+    every round. The CPU is this process's only: the server runs in its own."""
     contenders = {"sse": ("sse", 15), "ws": ("websocket", 15), "ws_plain": ("websocket", 0)}
     best = {name: (float("inf"), float("inf")) for name in contenders}
     clients = {name: client(server, transport) for name, (transport, _) in contenders.items()}
+    names = list(contenders)
     try:
         for round_ in range(repeat + 1):
-            for name, (_, compress) in contenders.items():
-                ws_module._COMPRESS = compress  # read when a socket is opened
+            for name in names[round_ % 3 :] + names[: round_ % 3]:
+                ws_module._COMPRESS = contenders[name][1]  # read when a socket is opened
+                gc.collect()
                 started, cpu_started = time.perf_counter(), time.process_time()
                 response = await clients[name].responses.create(
                     model=MODEL, instructions="x", input="go"
