@@ -597,6 +597,11 @@ class _Inflater:
                         head = 10
                 opcode = first & 0x0F
                 if opcode >= 0x8:  # a control frame: aiohttp's parser, whole
+                    if size > 125:  # refused before its bytes are waited for
+                        raise aiohttp.WebSocketError(
+                            _CLOSE.PROTOCOL_ERROR,
+                            "Control frame payload cannot be larger than 125 bytes",
+                        )
                     if end - pos - head < size:
                         break
                     start, pos = pos, pos + head + size

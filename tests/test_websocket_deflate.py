@@ -346,6 +346,24 @@ def test_a_compressed_binary_frame_mid_stream_is_a_stream_error_naming_it() -> N
     assert "A binary WebSocket frame arrived" in str(error)
 
 
+def test_an_oversized_control_frame_is_refused_without_waiting_for_it() -> None:
+    """A ping declaring 1 GB is a protocol error at once, not a wait for its bytes."""
+
+    async def script(ws: web.WebSocketResponse, transport: Any, deflate: Deflate) -> None:
+        transport.write(frame(deflate.compress(created())))
+        transport.write(struct.pack("!BBQ", 0x89, 127, 1 << 30) + b"x" * 10)
+
+    async def body(api: c.AsyncClient) -> BaseException:
+        with pytest.raises(c.StreamError) as caught:
+            async with api.responses.stream(**BASE, timeout=10) as stream:
+                async for _ in stream:
+                    pass
+        return caught.value
+
+    error = run_raw(script, body)
+    assert "Control frame payload cannot be larger than 125 bytes" in str(error)
+
+
 def test_invalid_utf8_in_a_compressed_text_frame_is_a_stream_error() -> None:
     async def script(ws: web.WebSocketResponse, transport: Any, deflate: Deflate) -> None:
         transport.write(frame(deflate.compress(created())))
