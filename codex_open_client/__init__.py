@@ -13,7 +13,6 @@ from ._auth import afinish_login, aget_token, alogin, arefresh, astart_login, bu
 from ._client import (
     AsyncClient,
     AsyncCodexClient,
-    AsyncioRequiredError,
     AsyncResponses,
     AsyncStreamedRawResponse,
     RawResponse,
@@ -22,6 +21,7 @@ from ._exceptions import (
     APIConnectionError,
     APIError,
     APITimeoutError,
+    AsyncioRequiredError,
     AuthError,
     CodexError,
     ContextWindowError,

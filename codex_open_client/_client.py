@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 import attrs
 
 from ._auth import LoginHandler, make_auth_manager, make_login_options
-from ._exceptions import CodexError, UnsupportedImageDetailWarning
+from ._exceptions import CodexError, UnsupportedImageDetailWarning, require_asyncio
 from ._models import InputItem, Response, Tool
 from ._ratelimits import AccountUsage, RateLimits
 from ._request import (
@@ -47,29 +47,10 @@ __all__ = [
     "AsyncCodexClient",
     "AsyncResponses",
     "AsyncStreamedRawResponse",
-    "AsyncioRequiredError",
     "RawResponse",
 ]
 
 T = TypeVar("T")
-
-
-class AsyncioRequiredError(CodexError, RuntimeError):
-    """``AsyncClient`` was used outside asyncio (under trio, say): aiohttp needs asyncio.
-
-    Also a ``RuntimeError``, which is what such a call raised before.
-    """
-
-
-def require_asyncio(name: str = "AsyncClient") -> None:
-    """Raise ``AsyncioRequiredError`` unless an asyncio event loop runs this call."""
-    import asyncio
-
-    if asyncio._get_running_loop() is None:
-        raise AsyncioRequiredError(
-            f"{name} needs asyncio; under trio use Client (e.g. in trio.to_thread.run_sync), "
-            "or run it in a trio-asyncio loop"
-        )
 
 
 class AsyncClient:

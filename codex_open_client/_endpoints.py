@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from ._catalog import Model, models_from_payload
-from ._exceptions import APIError, CodexError, error_from_status
+from ._exceptions import APIError, CodexError, error_from_status, require_asyncio
 from ._json import loads
 from ._ratelimits import AccountUsage, account_usage_from_payload
 from ._request import USER_AGENT
@@ -50,8 +50,6 @@ async def get_json(
 
     Retries what ``/responses`` retries; raises the mapped ``APIError`` for other statuses.
     """
-    from ._client import require_asyncio
-
     config = client._check_usable()
     require_asyncio()
     base = {"User-Agent": USER_AGENT, "originator": config.originator, "Accept": "application/json"}

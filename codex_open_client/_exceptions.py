@@ -18,7 +18,8 @@
     │   ├── RefusalError           the model refused
     │   └── IncompleteResponseError  the response stopped early
     ├── ToolArgumentsError     a tool call's arguments are not valid JSON (also a ValueError)
-    └── MaxTurnsExceededError  run_tools() hit max_turns; carries the result so far
+    ├── MaxTurnsExceededError  run_tools() hit max_turns; carries the result so far
+    └── AsyncioRequiredError   AsyncClient used outside asyncio (also a RuntimeError)
 
     UserWarning
     └── UnsupportedImageDetailWarning  detail="original" for a model whose catalog lacks it
@@ -46,6 +47,7 @@ __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
+    "AsyncioRequiredError",
     "AuthError",
     "CodexError",
     "ContextWindowError",
@@ -60,6 +62,7 @@ __all__ = [
     "StructuredOutputError",
     "ToolArgumentsError",
     "UnsupportedImageDetailWarning",
+    "require_asyncio",
 ]
 
 
@@ -242,6 +245,24 @@ _TRY_AGAIN = re.compile(
     re.IGNORECASE,
 )
 _UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0}
+
+
+class AsyncioRequiredError(CodexError, RuntimeError):
+    """``AsyncClient`` was used outside asyncio (under trio, say): aiohttp needs asyncio.
+
+    Also a ``RuntimeError``, which is what such a call raised before.
+    """
+
+
+def require_asyncio(name: str = "AsyncClient") -> None:
+    """Raise ``AsyncioRequiredError`` unless an asyncio event loop runs this call."""
+    import asyncio
+
+    if asyncio._get_running_loop() is None:
+        raise AsyncioRequiredError(
+            f"{name} needs asyncio; under trio use Client (e.g. in trio.to_thread.run_sync), "
+            "or run it in a trio-asyncio loop"
+        )
 
 
 def parse_retry_after(headers: Mapping[str, str] | None, message: str = "") -> float | None:

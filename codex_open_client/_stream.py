@@ -40,6 +40,7 @@ from ._exceptions import (
     RateLimitError,
     StreamError,
     error_from_stream as _error_from_stream,
+    require_asyncio,
 )
 from ._models import Response
 from ._ratelimits import RateLimits, rate_limits_from_event, rate_limits_from_headers
@@ -235,8 +236,6 @@ class AsyncResponseStream:
     async def _open(self) -> None:
         """Send the request (retrying what is retryable) unless it is already sent."""
         if self._http is None and not self._finished:
-            from ._client import require_asyncio
-
             require_asyncio()
         await self._run_prepare()
         while self._http is None and not self._finished:

@@ -31,8 +31,6 @@ ROOT = Path(codex_open_client.__file__).parent
 
 # Deferred imports that still close a runtime cycle: (importer, imported) -> why / the fix.
 KNOWN_CYCLES = {
-    ("_stream", "_client"): "require_asyncio: would move below _client (with AsyncioRequiredError)",
-    ("_endpoints", "_client"): "require_asyncio, as for _stream",
     (
         "_transport",
         "_websocket",
