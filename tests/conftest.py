@@ -18,7 +18,11 @@ import pytest
 import codex_open_client as c
 from codex_open_client.testing import FakeCodexServer
 
-BASE = {"model": "gpt-5.1-codex-mini", "instructions": "You are helpful.", "input": "Hello!"}
+BASE: dict[str, Any] = {
+    "model": "gpt-5.1-codex-mini",
+    "instructions": "You are helpful.",
+    "input": "Hello!",
+}
 TRANSPORTS = ("sse", "websocket")
 
 
@@ -144,7 +148,8 @@ class Api:
     def create(self, **kwargs: Any) -> c.Response:
         params = {**BASE, **kwargs}
         if self.mode == "sync":
-            return self.sync.responses.create(**params)
+            response: c.Response = self.sync.responses.create(**params)
+            return response
         return self.run(self.aclient.responses.create(**params))  # type: ignore[no-any-return]
 
     def stream(self, **kwargs: Any) -> tuple[list[Any], c.Response]:
