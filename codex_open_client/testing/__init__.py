@@ -59,8 +59,9 @@ from ._replies import (
     usage_limit_reached,
     web_search_call,
 )
+from ._requests import RecordedRequest, ReplyFactory
 from ._script import load_script, replies_from_script
-from ._server import FakeCodexServer, RecordedRequest, ReplyFactory
+from ._server import FakeCodexServer
 
 __all__ = [
     "DEFAULT_REPLY_TEXT",

@@ -32,16 +32,14 @@ from ._replies import (
     rate_limit_headers,
     reply,
 )
-from ._server import (
+from ._requests import (
     _MAX_REQUEST_BYTES,
     RecordedRequest,
-    _encode_json,
     _FactoryError,
     _parse_json,
     _validate_body,
-    _without_encrypted_content,
-    wait_watching,
 )
+from ._writing import _encode_json, _without_encrypted_content, wait_watching
 
 if TYPE_CHECKING:
     from ._server import FakeCodexServer
