@@ -36,7 +36,6 @@ KNOWN_CYCLES = {
         "_websocket",
     ): "the WebSocket pool, loaded lazily; _websocket imports _transport",
     ("_wire", "_serde"): "the converter, which imports _wire: Wire's methods call it",
-    ("testing._server", "testing._websocket"): "the fake's WebSocket writer imports the server",
 }
 
 
