@@ -32,7 +32,7 @@ from ._models import (
     UnknownContent,
     UnknownItem,
 )
-from ._wire import Wire
+from ._wire import Wire, use_converter
 
 logger = logging.getLogger("codex_open_client")
 
@@ -295,3 +295,6 @@ def from_dict(cls: type[_T], data: Mapping[str, Any]) -> _T:
         return converter.structure(copied, cls)
     except Exception as exc:
         raise ValueError(f"{name}.from_dict(): the dict does not fit ({exc!r})") from exc
+
+
+use_converter(to_dict, to_json, from_dict)

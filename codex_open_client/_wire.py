@@ -7,12 +7,28 @@ included. Objects built in Python have none and are unstructured by the converte
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-__all__ = ["Wire"]
+__all__ = ["Wire", "use_converter"]
 
 _T = TypeVar("_T", bound="Wire")
+
+# The converter's three functions, set by ``_serde`` as it loads (``import codex_open_client``
+# loads it): the converter knows every model, so the models' base cannot import it.
+_to_dict: Callable[[Any], dict[str, Any]]
+_to_json: Callable[..., str]
+_from_dict: Callable[[type[Any], Mapping[str, Any]], Any]
+
+
+def use_converter(
+    to_dict: Callable[[Any], dict[str, Any]],
+    to_json: Callable[..., str],
+    from_dict: Callable[[type[Any], Mapping[str, Any]], Any],
+) -> None:
+    """Give ``Wire``'s methods the converter's functions (called once, by ``_serde``)."""
+    global _to_dict, _to_json, _from_dict
+    _to_dict, _to_json, _from_dict = to_dict, to_json, from_dict
 
 
 class Wire:
@@ -28,15 +44,11 @@ class Wire:
         ``json.dumps(obj.to_dict())`` works; ``from_dict()`` turns the dict back into an
         equal object.
         """
-        from ._serde import to_dict
-
-        return to_dict(self)
+        return _to_dict(self)
 
     def to_json(self, *, indent: int | None = None) -> str:
         """``to_dict()`` as a JSON string: compact, or pretty with ``indent`` spaces."""
-        from ._serde import to_json
-
-        return to_json(self, indent=indent)
+        return _to_json(self, indent=indent)
 
     @classmethod
     def from_dict(cls: type[_T], data: Mapping[str, Any]) -> _T:
@@ -45,6 +57,5 @@ class Wire:
         The dict is copied. Unknown fields are kept for ``to_dict()``. Raises ``TypeError``
         when ``data`` is not a mapping and ``ValueError`` when it does not fit the class.
         """
-        from ._serde import from_dict
-
-        return from_dict(cls, data)
+        result: _T = _from_dict(cls, data)
+        return result

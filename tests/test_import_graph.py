@@ -35,7 +35,6 @@ KNOWN_CYCLES = {
         "_transport",
         "_websocket",
     ): "the WebSocket pool, loaded lazily; _websocket imports _transport",
-    ("_wire", "_serde"): "the converter, which imports _wire: Wire's methods call it",
 }
 
 
