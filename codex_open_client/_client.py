@@ -271,6 +271,49 @@ class AsyncClient:
             )
         return self._config
 
+    async def _fetch(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        json_body: object = None,
+        timeout: float,
+        max_retries: int,
+        ok: tuple[int, ...] = (200,),
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        """``method url`` (not streamed) with this client's credentials: status, headers, body.
+
+        For the JSON endpoints beside ``/responses`` (``_endpoints``, the older compaction):
+        the retry loop of ``/responses`` (``_retry.Attempts``) and its 401 recovery; a status
+        outside ``ok`` raises the mapped error.
+        """
+        from ._exceptions import error_from_status
+        from ._retry import Attempts
+        from ._transport import bearer_token
+
+        self._check_usable()
+        require_asyncio()
+        auth, transport = self._auth, self._transport
+        attempts = Attempts(auth, transport, method=method, url=url, max_retries=max_retries)
+        while True:
+            auth_headers = await auth.headers(transport)
+            try:
+                status, answer_headers, content = await transport.fetch(
+                    method,
+                    url,
+                    headers={**headers, **auth_headers},
+                    json_body=json_body,
+                    timeout=timeout,
+                    secrets=auth.secrets(),
+                )
+                if status not in ok:
+                    secrets = (*auth.secrets(), bearer_token(auth_headers))
+                    raise error_from_status(status, content, answer_headers, url, secrets)
+                return status, answer_headers, content
+            except CodexError as exc:
+                await attempts.after(exc, auth_headers)
+
     def with_options(
         self,
         *,

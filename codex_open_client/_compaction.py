@@ -129,8 +129,6 @@ async def _compact_v1(
     """The older ``POST {base_url}/responses/compact``: ``{"output": [items...]}``."""
     import attrs
 
-    from ._endpoints import authorized_fetch  # the catalog's module: loaded only when needed
-
     config = client._check_usable()
     if session_id is not None:
         config = attrs.evolve(config, session_id=session_id)
@@ -144,8 +142,7 @@ async def _compact_v1(
     if params.get("extra_query") is not None:
         url = with_extra_query(url, params["extra_query"])
     headers = {**built.headers, "Accept": "application/json"}
-    status, _, content = await authorized_fetch(
-        client,
+    status, _, content = await client._fetch(
         "POST",
         url,
         headers=headers,

@@ -1,8 +1,7 @@
 """The small JSON endpoints beside ``/responses``: the model catalog and account usage.
 
-Both are plain ``GET``s with the client's credentials, the same retry policy as
-``/responses`` and the same 401 recovery (reload the stored credentials, else refresh), in
-``authorized_fetch``, which the older compaction endpoint uses too.
+Both are plain ``GET``s through ``AsyncClient._fetch``: the client's credentials, the retry
+loop of ``/responses`` and its 401 recovery (reload the stored credentials, else refresh).
 """
 
 from __future__ import annotations
@@ -16,12 +15,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from ._catalog import Model, models_from_payload
-from ._exceptions import APIError, CodexError, error_from_status, require_asyncio
+from ._exceptions import APIError
 from ._json import loads
 from ._ratelimits import AccountUsage, account_usage_from_payload
 from ._request import USER_AGENT
-from ._retry import Attempts
-from ._transport import bearer_token
 
 if TYPE_CHECKING:
     from ._client import AsyncClient
@@ -51,12 +48,10 @@ async def get_json(
     Retries what ``/responses`` retries; raises the mapped ``APIError`` for other statuses.
     """
     config = client._check_usable()
-    require_asyncio()
     base = {"User-Agent": USER_AGENT, "originator": config.originator, "Accept": "application/json"}
     base.update(config.default_headers)
     base.update(headers or {})
-    status, answer_headers, content = await authorized_fetch(
-        client,
+    status, answer_headers, content = await client._fetch(
         "GET",
         url,
         headers=base,
@@ -65,43 +60,6 @@ async def get_json(
         ok=ok,
     )
     return status, answer_headers, _decode(status, content, url)
-
-
-async def authorized_fetch(
-    client: AsyncClient,
-    method: str,
-    url: str,
-    *,
-    headers: Mapping[str, str],
-    json_body: object = None,
-    timeout: float,
-    max_retries: int,
-    ok: tuple[int, ...] = (200,),
-) -> tuple[int, Mapping[str, str], bytes]:
-    """``method url`` (not streamed) with the client's credentials: status, headers, body.
-
-    The retry policy of ``/responses`` (up to ``max_retries``) and its 401 recovery (reload
-    the stored credentials, else refresh); a status outside ``ok`` raises the mapped error.
-    """
-    auth, transport = client._auth, client._transport
-    attempts = Attempts(auth, transport, method=method, url=url, max_retries=max_retries)
-    while True:
-        auth_headers = await auth.headers(transport)
-        try:
-            status, answer_headers, content = await transport.fetch(
-                method,
-                url,
-                headers={**headers, **auth_headers},
-                json_body=json_body,
-                timeout=timeout,
-                secrets=auth.secrets(),
-            )
-            if status not in ok:
-                secrets = (*auth.secrets(), bearer_token(auth_headers))
-                raise error_from_status(status, content, answer_headers, url, secrets)
-            return status, answer_headers, content
-        except CodexError as exc:
-            await attempts.after(exc, auth_headers)
 
 
 def _decode(status: int, content: bytes, url: str) -> Any:
