@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ._auth import afinish_login, aget_token, alogin, arefresh, astart_login, build_headers
+from ._auth._store import FileTokenStore, InsecureCredentialsWarning, MemoryTokenStore, TokenStore
+from ._auth._tokens import Account, Credentials, get_account_id
 from ._client import (
     AsyncClient,
     AsyncCodexClient,
@@ -87,7 +89,6 @@ from ._ratelimits import (
     RateLimitWindow,
 )
 from ._request import ResponseCreateParams, ToolRunParams
-from ._store import FileTokenStore, InsecureCredentialsWarning, MemoryTokenStore, TokenStore
 from ._sync import (
     Client,
     CodexClient,
@@ -102,9 +103,11 @@ from ._sync import (
     refresh,
     start_login,
 )
-from ._tokens import Account, Credentials, get_account_id
 
 if TYPE_CHECKING:
+    from ._auth._login import PendingLogin
+    from ._auth._oauth import LoginError
+    from ._auth._redis_store import RedisTokenStore, TokenStoreUnavailableError
     from ._catalog import Model, ReasoningLevel
     from ._conversation import AsyncConversation
     from ._endpoints import AsyncModels
@@ -142,9 +145,6 @@ if TYPE_CHECKING:
         UnknownEvent,
         event_from_dict,
     )
-    from ._login import PendingLogin
-    from ._oauth import LoginError
-    from ._redis_store import RedisTokenStore, TokenStoreUnavailableError
     from ._stream import AsyncResponseStream
     from ._structured import ParsedResponse
     from ._tools import ToolRunResult
@@ -299,12 +299,12 @@ _LAZY = {
     "Model": "._catalog",
     "ParsedResponse": "._structured",
     # The OAuth module (and asyncio with it) loads with the first sign-in or refresh.
-    "LoginError": "._oauth",
-    "PendingLogin": "._login",
+    "LoginError": "._auth._oauth",
+    "PendingLogin": "._auth._login",
     "ReasoningLevel": "._catalog",
     # redis-py loads only when a RedisTokenStore is made.
-    "RedisTokenStore": "._redis_store",
-    "TokenStoreUnavailableError": "._redis_store",
+    "RedisTokenStore": "._auth._redis_store",
+    "TokenStoreUnavailableError": "._auth._redis_store",
     "ToolRunResult": "._tools",
     # The stream events load with the first stream (or the first of these names asked for).
     **dict.fromkeys(

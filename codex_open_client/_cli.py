@@ -34,10 +34,10 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 import attrs
 
 if TYPE_CHECKING:
+    from ._auth._tokens import Account
     from ._models import InputItem, Response
     from ._ratelimits import AccountUsage, Credits
     from ._sync import Client
-    from ._tokens import Account
     from .testing import FakeCodexServer
 
 __all__ = ["COMMANDS", "DEFAULT_MODEL", "DEMO_ANSWER", "DEMO_MODEL", "Command", "main"]
@@ -294,7 +294,7 @@ def _cmd_login(args: argparse.Namespace) -> int:
     if args.fake:
         where = "on the fake backend (temporary credentials, deleted on exit)"
     else:
-        from ._tokens import default_token_path
+        from ._auth._tokens import default_token_path
 
         where = f"(credentials saved in {default_token_path(args.codex_home)})"
     print(f"Signed in as {who}{plan} {where}.")

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 import attrs
 
 from ._auth import LoginHandler, make_auth_manager, make_login_options
+from ._auth._store import TokenStore
+from ._auth._tokens import Account
 from ._exceptions import CodexError, UnsupportedImageDetailWarning, require_asyncio
 from ._models import InputItem, Response, Tool
 from ._ratelimits import AccountUsage, RateLimits
@@ -28,8 +30,6 @@ from ._request import (
     make_config,
     original_detail_seen,
 )
-from ._store import TokenStore
-from ._tokens import Account
 from ._transport import Transport
 
 if TYPE_CHECKING:

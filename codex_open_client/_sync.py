@@ -24,12 +24,12 @@ from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Literal, ParamSpec, TypeVar, cast, overload
 
 from ._auth import LoginHandler, afinish_login, aget_token, alogin, arefresh, astart_login
+from ._auth._store import TokenStore
+from ._auth._tokens import Account
 from ._client import AsyncClient, AsyncResponses, AsyncStreamedRawResponse, RawResponse
 from ._models import InputItem, Response, Tool
 from ._ratelimits import AccountUsage, RateLimits
 from ._request import create_params_signature
-from ._store import TokenStore
-from ._tokens import Account
 
 # Streams and their events load with the first stream, not at import.
 if TYPE_CHECKING:

@@ -198,7 +198,7 @@ def test_import_does_not_load_streams_or_the_loop_thread() -> None:
         "codex_open_client._events",
         "codex_open_client._stream",
         "codex_open_client._accumulate",
-        "codex_open_client._oauth",
+        "codex_open_client._auth._oauth",
         "codex_open_client._websocket",
         "codex_open_client._wsproto",
         "asyncio",

@@ -18,8 +18,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 import aiohttp
 import pytest
 
-from codex_open_client._exceptions import AuthError
-from codex_open_client._login import (
+from codex_open_client._auth._login import (
     PendingLogin,
     _bind,
     afinish_login,
@@ -29,7 +28,7 @@ from codex_open_client._login import (
     run_handler_login,
     run_headless_login,
 )
-from codex_open_client._oauth import (
+from codex_open_client._auth._oauth import (
     LoginError,
     RefreshError,
     exchange_code,
@@ -37,7 +36,8 @@ from codex_open_client._oauth import (
     refresh_token_request,
     refresh_url,
 )
-from codex_open_client._tokens import CLIENT_ID, SCOPES, Credentials
+from codex_open_client._auth._tokens import CLIENT_ID, SCOPES, Credentials
+from codex_open_client._exceptions import AuthError
 from codex_open_client._transport import Transport
 from codex_open_client.testing import FakeCodexServer
 

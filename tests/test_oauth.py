@@ -18,8 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from aiohttp import web
 
-from codex_open_client._exceptions import APIConnectionError, AuthError
-from codex_open_client._oauth import (
+from codex_open_client._auth._oauth import (
     DeviceCode,
     LoginError,
     Pkce,
@@ -40,7 +39,8 @@ from codex_open_client._oauth import (
     revoke_url,
     token_url,
 )
-from codex_open_client._tokens import CLIENT_ID, SCOPES, Credentials
+from codex_open_client._auth._tokens import CLIENT_ID, SCOPES, Credentials
+from codex_open_client._exceptions import APIConnectionError, AuthError
 from codex_open_client._transport import Transport
 
 T = TypeVar("T")

@@ -20,14 +20,14 @@ from pathlib import Path
 import pytest
 
 from codex_open_client import AsyncClient
-from codex_open_client._exceptions import AuthError
-from codex_open_client._store import (
+from codex_open_client._auth._store import (
     FileTokenStore,
     InsecureCredentialsWarning,
     MemoryTokenStore,
     TokenStore,
 )
-from codex_open_client._tokens import Credentials
+from codex_open_client._auth._tokens import Credentials
+from codex_open_client._exceptions import AuthError
 from codex_open_client.testing import FakeCodexServer
 
 from .test_tokens import (
@@ -532,8 +532,8 @@ def test_warnings_as_errors_fail_every_load_until_the_file_is_fixed(tmp_path: Pa
 
 CHILD_WRITER = """
 import json, sys
-from codex_open_client._store import FileTokenStore
-from codex_open_client._tokens import Credentials
+from codex_open_client._auth._store import FileTokenStore
+from codex_open_client._auth._tokens import Credentials
 
 path, size, base = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
 store = FileTokenStore(path)
@@ -691,8 +691,8 @@ def test_a_save_keeps_the_temp_file_of_a_save_in_progress_elsewhere(tmp_path: Pa
 
 CHILD_SAVER = """
 import json, sys
-from codex_open_client._store import FileTokenStore
-from codex_open_client._tokens import Credentials
+from codex_open_client._auth._store import FileTokenStore
+from codex_open_client._auth._tokens import Credentials
 
 path, rounds, base = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
 store = FileTokenStore(path)
@@ -718,7 +718,7 @@ def test_concurrent_saves_never_remove_each_others_temp_files(tmp_path: Path) ->
 
 CHILD_LOCKER = """
 import sys, time
-from codex_open_client._store import FileTokenStore
+from codex_open_client._auth._store import FileTokenStore
 
 path, log, name, go = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 store = FileTokenStore(path)
@@ -760,7 +760,7 @@ def test_lock_is_exclusive_across_processes(tmp_path: Path) -> None:
 
 CHILD_WAITER = """
 import sys, time
-from codex_open_client._store import FileTokenStore
+from codex_open_client._auth._store import FileTokenStore
 
 store = FileTokenStore(sys.argv[1])
 print("ready", flush=True)

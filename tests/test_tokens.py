@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 from hypothesis import given, strategies as st
 
-from codex_open_client._exceptions import AuthError
-from codex_open_client._tokens import (
+from codex_open_client._auth._tokens import (
     AUTH_CLAIM,
     MAX_NESTING,
     PROFILE_CLAIM,
@@ -28,6 +27,7 @@ from codex_open_client._tokens import (
     is_flat_auth_json,
     parse_rfc3339,
 )
+from codex_open_client._exceptions import AuthError
 
 NOW = datetime(2026, 4, 27, 12, 0, 0, tzinfo=timezone.utc)
 # Every token made here contains this marker, so a leak is easy to spot.

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .._auth._redis_store import TokenStoreUnavailableError
 from .._exceptions import (
     APIConnectionError,
     APIError,
@@ -27,7 +28,6 @@ from .._exceptions import (
     StreamError,
     redact,
 )
-from .._redis_store import TokenStoreUnavailableError
 
 logger = logging.getLogger("codex_open_client.gateway")
 

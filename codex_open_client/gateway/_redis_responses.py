@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from .. import _json
-from .._redis_store import _address
+from .._auth._redis_store import _address
 from ._errors import GatewayError
 
 if TYPE_CHECKING:

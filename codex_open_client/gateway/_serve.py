@@ -167,7 +167,7 @@ def _token_store(redis_url: str | None) -> Iterator[Any]:
     if redis_url is None:
         yield None
         return
-    from .._redis_store import RedisTokenStore
+    from .._auth._redis_store import RedisTokenStore
 
     store = RedisTokenStore.from_url(redis_url)
     try:

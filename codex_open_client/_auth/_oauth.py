@@ -20,12 +20,12 @@ from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 
 from attrs import field, frozen
 
-from ._exceptions import AuthError, CodexError, redact
-from ._json import loads
+from .._exceptions import AuthError, CodexError, redact
+from .._json import loads
 from ._tokens import CLIENT_ID, SCOPES, Credentials
 
 if TYPE_CHECKING:
-    from ._transport import Transport
+    from .._transport import Transport
 
 __all__ = [
     "DeviceCode",

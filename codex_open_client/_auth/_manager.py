@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any, Union
 import anyio.to_thread
 from attrs import frozen
 
-from ._exceptions import APIConnectionError, AuthError
-from ._request import USER_AGENT, headers_for, make_config
+from .._exceptions import APIConnectionError, AuthError
+from .._request import USER_AGENT, headers_for, make_config
+from .._transport import Transport
 from ._store import FileTokenStore, TokenStore
 from ._tokens import (
     AUTH_CLAIM,
@@ -32,7 +33,6 @@ from ._tokens import (
     default_token_path,
     get_account_id,
 )
-from ._transport import Transport
 
 if TYPE_CHECKING:
     from ._login import PendingLogin

@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, TextIO, Union
 
 import anyio.to_thread
 
-from ._exceptions import CodexError
+from .._exceptions import CodexError
+from .._request import DEFAULT_ORIGINATOR
+from .._transport import Transport
 from ._oauth import (
     DEVICE_CODE_TIMEOUT,
     LoginError,
@@ -34,9 +36,7 @@ from ._oauth import (
     poll_device_code,
     request_device_code,
 )
-from ._request import DEFAULT_ORIGINATOR
 from ._tokens import DEFAULT_CALLBACK_PORT, DEFAULT_ISSUER, FALLBACK_CALLBACK_PORT, Credentials
-from ._transport import Transport
 
 if TYPE_CHECKING:
     from aiohttp import web

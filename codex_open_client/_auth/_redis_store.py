@@ -21,8 +21,8 @@ import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from . import _json
-from ._exceptions import AuthError, ServerError
+from .. import _json
+from .._exceptions import AuthError, ServerError
 from ._tokens import Credentials
 
 if TYPE_CHECKING:

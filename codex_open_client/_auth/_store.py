@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from . import _json
-from ._exceptions import AuthError
+from .. import _json
+from .._exceptions import AuthError
 from ._tokens import Credentials, is_flat_auth_json
 
 try:

@@ -30,8 +30,8 @@ from typing import Any
 
 from attrs import field, frozen
 
-from . import _json
-from ._exceptions import AuthError
+from .. import _json
+from .._exceptions import AuthError
 
 __all__ = [
     "AUTH_CLAIM",
