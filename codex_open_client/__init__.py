@@ -1,6 +1,23 @@
 """codex-open-client: use your ChatGPT subscription (the Codex backend) from Python.
 
 ``AsyncClient`` is the async client; ``Client`` runs the same code from sync code.
+
+The pipeline of ``responses.create()``, stage by stage, and the private module of each::
+
+    call      _client.py     AsyncClient, AsyncResponses: wiring only (_sync.py: Client)
+    request   _request.py    the params contract (ResponseCreateParams), URL, headers, body
+    sign-in   _auth/         credentials: OAuth, auth.json, refresh (before a request, on 401)
+    send      _transport.py  HTTP, SSE payloads | _websocket.py + _wsproto.py: WebSocket
+    retry     _retry.py      the one retry and 401-recovery loop
+    decode    _sse.py        SSE bytes -> events (sans-IO); _json.py
+    type      _serde.py      payload -> _events.py / _models.py classes (one cattrs converter;
+                             _wire.py: their to_dict/from_dict)
+    collect   _accumulate.py events -> Response; _stream.py drives it all (AsyncResponseStream)
+
+Built on it: _conversation.py, _tools.py (run_tools), _structured.py (parse), _compaction.py,
+_schema.py + _functions.py (JSON Schema, function tools), _endpoints.py + _catalog.py (/models,
+usage), _ratelimits.py. Every exception and warning: _exceptions.py. Front ends: _cli.py,
+gateway/, testing/ (the fake backend).
 """
 
 from __future__ import annotations
