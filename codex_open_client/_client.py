@@ -289,8 +289,8 @@ class AsyncClient:
         outside ``ok`` raises the mapped error.
         """
         from ._exceptions import error_from_status
+        from ._request import bearer_token
         from ._retry import Attempts
-        from ._transport import bearer_token
 
         self._check_usable()
         require_asyncio()

@@ -62,6 +62,7 @@ __all__ = [
     "StructuredOutputError",
     "ToolArgumentsError",
     "UnsupportedImageDetailWarning",
+    "map_aiohttp",
     "require_asyncio",
 ]
 
@@ -591,3 +592,55 @@ def error_from_stream(
     # Overloaded, server_error, and any code we do not know: the CLI treats these as
     # server-side failures, retryable while nothing has reached the caller.
     return ServerError(message, **kwargs)
+
+
+def map_aiohttp(
+    exc: Exception, what: str, timeout: float, secrets: Sequence[str] = ()
+) -> CodexError | None:
+    """This package's exception for an aiohttp or socket error (None for any other error).
+
+    Raise it ``from None`` outside the ``except`` block, so neither ``__cause__`` nor
+    ``__context__`` leads to aiohttp's exception: a ``ClientResponseError`` holds the request
+    headers, ``Authorization`` included. ``secrets`` are redacted from the message.
+    """
+    import asyncio
+
+    import aiohttp
+
+    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):  # distinct before Python 3.11
+        connecting = getattr(aiohttp, "ConnectionTimeoutError", ())
+        if isinstance(exc, connecting):  # also the wait for a free pooled connection
+            message = (
+                f"Timed out {what}: no connection within {timeout:g}s (connecting, or waiting "
+                "for a free connection when max_connections is set; raise timeout= or "
+                "max_connections=)"
+            )
+        else:
+            message = (
+                f"Timed out {what}: no data for {timeout:g}s (raise timeout= if that is normal)"
+            )
+        return APITimeoutError(message, cause=_safe_cause(exc))
+    if isinstance(exc, (aiohttp.ClientError, OSError)):
+        if isinstance(exc, aiohttp.ClientResponseError):
+            # Its str() quotes the URL as well; the status and parser message say enough.
+            detail = f"invalid HTTP answer ({exc.status}, {exc.message})"
+        else:
+            detail = str(exc) or type(exc).__name__
+        detail = _snippet(redact(detail, secrets), 300)
+        return APIConnectionError(f"Connection error {what}: {detail}", cause=_safe_cause(exc))
+    return None
+
+
+def _safe_cause(exc: BaseException) -> BaseException | None:
+    """``exc`` to keep as ``cause``, unless it (or what it chains to) holds request headers."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        link = todo.pop()
+        if link is None or id(link) in seen:
+            continue
+        if hasattr(link, "request_info"):
+            return None
+        seen.add(id(link))
+        todo += (link.__cause__, link.__context__)
+    return exc

@@ -1106,3 +1106,9 @@ def unexpected_argument(method: str, names: Sequence[str], valid: Sequence[str])
         f"{method}() got an unexpected keyword argument {name!r}; "
         f"valid arguments are: {', '.join(valid)}"
     )
+
+
+def bearer_token(headers: Mapping[str, str]) -> str:
+    """The token of an ``Authorization: Bearer`` header, or ""."""
+    value = headers.get("Authorization", "")
+    return value[7:] if value.startswith("Bearer ") else ""

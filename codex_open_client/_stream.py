@@ -44,10 +44,10 @@ from ._exceptions import (
 )
 from ._models import Response
 from ._ratelimits import RateLimits, rate_limits_from_event, rate_limits_from_headers
-from ._request import DEFAULT_MAX_EVENT_SIZE, Request
+from ._request import DEFAULT_MAX_EVENT_SIZE, Request, bearer_token
 from ._retry import Attempts
 from ._serde import unstructure
-from ._transport import EventTooLarge, HTTPResponse, Transport, bearer_token
+from ._transport import EventTooLarge, HTTPResponse, Transport
 
 if TYPE_CHECKING:
     from ._websocket import WebSocketResponse

@@ -17,15 +17,15 @@ from typing import TYPE_CHECKING, Any
 from ._exceptions import (
     APIConnectionError,
     APIError,
-    APITimeoutError,
     CodexError,
     StreamError,
     _snippet,
     error_from_status,
+    map_aiohttp,
     redact,
 )
 from ._json import fast_loads, loads
-from ._request import Request
+from ._request import Request, bearer_token
 from ._sse import EventTooLargeError, SSEDecoder
 
 if TYPE_CHECKING:
@@ -74,58 +74,6 @@ def event_payload(data: str | bytes, what: str) -> dict[str, Any] | None:
         )
         return None
     return payload
-
-
-def map_aiohttp(
-    exc: Exception, what: str, timeout: float, secrets: Sequence[str] = ()
-) -> CodexError | None:
-    """This package's exception for an aiohttp or socket error (None for any other error).
-
-    Raise it ``from None`` outside the ``except`` block, so neither ``__cause__`` nor
-    ``__context__`` leads to aiohttp's exception: a ``ClientResponseError`` holds the request
-    headers, ``Authorization`` included. ``secrets`` are redacted from the message.
-    """
-    import asyncio
-
-    import aiohttp
-
-    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):  # distinct before Python 3.11
-        connecting = getattr(aiohttp, "ConnectionTimeoutError", ())
-        if isinstance(exc, connecting):  # also the wait for a free pooled connection
-            message = (
-                f"Timed out {what}: no connection within {timeout:g}s (connecting, or waiting "
-                "for a free connection when max_connections is set; raise timeout= or "
-                "max_connections=)"
-            )
-        else:
-            message = (
-                f"Timed out {what}: no data for {timeout:g}s (raise timeout= if that is normal)"
-            )
-        return APITimeoutError(message, cause=_safe_cause(exc))
-    if isinstance(exc, (aiohttp.ClientError, OSError)):
-        if isinstance(exc, aiohttp.ClientResponseError):
-            # Its str() quotes the URL as well; the status and parser message say enough.
-            detail = f"invalid HTTP answer ({exc.status}, {exc.message})"
-        else:
-            detail = str(exc) or type(exc).__name__
-        detail = _snippet(redact(detail, secrets), 300)
-        return APIConnectionError(f"Connection error {what}: {detail}", cause=_safe_cause(exc))
-    return None
-
-
-def _safe_cause(exc: BaseException) -> BaseException | None:
-    """``exc`` to keep as ``cause``, unless it (or what it chains to) holds request headers."""
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [exc]
-    while todo:
-        link = todo.pop()
-        if link is None or id(link) in seen:
-            continue
-        if hasattr(link, "request_info"):
-            return None
-        seen.add(id(link))
-        todo += (link.__cause__, link.__context__)
-    return exc
 
 
 class HTTPResponse:
@@ -507,12 +455,6 @@ def _origin(url: URL) -> tuple[str, str, int | None] | None:
     if not url.is_absolute() or not url.host:
         return None
     return url.scheme.lower(), url.host.lower(), url.port
-
-
-def bearer_token(headers: Mapping[str, str]) -> str:
-    """The token of an ``Authorization: Bearer`` header, or ""."""
-    value = headers.get("Authorization", "")
-    return value[7:] if value.startswith("Bearer ") else ""
 
 
 async def _read_up_to(response: aiohttp.ClientResponse, limit: int) -> bytes:

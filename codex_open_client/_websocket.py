@@ -27,11 +27,11 @@ from ._exceptions import (
     CodexError,
     StreamError,
     error_from_status,
+    map_aiohttp,
     redact,
 )
 from ._json import dumps, fast_loads, loads
-from ._request import Request, build_input
-from ._transport import bearer_token, map_aiohttp
+from ._request import Request, bearer_token, build_input
 from ._wsproto import (
     Chain,
     chain_rejected,

@@ -11,10 +11,8 @@ package; the implicit import of a parent package is not an edge.
 - With the deferred edges counted too there must be no cycle either. A deferred import hides a
   cycle from the import machinery, not from the design: two modules that need each other are
   one module split in two, or a piece of code in the wrong module. The deferred imports that
-  keep ``import codex_open_client`` light go one way only (``_client`` -> ``_conversation``),
-  so they close no cycle. ``KNOWN_CYCLES`` lists the deferred back edges that still do (in
-  modules outside the change that removed ``_client`` <-> ``_conversation`` and ``_models`` <->
-  ``_tools``), each with what it takes; it may only shrink.
+  keep ``import codex_open_client`` light (``_client`` -> ``_conversation``, ``_transport`` ->
+  ``_websocket``, ...) go one way only, so they close no cycle.
 """
 
 from __future__ import annotations
@@ -28,14 +26,6 @@ import codex_open_client
 
 PACKAGE = "codex_open_client"
 ROOT = Path(codex_open_client.__file__).parent
-
-# Deferred imports that still close a runtime cycle: (importer, imported) -> why / the fix.
-KNOWN_CYCLES = {
-    (
-        "_transport",
-        "_websocket",
-    ): "the WebSocket pool, loaded lazily; _websocket imports _transport",
-}
 
 
 def _module_name(path: Path) -> str:
@@ -185,19 +175,9 @@ def test_no_module_level_import_cycle() -> None:
 
 
 def test_no_import_cycle_at_runtime() -> None:
-    """Module-level and deferred imports together form no cycle, but for KNOWN_CYCLES."""
-    cycle = _cycle(_edges({"module-level", "deferred"}, frozenset(KNOWN_CYCLES)))
+    """Module-level and deferred imports together form no cycle."""
+    cycle = _cycle(_edges({"module-level", "deferred"}))
     assert cycle is None, _describe(cycle)
-
-
-def test_known_cycles_are_still_there_and_deferred() -> None:
-    """Each entry of KNOWN_CYCLES is a deferred import that closes a cycle: one that no longer
-    does is taken off the list."""
-    everything = _edges({"module-level", "deferred"})
-    for importer, imported in KNOWN_CYCLES:
-        a, b = f"{PACKAGE}.{importer}", f"{PACKAGE}.{imported}"
-        assert GRAPH[a].get(b) == "deferred", (importer, imported)
-        assert _reaches(everything, b, a), (importer, imported)
 
 
 def test_the_params_contract_and_parse_arguments_close_no_cycle() -> None:
