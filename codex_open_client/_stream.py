@@ -47,7 +47,7 @@ from ._ratelimits import RateLimits, rate_limits_from_event, rate_limits_from_he
 from ._request import DEFAULT_MAX_EVENT_SIZE, Request, bearer_token
 from ._retry import Attempts
 from ._serde import unstructure
-from ._transport import EventTooLarge, HTTPResponse, Transport
+from ._transport import EventTooLarge, Transport
 
 if TYPE_CHECKING:
     from ._websocket import WebSocketResponse
@@ -70,6 +70,27 @@ ALREADY_READ = (
 )
 
 logger = logging.getLogger("codex_open_client")
+
+
+class EventSource(Protocol):
+    """What the stream reads from: either transport's answer (``HTTPResponse`` over SSE,
+    ``WebSocketResponse`` over WebSocket)."""
+
+    status: int
+    headers: Mapping[str, str]
+    closed_because: str | None
+
+    async def read_payloads(self) -> list[dict[str, Any]]:
+        """The next event payloads (at least one); raises when the answer breaks or ends."""
+        ...
+
+    async def finish(self, response: Response | None) -> None:
+        """After the terminal event: hand the connection back (with the completed response)."""
+        ...
+
+    def close(self, because: str = ...) -> None:
+        """Stop reading; a connection left mid-answer is dropped."""
+        ...
 
 
 class StreamObserver(Protocol):
@@ -117,7 +138,7 @@ class AsyncResponseStream:
         self._prepare = prepare
         self._on_complete = on_complete
         self._rate_limits: RateLimits | None = None
-        self._http: HTTPResponse | WebSocketResponse | None = None
+        self._http: EventSource | None = None
         self._headers: Mapping[str, str] = {}
         self._status: int | None = None
         self._pending: deque[ResponseStreamEvent] = deque()
@@ -356,12 +377,7 @@ class AsyncResponseStream:
                 return await self._fail(self._error_from(failed))
             if self._finished:
                 try:
-                    if type(source) is HTTPResponse:
-                        await source.finish()
-                    else:
-                        cast("WebSocketResponse", source).finish(
-                            self._accumulator.response() if self._completed else None
-                        )
+                    await source.finish(self._accumulator.response() if self._completed else None)
                 finally:
                     self._release()
                 return None

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     import aiohttp
     from yarl import URL
 
+    from ._models import Response
     from ._websocket import WebSocketPool
 
 logger = logging.getLogger("codex_open_client")
@@ -187,9 +188,13 @@ class HTTPResponse:
             "Check base_url and any proxy in between."
         )
 
-    async def finish(self) -> None:
+    async def finish(self, response: Response | None = None) -> None:
         """After the terminal event: read the rest of the body, up to a bound, so the
-        connection can be reused (aiohttp drops one closed before its body's end)."""
+        connection can be reused (aiohttp drops one closed before its body's end).
+
+        ``response`` (the completed one, or None) is what a WebSocket keeps for the next
+        request's chain; an HTTP connection keeps nothing.
+        """
         import asyncio
 
         # A timer that closes the response (which wakes the read), not asyncio.wait_for():

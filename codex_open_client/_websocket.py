@@ -965,7 +965,7 @@ class WebSocketResponse:
             self._secrets,
         )
 
-    def finish(self, response: Response | None) -> None:
+    async def finish(self, response: Response | None) -> None:
         """The response completed: hand the socket back with what the next frame may chain."""
         if self._done:
             return
