@@ -113,7 +113,7 @@ def wire_response(draw: st.DrawFn) -> dict[str, Any]:
     return data
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(wire_response())
 def test_a_parsed_response_gives_back_exactly_what_was_sent(data: dict[str, Any]) -> None:
     """to_dict() is the dict parsed, unknown fields and items kept; from_dict() inverts it."""
@@ -174,7 +174,7 @@ _RESPONSES = st.builds(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(_RESPONSES)
 def test_a_response_built_in_python_round_trips(response: c.Response) -> None:
     """from_dict(to_dict(x)) == x and the JSON text parses back to the same dict."""
@@ -225,7 +225,7 @@ def wire_event(draw: st.DrawFn) -> dict[str, Any]:
     return _event_sample(cls, draw)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(wire_event())
 def test_a_parsed_event_gives_back_exactly_what_was_sent(data: dict[str, Any]) -> None:
     """Every event class (and UnknownEvent): to_dict() is the payload, from_dict() inverts it."""
