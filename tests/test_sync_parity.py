@@ -266,10 +266,15 @@ _ASYNC_CLASS = re.compile(r"_?Async[A-Z]\w*")
 def async_classes() -> dict[str, type]:
     """Every ``AsyncX``/``_AsyncX`` class defined in the package's modules, by name."""
     found: dict[str, type] = {}
-    for info in pkgutil.iter_modules(c.__path__):
-        if info.ispkg or info.name.startswith("__"):
-            continue  # testing/ and gateway/ are not facades; __main__ is the CLI's entry
-        module = importlib.import_module(f"codex_open_client.{info.name}")
+    # The private modules and subpackages (_auth/); testing/ and gateway/ are not facades,
+    # and __main__ is the CLI's entry.
+    names = [
+        info.name
+        for info in pkgutil.walk_packages(c.__path__, "codex_open_client.")
+        if info.name.split(".")[1].startswith("_") and not info.name.endswith("__main__")
+    ]
+    for name in names:
+        module = importlib.import_module(name)
         for obj in vars(module).values():
             if (
                 inspect.isclass(obj)
