@@ -13,7 +13,12 @@ import attrs
 from ._auth import LoginHandler, make_auth_manager, make_login_options
 from ._auth._store import TokenStore
 from ._auth._tokens import Account
-from ._exceptions import CodexError, UnsupportedImageDetailWarning, require_asyncio
+from ._exceptions import (
+    CodexError,
+    UnsupportedImageDetailWarning,
+    error_from_status,
+    require_asyncio,
+)
 from ._models import InputItem, Response, Tool
 from ._ratelimits import AccountUsage, RateLimits
 from ._request import (
@@ -21,6 +26,7 @@ from ._request import (
     Request,
     ResponseCreateParams as ResponseCreateParams,  # as: _sync imports it from here
     ToolRunParams as ToolRunParams,
+    bearer_token,
     build_responses_request,
     check_create_params,
     check_max_retries,
@@ -288,9 +294,7 @@ class AsyncClient:
         the retry loop of ``/responses`` (``_retry.Attempts``) and its 401 recovery; a status
         outside ``ok`` raises the mapped error.
         """
-        from ._exceptions import error_from_status
-        from ._request import bearer_token
-        from ._retry import Attempts
+        from ._retry import Attempts  # here: keeps `import codex_open_client` light (random)
 
         self._check_usable()
         require_asyncio()

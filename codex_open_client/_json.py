@@ -14,10 +14,13 @@ the stdlib refuses (orjson has no switch for those two).
 from __future__ import annotations
 
 import json
+import logging
 import os
 from typing import Any
 
-__all__ = ["BACKEND", "dumps", "fast_loads", "loads"]
+__all__ = ["BACKEND", "dumps", "event_payload", "fast_loads", "loads"]
+
+logger = logging.getLogger("codex_open_client")
 
 _stdlib_loads = json.loads
 _stdlib_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -76,3 +79,25 @@ else:
             # through: the stdlib decides (a lone surrogate then raises UnicodeEncodeError,
             # which callers name; a datetime TypeError).
             return _dumps_stdlib(value)
+
+
+def event_payload(data: str | bytes, what: str) -> dict[str, Any] | None:
+    """One event's JSON object, or None (logged at DEBUG, sizes only) when it is not one."""
+    try:
+        payload = fast_loads(data)
+    except (ValueError, RecursionError):
+        try:
+            payload = loads(data)  # what orjson refuses, the stdlib rules on
+        except ValueError:
+            # Sizes only: stream content may hold anything, credentials included.
+            logger.debug("skipped %s that is not JSON (%d bytes)", what, len(data))
+            return None
+    if type(payload) is not dict:
+        logger.debug(
+            "skipped %s that is not an object (%s, %d bytes)",
+            what,
+            type(payload).__name__,
+            len(data),
+        )
+        return None
+    return payload

@@ -24,7 +24,7 @@ from ._exceptions import (
     map_aiohttp,
     redact,
 )
-from ._json import fast_loads, loads
+from ._json import event_payload
 from ._request import Request, bearer_token
 from ._sse import EventTooLargeError, SSEDecoder
 
@@ -53,28 +53,6 @@ _END_SECONDS = 1.0
 class EventTooLarge(StreamError):
     """One event is larger than ``max_event_size``: the stream stops, and is not retried
     (the same answer would only cost the same memory again)."""
-
-
-def event_payload(data: str | bytes, what: str) -> dict[str, Any] | None:
-    """One event's JSON object, or None (logged at DEBUG, sizes only) when it is not one."""
-    try:
-        payload = fast_loads(data)
-    except (ValueError, RecursionError):
-        try:
-            payload = loads(data)  # what orjson refuses, the stdlib rules on
-        except ValueError:
-            # Sizes only: stream content may hold anything, credentials included.
-            logger.debug("skipped %s that is not JSON (%d bytes)", what, len(data))
-            return None
-    if type(payload) is not dict:
-        logger.debug(
-            "skipped %s that is not an object (%s, %d bytes)",
-            what,
-            type(payload).__name__,
-            len(data),
-        )
-        return None
-    return payload
 
 
 class HTTPResponse:

@@ -30,7 +30,7 @@ from ._exceptions import (
     map_aiohttp,
     redact,
 )
-from ._json import dumps, fast_loads, loads
+from ._json import dumps, event_payload, fast_loads
 from ._request import Request, bearer_token, build_input
 from ._wsproto import (
     Chain,
@@ -915,20 +915,8 @@ class WebSocketResponse:
         )
 
     def _payload(self, data: str) -> dict[str, Any] | None:
-        try:
-            payload = fast_loads(data)
-        except (ValueError, RecursionError):
-            try:
-                payload = loads(data)
-            except ValueError:
-                logger.debug("skipped a WebSocket frame that is not JSON (%d bytes)", len(data))
-                return None
-        if type(payload) is not dict:
-            logger.debug(
-                "skipped a WebSocket frame that is not an object (%s, %d bytes)",
-                type(payload).__name__,
-                len(data),
-            )
+        payload = event_payload(data, "a WebSocket frame")
+        if payload is None:
             return None
         if payload.get("type") == "error" and isinstance(payload.get("error"), dict):
             self._error_frame(payload)
