@@ -122,27 +122,9 @@ def _cycle(edges: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
-def _reaches(edges: dict[str, set[str]], start: str, goal: str) -> bool:
-    seen, todo = {start}, [start]
-    while todo:
-        for target in edges.get(todo.pop(), ()):
-            if target == goal:
-                return True
-            if target not in seen:
-                seen.add(target)
-                todo.append(target)
-    return False
-
-
-def _edges(
-    kinds: set[str], leave_out: frozenset[tuple[str, str]] = frozenset()
-) -> dict[str, set[str]]:
+def _edges(kinds: set[str]) -> dict[str, set[str]]:
     return {
-        module: {
-            target
-            for target, kind in targets.items()
-            if kind in kinds and (_short(module), _short(target)) not in leave_out
-        }
+        module: {target for target, kind in targets.items() if kind in kinds}
         for module, targets in GRAPH.items()
     }
 
