@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -102,6 +103,8 @@ class Served:
             stdin=subprocess.DEVNULL,
             text=True,
             env=env or _env(),
+            # A group of its own: stop() can kill the workers too, which hold the stderr pipe.
+            start_new_session=True,
         )
         self.lines: list[str] = []
         assert self.process.stderr is not None
@@ -125,12 +128,15 @@ class Served:
         try:
             return self.process.wait(20)
         finally:
-            if self.process.poll() is None:
-                self.process.kill()
-                self.process.wait(5)
+            # Whatever is left of the group (the master past its wait, orphaned spawn workers)
+            # is killed, so the pipe reaches EOF and the drainer ends instead of blocking close().
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(5)
             self._drainer.join(5)
-            assert self.process.stderr is not None
-            self.process.stderr.close()
+            if not self._drainer.is_alive():
+                assert self.process.stderr is not None
+                self.process.stderr.close()
 
 
 @pytest.mark.parametrize("entry", [GATEWAY, CLI_SERVE], ids=["gateway", "cli"])
