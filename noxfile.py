@@ -41,9 +41,9 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict on the package."""
-    install_groups(session, "lint")
-    session.run("mypy", "--strict", "codex_open_client")
+    """mypy --strict on the package, the tests and the examples (the tests need their tools)."""
+    install_groups(session, "test", "lint")
+    session.run("mypy", "--strict", "codex_open_client", "tests", "examples")
 
 
 @nox.session

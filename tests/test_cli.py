@@ -145,7 +145,7 @@ class Child:
 
     def _pump(self) -> None:
         stdout = self.process.stdout
-        assert stdout is not None
+        assert isinstance(stdout, io.BufferedReader)  # unbuffered text would block in read()
         with stdout:
             while chunk := stdout.read1(4096):
                 self.chunks.put(chunk)

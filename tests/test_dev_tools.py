@@ -105,9 +105,13 @@ def test_pre_commit_runs_the_ci_checks_with_local_tools() -> None:
     hooks = {hook["id"]: hook for hook in config["repos"][0]["hooks"]}
     assert {hook["language"] for hook in hooks.values()} == {"system"}
     assert set(hooks) == {"ruff-check", "ruff-format", "mypy"}
-    assert hooks["mypy"]["entry"] == "mypy --strict codex_open_client"
+    assert hooks["mypy"]["entry"] == "mypy --strict codex_open_client tests examples"
     assert hooks["mypy"]["pass_filenames"] is False
-    for check in ("ruff check .", "ruff format --check .", "mypy --strict codex_open_client"):
+    for check in (
+        "ruff check .",
+        "ruff format --check .",
+        "mypy --strict codex_open_client tests examples",
+    ):
         assert f"\nrun {check}\n" in CI
     valid = subprocess.run(
         [sys.executable, "-m", "pre_commit", "validate-config", ".pre-commit-config.yaml"],

@@ -118,7 +118,8 @@ def test_sync_client_works_inside_a_running_event_loop(server: FakeCodexServer) 
 
     async def main() -> str:
         with sync_client(server) as client:
-            return client.responses.create(**BASE).output_text
+            response: c.Response = client.responses.create(**BASE)  # **BASE: no overload picked
+            return response.output_text
 
     server.queue(text_reply("from inside"))
     assert asyncio.run(main()) == "from inside"
@@ -690,7 +691,8 @@ def test_a_client_called_from_its_own_loop_refuses(server: FakeCodexServer) -> N
             Args:
                 note: Anything.
             """
-            return client.responses.create(**BASE).output_text
+            response: c.Response = client.responses.create(**BASE)  # **BASE: no overload picked
+            return response.output_text
 
         server.queue(reply(function_call("reenter", {"note": "x"}, call_id="c1")))
         with pytest.raises(RuntimeError, match="its own event loop"):
