@@ -210,7 +210,7 @@ class AsyncClient:
         Loaded from the store, refreshed when it expires within 5 minutes, or from a sign-in
         (the configured flow) when there are no credentials.
         """
-        self._check_usable()
+        self._check_open()
         return (await self._auth.credentials(self._transport)).access_token
 
     @property
@@ -254,17 +254,19 @@ class AsyncClient:
 
     async def login(self) -> Account:
         """Sign in now with the configured flow and store the credentials."""
-        self._check_usable()
+        self._check_open()
         require_asyncio()
         return (await self._auth.sign_in(self._transport)).account
 
     async def logout(self) -> None:
         """Revoke the tokens, then delete the stored credentials."""
-        self._check_usable()
+        self._check_open()
         require_asyncio()
         await self._auth.sign_out(self._transport)
 
-    def _check_usable(self) -> ClientConfig:
+    def _check_open(self) -> ClientConfig:
+        """The config, or ``RuntimeError`` if this client (or the one it was copied from) is
+        closed: the one guard of every call, as ``Client._check_open`` is the sync one's."""
         if self._closed:
             raise RuntimeError(
                 f"This {type(self).__name__} is closed; create a new one "
@@ -296,7 +298,7 @@ class AsyncClient:
         """
         from ._retry import Attempts  # here: keeps `import codex_open_client` light (random)
 
-        self._check_usable()
+        self._check_open()
         require_asyncio()
         auth, transport = self._auth, self._transport
         attempts = Attempts(auth, transport, method=method, url=url, max_retries=max_retries)
@@ -332,7 +334,7 @@ class AsyncClient:
         the connections open (they belong to this client); closing this client closes them,
         and the copies with them. Nothing is sent.
         """
-        config = self._check_usable()
+        config = self._check_open()
         headers = dict(config.default_headers)
         if default_headers is not None:
             headers.update(
@@ -378,8 +380,7 @@ class AsyncClient:
         await self.aclose()
 
     async def __aenter__(self) -> AsyncClient:
-        if self._closed:
-            raise RuntimeError(f"This {type(self).__name__} is closed; create a new one")
+        self._check_open()
         return self
 
     async def __aexit__(
@@ -561,7 +562,7 @@ class AsyncResponses:
     ) -> AsyncResponseStream:
         check_create_params(method, params)
         client = self._client
-        config = client._check_usable()
+        config = client._check_open()
         if session_id is not None:
             config = attrs.evolve(config, session_id=session_id)
         params = dict(params)

@@ -93,7 +93,7 @@ async def compact(
         )
     history = input_items(params["input"])
     client = responses._client
-    sid = session_id or client._check_usable().session_id
+    sid = session_id or client._check_open().session_id
     extra = params.get("extra_headers")
     headers: object = compaction_headers(sid)
     if isinstance(extra, Mapping):
@@ -129,7 +129,7 @@ async def _compact_v1(
     """The older ``POST {base_url}/responses/compact``: ``{"output": [items...]}``."""
     import attrs
 
-    config = client._check_usable()
+    config = client._check_open()
     if session_id is not None:
         config = attrs.evolve(config, session_id=session_id)
     # The older endpoint is plain HTTP whatever the transport; the URL is built below.

@@ -47,7 +47,7 @@ async def get_json(
 
     Retries what ``/responses`` retries; raises the mapped ``APIError`` for other statuses.
     """
-    config = client._check_usable()
+    config = client._check_open()
     base = {"User-Agent": USER_AGENT, "originator": config.originator, "Accept": "application/json"}
     base.update(config.default_headers)
     base.update(headers or {})

@@ -667,6 +667,8 @@ class Client:
         return self._portal.state is not _State.OPEN
 
     def _check_open(self) -> None:
+        """``RuntimeError`` if this client (or the one it was copied from) is closed: the one
+        guard of every call, with the same messages as ``AsyncClient._check_open``."""
         if self._closed:
             raise RuntimeError(
                 f"This {type(self).__name__} is closed; create a new one "
@@ -761,8 +763,7 @@ class Client:
             portal.stop(self._aclient.aclose)
 
     def __enter__(self) -> Client:
-        if self._closed:
-            raise RuntimeError(f"This {type(self).__name__} is closed; create a new one")
+        self._check_open()
         return self
 
     def __exit__(

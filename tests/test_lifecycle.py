@@ -850,7 +850,7 @@ def test_closed_clients_and_copies_say_which_one_is_closed(server: FakeCodexServ
     copy.close()
     with pytest.raises(RuntimeError, match=f"^{closed}$"):
         copy.responses.create(**BASE)
-    with pytest.raises(RuntimeError, match=r"^This Client is closed; create a new one$"):
+    with pytest.raises(RuntimeError, match=f"^{closed}$"):
         copy.__enter__()
     server.queue(text_reply("still open"))
     assert client.responses.create(**BASE).output_text == "still open"
@@ -868,10 +868,51 @@ def test_closed_clients_and_copies_say_which_one_is_closed(server: FakeCodexServ
     for call in calls:
         with pytest.raises(RuntimeError, match=f"^{origin_closed}$"):
             call()
-    with pytest.raises(RuntimeError, match=r"^This Client is closed; create a new one$"):
+    with pytest.raises(RuntimeError, match=f"^{closed}$"):
         client.__enter__()
+    with pytest.raises(RuntimeError, match=f"^{origin_closed}$"):
+        other.__enter__()
     assert not client._portal.running
     with pytest.raises(RuntimeError, match="closed"):
         client._portal.get()  # nothing may start a loop again (a call racing close())
     other.close()
     assert len(server.requests) == 2
+
+
+def test_closed_async_clients_and_copies_say_which_one_is_closed(server: FakeCodexServer) -> None:
+    """The async twin: the same guard (``_check_open``) and messages for calls and for
+    ``async with``, on a closed AsyncClient, a closed copy and a copy whose origin is closed."""
+    closed = re.escape(
+        "This AsyncClient is closed; create a new one "
+        "(tip: `async with AsyncClient(...) as client:`)"
+    )
+    origin_closed = re.escape(
+        "The AsyncClient this one was made from with with_options() is closed, and with it the "
+        "connections they shared; create a new one"
+    )
+
+    async def main() -> None:
+        client = async_client(server)
+        copy = client.with_options(max_retries=0)
+        other = client.with_options(timeout=30)
+        server.queue(text_reply("from the copy"))
+        assert (await copy.responses.create(**BASE)).output_text == "from the copy"
+        await copy.aclose()
+        await copy.aclose()
+        with pytest.raises(RuntimeError, match=f"^{closed}$"):
+            await copy.responses.create(**BASE)
+        with pytest.raises(RuntimeError, match=f"^{closed}$"):
+            await copy.__aenter__()
+        await client.aclose()
+        with pytest.raises(RuntimeError, match=f"^{closed}$"):
+            await client.usage()
+        with pytest.raises(RuntimeError, match=f"^{closed}$"):
+            await client.__aenter__()
+        with pytest.raises(RuntimeError, match=f"^{origin_closed}$"):
+            await other.usage()
+        with pytest.raises(RuntimeError, match=f"^{origin_closed}$"):
+            await other.__aenter__()
+        await other.aclose()
+
+    asyncio.run(main())
+    assert len(server.requests) == 1
