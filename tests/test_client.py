@@ -480,6 +480,19 @@ def test_a_single_8_mib_event(api: Api, server: FakeCodexServer) -> None:
     assert len(api.create().output_text) == len(big)
 
 
+def test_a_request_over_1_mib_is_sent_without_a_warning(api: Api, server: FakeCodexServer) -> None:
+    """A 3 MiB history (a long conversation) goes out whole, a retry too: aiohttp's
+    ResourceWarning for big bytes bodies, an error in this suite as in any ``-W error`` run, is
+    never raised."""
+    history = [c.InputMessage(role="user", content="y" * (1 << 20)) for _ in range(3)]
+    server.queue(http_error(500, {"detail": "once"}), text_reply("read it"))
+    assert api.create(input=history, max_retries=1).output_text == "read it"
+    assert len(server.requests) == 2
+    for request in server.requests:
+        assert request.json is not None
+        assert [len(item["content"][0]["text"]) for item in request.json["input"]] == [1 << 20] * 3
+
+
 def test_token_never_logged(
     api: Api, server: FakeCodexServer, caplog: pytest.LogCaptureFixture
 ) -> None:
