@@ -20,7 +20,7 @@ import anyio.to_thread
 from attrs import frozen
 
 from .._exceptions import APIConnectionError, AuthError
-from .._request import USER_AGENT, headers_for, make_config
+from .._request import DEFAULT_ORIGINATOR, USER_AGENT, headers_for, make_config
 from .._transport import Transport
 from ._store import FileTokenStore, TokenStore
 from ._tokens import (
@@ -101,7 +101,7 @@ class LoginOptions:
     device_auth: bool = False
     login_handler: LoginHandler | None = None
     callback_port: int = DEFAULT_CALLBACK_PORT
-    originator: str = "codex_cli_rs"
+    originator: str = DEFAULT_ORIGINATOR
 
 
 def store_for(
@@ -517,7 +517,7 @@ async def alogin(
     token_store: TokenStore | None = None,
     issuer: str | None = None,
     callback_port: int | None = None,
-    originator: str = "codex_cli_rs",
+    originator: str = DEFAULT_ORIGINATOR,
 ) -> Credentials:
     """Sign in to ChatGPT and store the credentials (``~/.codex/auth.json`` by default)."""
     manager = _manager(
@@ -545,7 +545,7 @@ async def astart_login(
     *,
     issuer: str | None = None,
     callback_port: int | None = None,
-    originator: str = "codex_cli_rs",
+    originator: str = DEFAULT_ORIGINATOR,
 ) -> PendingLogin:
     """Begin a two-step sign-in: show ``pending.url`` to the user, then ``afinish_login``."""
     options = make_login_options(
@@ -682,7 +682,7 @@ async def aget_token(
             device_auth=device_auth,
             login_handler=login_handler,
             callback_port=callback_port,
-            originator="codex_cli_rs",
+            originator=DEFAULT_ORIGINATOR,
         ),
     )
     transport = Transport()
