@@ -10,6 +10,9 @@ each over both transports, HTTP+SSE and WebSocket (the ``transport`` parameter, 
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +27,18 @@ BASE: dict[str, Any] = {
     "input": "Hello!",
 }
 TRANSPORTS = ("sse", "websocket")
+
+
+def run_without_pydantic(code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter where ``import pydantic`` fails."""
+    preamble = "import sys\nsys.modules['pydantic'] = None\n"
+    return subprocess.run(
+        [sys.executable, "-c", preamble + textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:

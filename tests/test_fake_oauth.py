@@ -17,10 +17,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import aiohttp
-import attrs
 import pytest
 
 from codex_open_client.testing import FakeCodexServer, http_error
+
+from .test_fake_server import Result
 
 CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann"
 AUTH_CLAIM = "https://api.openai.com/auth"
@@ -28,19 +29,6 @@ PROFILE_CLAIM = "https://api.openai.com/profile"
 SCOPES = "openid profile email offline_access api.connectors.read api.connectors.invoke"
 REDIRECT_URI = "http://localhost:1455/auth/callback"
 BODY = {"model": "gpt-5.4", "input": "hi", "store": False, "stream": True}
-
-
-@attrs.frozen
-class Result:
-    """A whole HTTP answer."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.body)
 
 
 def call(

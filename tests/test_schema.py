@@ -7,9 +7,6 @@ import copy
 import dataclasses
 import enum
 import json
-import subprocess
-import sys
-import textwrap
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Annotated, Any, List, Literal, Optional, Union  # noqa: UP035
@@ -20,6 +17,8 @@ from typing_extensions import TypedDict
 
 from codex_open_client._functions import bind_arguments, function_tool_parts
 from codex_open_client._schema import strict_schema, type_schema
+
+from .conftest import run_without_pydantic
 
 # --------------------------------------------------------------------------- helpers
 
@@ -56,17 +55,6 @@ def assert_strict(schema: dict[str, Any]) -> None:
             assert isinstance(resolve(schema, node["$ref"]), dict), node["$ref"]
         assert "oneOf" not in node
         assert not ("default" in node and node["default"] is None)
-
-
-def run_without_pydantic(code: str) -> subprocess.CompletedProcess[str]:
-    preamble = "import sys\nsys.modules['pydantic'] = None\n"
-    return subprocess.run(
-        [sys.executable, "-c", preamble + textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 # --------------------------------------------------------------------------- types

@@ -5,9 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import subprocess
-import sys
-import textwrap
 from typing import Any, Literal, Optional
 
 import pydantic
@@ -41,6 +38,8 @@ from codex_open_client._structured import (
     require_pydantic,
     text_config_for,
 )
+
+from .conftest import run_without_pydantic
 
 
 class Weather(pydantic.BaseModel):
@@ -90,17 +89,6 @@ def response_with(*content: OutputText | ResponseOutputRefusal, **fields: Any) -
         model="gpt-5.1-codex-mini",
         output=[ResponseOutputMessage(id="msg_1", content=list(content))],
         **fields,
-    )
-
-
-def run_without_pydantic(code: str) -> subprocess.CompletedProcess[str]:
-    preamble = "import sys\nsys.modules['pydantic'] = None\n"
-    return subprocess.run(
-        [sys.executable, "-c", preamble + textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
     )
 
 
