@@ -28,7 +28,7 @@ def install_groups(session: nox.Session, *groups: str, project: bool = True) -> 
 def tests(session: nox.Session) -> None:
     """The test suite with coverage and its floor (the README's test command)."""
     install_groups(session, "test")
-    session.run("python", "-m", "pytest", "--cov", *session.posargs)
+    session.run("python", "-m", "pytest", "--cov", "-n", "4", *session.posargs)
 
 
 @nox.session

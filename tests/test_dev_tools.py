@@ -27,7 +27,7 @@ PYPROJECT: dict[str, Any] = tomllib.loads((REPO_ROOT / "pyproject.toml").read_te
 CI = (REPO_ROOT / ".ci" / "run").read_text("utf-8")
 README = (REPO_ROOT / "README.md").read_text("utf-8")
 # The README's test command: the quick start's "2. The tests." line.
-TEST_COMMAND = "python -m pytest --cov"
+TEST_COMMAND = "python -m pytest --cov -n 4"
 
 
 def normalised(requirements: Any) -> set[str]:
@@ -94,7 +94,8 @@ def test_ci_and_nox_run_the_readme_test_command() -> None:
     """The README's test command is what CI runs first, and what ``nox -s tests`` runs."""
     assert f"-e '.[dev]' && {TEST_COMMAND}\n" in README
     assert f"\nrun {TEST_COMMAND}\n" in CI
-    assert '"python", "-m", "pytest", "--cov"' in (REPO_ROOT / "noxfile.py").read_text("utf-8")
+    nox_command = '"python", "-m", "pytest", "--cov", "-n", "4"'
+    assert nox_command in (REPO_ROOT / "noxfile.py").read_text("utf-8")
 
 
 def test_pre_commit_runs_the_ci_checks_with_local_tools() -> None:
