@@ -50,7 +50,8 @@ _HEAD_SIZE = 256
 _END_BYTES = 64 << 10
 _END_SECONDS = 1.0
 # aiohttp warns (ResourceWarning, an error under `-W error` or pytest's filterwarnings) for a
-# bytes body above 1 MiB; a BytesIO of it is sent the same way, in chunks, without the warning.
+# bytes body above 1 MiB; a BytesIO of it (CPython shares the bytes) is sent the same way, in
+# chunks, without the warning.
 _LARGE_BODY = 1 << 20
 
 
@@ -274,10 +275,6 @@ class Transport:
             sock_connect=request.timeout,
             sock_read=request.timeout,
         )
-        body = request.body  # encoded once, by the request builder
-        data: bytes | io.BytesIO | None = body
-        if body is not None and len(body) > _LARGE_BODY:
-            data = io.BytesIO(body)  # shares the bytes: no copy; a new one for each attempt
         secrets = (*secrets, bearer_token(auth_headers))
         logger.debug("%s %s", request.method, request.url)
         response = await _request(
@@ -286,7 +283,7 @@ class Transport:
             request.url,
             request.timeout,
             secrets,
-            data=data,
+            data=request.body,  # encoded once, by the request builder
             headers={**auth_headers, **request.headers},
             timeout=timeout,
         )
@@ -386,10 +383,18 @@ async def _request(
     aiohttp would follow a redirect to another origin with the account id, the session ids
     and (for 307/308) the body; only same-origin redirects that keep the method are followed.
     """
+    body = options.pop("data", None)
     for _ in range(_MAX_REDIRECTS + 1):
         error: CodexError | None = None
+        data = body
+        if isinstance(body, bytes) and len(body) > _LARGE_BODY:
+            # A new BytesIO for each request sent (a redirect re-sends the body): older aiohttp
+            # reads one from where the last send left it.
+            data = io.BytesIO(body)
         try:
-            response = await session.request(method, url, allow_redirects=False, **options)
+            response = await session.request(
+                method, url, allow_redirects=False, data=data, **options
+            )
         except Exception as exc:
             error = map_aiohttp(exc, f"sending {method} {url}", seconds, secrets)
             if error is None:

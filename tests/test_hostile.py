@@ -569,14 +569,18 @@ def test_a_redirect_to_another_origin_is_not_followed(api: Api, server: FakeCode
 def test_a_same_origin_redirect_that_keeps_the_method_is_followed(
     api: Api, server: FakeCodexServer, status: int
 ) -> None:
-    """307/308 within the origin keep method and body: followed, with the same body."""
-    server.queue(
-        http_error(status, "", headers={"Location": f"{server.url}/responses"}),
-        text_reply("moved here"),
-    )
-    assert api.create().output_text == "moved here"
-    first, second = server.requests
-    assert first.body == second.body
+    """307/308 within the origin keep method and body: followed, with the same body, a body
+    over 1 MiB (sent from a BytesIO) too."""
+    for history in ("Hello!", [c.InputMessage(role="user", content="y" * (2 << 20))]):
+        server.clear()
+        server.queue(
+            http_error(status, "", headers={"Location": f"{server.url}/responses"}),
+            text_reply("moved here"),
+        )
+        assert api.create(input=history).output_text == "moved here"
+        first, second = server.requests
+        assert first.body == second.body
+        assert second.json is not None and second.json["input"]
 
 
 def test_a_redirect_that_would_turn_the_post_into_a_get_is_refused(
