@@ -187,5 +187,5 @@ def test_wheel_holds_the_package_its_types_and_the_command(tmp_path: Path) -> No
     assert not any("__pycache__" in name for name in names)
     assert "codex-open-client = codex_open_client.__main__:main" in entry_points
     assert f"Version: {VERSION}\n" in metadata
-    assert "Requires-Dist: aiohttp>=3.9\n" in metadata
+    assert "Requires-Dist: aiohttp>=3.14.4\n" in metadata
     assert "Description-Content-Type: text/markdown" in metadata
