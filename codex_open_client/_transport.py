@@ -376,6 +376,8 @@ async def _request(
     url: str,
     seconds: float,
     secrets: Sequence[str],
+    *,
+    data: bytes | aiohttp.FormData | None,
     **options: Any,
 ) -> aiohttp.ClientResponse:
     """``session.request``, following only redirects that cannot leak anything.
@@ -383,17 +385,16 @@ async def _request(
     aiohttp would follow a redirect to another origin with the account id, the session ids
     and (for 307/308) the body; only same-origin redirects that keep the method are followed.
     """
-    body = options.pop("data", None)
     for _ in range(_MAX_REDIRECTS + 1):
         error: CodexError | None = None
-        data = body
-        if isinstance(body, bytes) and len(body) > _LARGE_BODY:
+        body: bytes | aiohttp.FormData | io.BytesIO | None = data
+        if isinstance(data, bytes) and len(data) > _LARGE_BODY:
             # A new BytesIO for each request sent (a redirect re-sends the body): older aiohttp
             # reads one from where the last send left it.
-            data = io.BytesIO(body)
+            body = io.BytesIO(data)
         try:
             response = await session.request(
-                method, url, allow_redirects=False, data=data, **options
+                method, url, allow_redirects=False, data=body, **options
             )
         except Exception as exc:
             error = map_aiohttp(exc, f"sending {method} {url}", seconds, secrets)
